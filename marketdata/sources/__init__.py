@@ -1,0 +1,1 @@
+"""Market-data sources behind one protocol, each returning a MarketSnapshot."""

@@ -1,0 +1,133 @@
+"""European options: the validated, broadcasting functional API over the Black-Scholes kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from pricing import validation as v
+from pricing.black_scholes import FloatArray, Greeks, generalized_greeks, generalized_price
+from pricing.dividends import escrowed_spot
+from pricing.errors import InputError
+from pricing.types import DividendSchedule
+
+
+def prepare_inputs(
+    kind: Any,
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    div_yield: ArrayLike,
+    vol: ArrayLike,
+    dividends: DividendSchedule | None,
+) -> tuple[FloatArray, ...]:
+    """Validate and broadcast; return ``(sign, spot_for_model, strike, t, rate, carry, vol)``.
+
+    With cash ``dividends`` the spot becomes the escrowed spot (spot - PV of dividends to expiry).
+    """
+    sign = v.kind_sign(kind)
+    s = v.positive("spot", spot)
+    k = v.positive("strike", strike)
+    t = v.non_negative("t_years", t_years)
+    r = v.finite("rate", rate)
+    q = v.finite("div_yield", div_yield)
+    sigma = v.volatility("vol", vol)
+    if dividends:
+        for i, amount in enumerate(dividends.amounts):
+            if np.any(amount >= s):
+                raise InputError(f"dividends[{i}].amount", amount, "must be below spot")
+        s = escrowed_spot(s, dividends, t, r)
+    carry = np.asarray(r - q, dtype=np.float64)
+    return tuple(np.broadcast_arrays(sign, s, k, t, r, carry, sigma))
+
+
+def european_price(
+    *,
+    kind: Any,
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    div_yield: ArrayLike = 0.0,
+    vol: ArrayLike,
+    dividends: DividendSchedule | None = None,
+) -> FloatArray:
+    """Black-Scholes-Merton price per share of European options.
+
+    ``kind`` is "call"/"put" or an array of them; ``spot``/``strike`` in price units; ``t_years``
+    in years (0 = at expiry: intrinsic value); ``rate`` and ``div_yield`` continuously compounded
+    decimals per year; ``vol`` decimal. Optional cash ``dividends`` (times in years from now)
+    use the escrowed model. Broadcasts over all array arguments.
+    """
+    sign, s, k, t, r, carry, sigma = prepare_inputs(
+        kind, spot, strike, t_years, rate, div_yield, vol, dividends
+    )
+    return generalized_price(sign, s, k, t, r, carry, sigma)
+
+
+def european_greeks(
+    *,
+    kind: Any,
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    div_yield: ArrayLike = 0.0,
+    vol: ArrayLike,
+    dividends: DividendSchedule | None = None,
+) -> Greeks:
+    """Greeks per share of European options (units in :mod:`pricing.black_scholes`): delta,
+    gamma, vega (per vol point), theta (per calendar day), rho (per 1 % rate), vanna, volga, charm.
+    Same arguments as :func:`european_price`. With cash dividends, delta and gamma are with respect
+    to the quoted spot (the escrowed spot moves one for one with it)."""
+    sign, s, k, t, r, carry, sigma = prepare_inputs(
+        kind, spot, strike, t_years, rate, div_yield, vol, dividends
+    )
+    _, greeks = generalized_greeks(sign, s, k, t, r, carry, sigma)
+    return greeks
+
+
+def black76_price(
+    *,
+    kind: Any,
+    forward: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    vol: ArrayLike,
+) -> FloatArray:
+    """Black-76 price of European options on a ``forward`` (index options such as RUT, whose
+    forward comes from put-call parity), discounted at ``rate`` over ``t_years``."""
+    sign = v.kind_sign(kind)
+    f = v.positive("forward", forward)
+    k = v.positive("strike", strike)
+    t = v.non_negative("t_years", t_years)
+    r = v.finite("rate", rate)
+    sigma = v.volatility("vol", vol)
+    sign, f, k, t, r, sigma = np.broadcast_arrays(sign, f, k, t, r, sigma)
+    return generalized_price(sign, f, k, t, r, np.zeros_like(f), sigma)
+
+
+def black76_greeks(
+    *,
+    kind: Any,
+    forward: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    vol: ArrayLike,
+) -> Greeks:
+    """Black-76 Greeks: delta and gamma per 1.00 of the forward, rho with the forward held fixed;
+    other units as in :mod:`pricing.black_scholes`."""
+    sign = v.kind_sign(kind)
+    f = v.positive("forward", forward)
+    k = v.positive("strike", strike)
+    t = v.non_negative("t_years", t_years)
+    r = v.finite("rate", rate)
+    sigma = v.volatility("vol", vol)
+    sign, f, k, t, r, sigma = np.broadcast_arrays(sign, f, k, t, r, sigma)
+    _, greeks = generalized_greeks(sign, f, k, t, r, np.zeros_like(f), sigma, forward_rho=True)
+    return greeks

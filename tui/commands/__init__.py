@@ -1,0 +1,1 @@
+"""Verbs of the `hedge` command, one module per area; each exposes ``register(app)``."""
