@@ -1,0 +1,45 @@
+"""Where the program keeps its files: the snapshot store under the platform's user data folder
+(``platformdirs.user_data_dir("smallcap-hedge")``), overridable by the ``--store PATH`` flag and
+the ``HEDGE_STORE`` environment variable (the flag wins)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+APP_NAME = "smallcap-hedge"
+STORE_ENV = "HEDGE_STORE"
+STORE_FILENAME = "snapshots.sqlite3"
+
+
+def user_data_dir() -> Path:
+    """The platform's per-user data folder for this program (not created here)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def resolve_store_path(
+    flag: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """The snapshot store file: ``flag`` if given, else ``$HEDGE_STORE``, else
+    ``<user data dir>/snapshots.sqlite3``.
+
+    A value naming an existing folder (or ending in a path separator) means the file
+    ``snapshots.sqlite3`` inside it; ``~`` is expanded. Nothing is created here.
+    """
+    env = os.environ if environ is None else environ
+    raw: str | None = None
+    if flag is not None and str(flag).strip():
+        raw = os.fspath(flag)
+    elif env.get(STORE_ENV, "").strip():
+        raw = env[STORE_ENV]
+    if raw is None:
+        return user_data_dir() / STORE_FILENAME
+    path = Path(raw.strip()).expanduser()
+    if raw.strip().endswith(("/", os.sep)) or path.is_dir():
+        return path / STORE_FILENAME
+    return path
