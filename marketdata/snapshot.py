@@ -10,7 +10,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,7 +31,9 @@ def require_aware(name: str, value: datetime) -> datetime:
 
 def years_between(start: datetime, end: datetime) -> float:
     """Exact Actual/365 Fixed years from ``start`` to ``end`` (both tz-aware); negative if before."""
-    return (require_aware("end", end) - require_aware("start", start)).total_seconds() / SECONDS_PER_YEAR
+    # In UTC: aware datetimes sharing a tzinfo subtract as wall times (an hour off across DST).
+    end_utc = require_aware("end", end).astimezone(UTC)
+    return (end_utc - require_aware("start", start).astimezone(UTC)).total_seconds() / SECONDS_PER_YEAR
 
 
 @dataclass(frozen=True, slots=True)

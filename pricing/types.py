@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from enum import Enum
 from zoneinfo import ZoneInfo
 
@@ -100,7 +100,8 @@ class OptionContract:
     """One listed option.
 
     ``strike`` in the underlying's price units; ``multiplier`` is shares (or index dollars) per
-    contract: 100 for IWM, SPY and RUT, 10 for MRUT (one tenth of RUT at the same multiplier).
+    contract: 100 for IWM, SPY, RUT and MRUT (MRUT's index is one tenth of RUT, so one MRUT
+    contract is a tenth of one RUT contract).
     """
 
     underlying: str
@@ -133,7 +134,10 @@ class OptionContract:
         """Years (Actual/365 Fixed, exact seconds) from the tz-aware ``as_of`` to expiry; may be < 0."""
         if as_of.tzinfo is None or as_of.utcoffset() is None:
             raise InputError("as_of", as_of, "must be timezone-aware")
-        return (self.expiry_datetime - as_of).total_seconds() / SECONDS_PER_YEAR
+        # Subtract in UTC: two datetimes sharing a tzinfo subtract as naive wall times, which is an
+        # hour off across a daylight-saving change.
+        expiry_utc = self.expiry_datetime.astimezone(UTC)
+        return (expiry_utc - as_of.astimezone(UTC)).total_seconds() / SECONDS_PER_YEAR
 
     def intrinsic(self, spot: float) -> float:
         """Intrinsic value per share (or index unit) at ``spot``."""
