@@ -47,7 +47,7 @@ import calendar as _pycal
 import math
 import warnings
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -55,10 +55,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from marketdata.snapshot import years_between
 from pricing.errors import InputError
 from pricing.types import (
     NEW_YORK,
-    SECONDS_PER_YEAR,
     Delivery,
     ExerciseStyle,
     SettlementTime,
@@ -184,14 +184,6 @@ def expiry_datetime(expiry: date, settlement: SettlementTime | str) -> datetime:
     if not isinstance(expiry, date) or isinstance(expiry, datetime):
         raise InputError("expiry", expiry, "must be a datetime.date")
     return datetime.combine(expiry, _settlement(settlement).clock, tzinfo=NEW_YORK)
-
-
-def years_between(start: datetime, end: datetime) -> float:
-    """Actual/365 Fixed years from ``start`` to ``end`` on exact elapsed seconds (UTC), negative
-    if ``end`` is before ``start``. Both must be tz-aware."""
-    a = require_aware("as_of", start).astimezone(UTC)
-    b = require_aware("end", end).astimezone(UTC)
-    return (b - a).total_seconds() / SECONDS_PER_YEAR
 
 
 def t_years(as_of: datetime, expiry: date, settlement: SettlementTime | str) -> float:

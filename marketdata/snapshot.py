@@ -189,7 +189,7 @@ class MarketSnapshot:
 
     def age_seconds(self, now: datetime) -> float:
         """Seconds from ``as_of`` to ``now`` (tz-aware), for 'data is N minutes old' labels."""
-        return (require_aware("now", now) - self.as_of).total_seconds()
+        return years_between(self.as_of, now) * SECONDS_PER_YEAR
 
     def with_chain(self, chain: OptionChain) -> MarketSnapshot:
         """A copy with another chain (after cleaning, say)."""
