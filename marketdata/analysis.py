@@ -611,3 +611,33 @@ def _fit_row(s: SmileFit, est: ForwardEstimate) -> dict[str, Any]:
         "butterfly_min_g": s.butterfly_min_g, "butterfly_arbitrage": s.butterfly_arbitrage,
         "calendar_min_diff": s.calendar_min_diff, "calendar_arbitrage": s.calendar_arbitrage,
     }
+
+
+_CACHE_SIZE = 8
+_cache: dict[tuple[Any, ...], ChainAnalysis] = {}
+
+
+def snapshot_fingerprint(snapshot: MarketSnapshot) -> tuple[Any, ...]:
+    """A key that changes whenever the snapshot's data change (symbol, time, source, spot, curve,
+    dividends and a hash of every chain cell)."""
+    frame = snapshot.chain.frame
+    cells = int(pd.util.hash_pandas_object(frame, index=False).sum()) if len(frame) else 0
+    return (
+        snapshot.underlying, snapshot.as_of.isoformat(), snapshot.source, snapshot.spot,
+        snapshot.rate_curve.tenors_years, snapshot.rate_curve.zero_rates,
+        snapshot.dividends.ex_dates, snapshot.dividends.amounts, len(frame), cells,
+    )
+
+
+def analyze_chain_cached(snapshot: MarketSnapshot) -> ChainAnalysis:
+    """:func:`analyze_chain` of the whole chain with default rules, memoised per process by the
+    snapshot's data (:func:`snapshot_fingerprint`), so the verbs and views that share a snapshot
+    fit it once. Holds at most the last few snapshots."""
+    key = snapshot_fingerprint(snapshot)
+    hit = _cache.get(key)
+    if hit is None:
+        hit = analyze_chain(snapshot)
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = hit
+    return hit

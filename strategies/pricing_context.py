@@ -483,11 +483,11 @@ class PricingContext:
 def analyse_snapshot(snapshot: MarketSnapshot) -> tuple[VolSource, float]:
     """The fitted vol surface of ``snapshot`` and its continuous yield implied by put-call parity
     (median over expiries: ``extra_yield`` when the snapshot has cash dividends, else
-    ``dividend_yield``), via ``marketdata.analysis.analyze_chain``."""
-    import importlib
+    ``dividend_yield``), via ``marketdata.analysis.analyze_chain_cached`` (fitted once per
+    snapshot and process)."""
+    from marketdata.analysis import analyze_chain_cached
 
-    analysis: Any = importlib.import_module("marketdata.analysis")
-    result: Any = analysis.analyze_chain(snapshot)
+    result = analyze_chain_cached(snapshot)
     if result.surface is None:
         raise InputError("vol", snapshot.underlying, "no expiry of the chain could be fitted")
     forwards = result.forwards

@@ -303,7 +303,7 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     """Load, analyse and render; returns the text (csv/json) or a rich renderable (table)."""
     from datetime import UTC, datetime
 
-    from marketdata.analysis import analyze_chain
+    from marketdata.analysis import analyze_chain_cached
     from marketdata.errors import MarketDataError
     from marketdata.sources.resolve import load_snapshot
     from pricing.errors import InputError
@@ -334,7 +334,7 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
         expiry = default_expiry(snapshot.chain.expiries, snapshot.as_of.date())
     try:
         # The whole chain, so that calendar checks see every expiry; output filters below.
-        analysis = analyze_chain(snapshot)
+        analysis = analyze_chain_cached(snapshot)
     except MarketDataError as exc:
         typer.echo(f"hedge chain: {exc}", err=True)
         raise typer.Exit(1) from None

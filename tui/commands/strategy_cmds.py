@@ -299,38 +299,13 @@ def _market(
     return ctx, snapshots, lines
 
 
-_ANALYSED: dict[tuple[Any, ...], tuple[Any, float]] = {}
-_ANALYSED_MAX = 8
-
-
-def snapshot_fingerprint(snapshot: MarketSnapshot) -> tuple[Any, ...]:
-    """A key that changes whenever the snapshot's data change (symbol, time, source, spot, curve,
-    dividends and a hash of every chain cell)."""
-    import pandas as pd
-
-    frame = snapshot.chain.frame
-    cells = int(pd.util.hash_pandas_object(frame, index=False).sum()) if len(frame) else 0
-    return (
-        snapshot.underlying, snapshot.as_of.isoformat(), snapshot.source, snapshot.spot,
-        snapshot.rate_curve.tenors_years, snapshot.rate_curve.zero_rates,
-        snapshot.dividends.ex_dates, snapshot.dividends.amounts, len(frame), cells,
-    )
-
-
 def analysed(snapshot: MarketSnapshot) -> tuple[Any, float]:
     """``(vol surface, parity-implied yield)`` of a snapshot
-    (:func:`strategies.pricing_context.analyse_snapshot`), memoised per process by the snapshot's
-    data, so that repeated verbs on one snapshot (the terminal app, the tests) fit it once."""
+    (:func:`strategies.pricing_context.analyse_snapshot`; the chain analysis behind it is
+    memoised per process by :func:`marketdata.analysis.analyze_chain_cached`)."""
     from strategies.pricing_context import analyse_snapshot
 
-    key = snapshot_fingerprint(snapshot)
-    hit = _ANALYSED.get(key)
-    if hit is None:
-        hit = analyse_snapshot(snapshot)
-        if len(_ANALYSED) >= _ANALYSED_MAX:
-            _ANALYSED.pop(next(iter(_ANALYSED)))
-        _ANALYSED[key] = hit
-    return hit
+    return analyse_snapshot(snapshot)
 
 
 def file_symbols(position: Any) -> tuple[list[str], list[str]]:
