@@ -131,10 +131,7 @@ def generalized_greeks(
         + sign * (carry - rate) * spot * df_carry * cdf_d1
         + sign * rate * strike * df_rate * cdf_d2
     )
-    if forward_rho:
-        rho_unit = -t * value
-    else:
-        rho_unit = sign * strike * t * df_rate * cdf_d2
+    rho_unit = -t * value if forward_rho else sign * strike * t * df_rate * cdf_d2
     vanna_unit = -df_carry * n_d1 * d2 / vol
     volga_unit = vega_unit * d1 * d2 / vol
     dd1_dt = (2.0 * carry * t - d2 * sd) / (2.0 * t * sd)
