@@ -13,6 +13,20 @@ from pricing.dividends import escrowed_spot
 from pricing.errors import InputError
 from pricing.types import DividendSchedule
 
+#: From this many options on, the Greeks go through the fused numba kernel
+#: (:func:`pricing.fast_kernels.price_greeks`, tested value by value against the numpy one).
+FAST_KERNEL_MIN_SIZE = 20_000
+
+
+def _greeks(*args: FloatArray, forward_rho: bool = False) -> Greeks:
+    if args[0].size >= FAST_KERNEL_MIN_SIZE:
+        from pricing.fast_kernels import price_greeks
+
+        rows = price_greeks(*args, forward_rho=forward_rho)
+        return Greeks(*(np.asarray(row) for row in rows[1:]))
+    _, greeks = generalized_greeks(*args, forward_rho=forward_rho)
+    return greeks
+
 
 def prepare_inputs(
     kind: Any,
@@ -83,11 +97,7 @@ def european_greeks(
     gamma, vega (per vol point), theta (per calendar day), rho (per 1 % rate), vanna, volga, charm.
     Same arguments as :func:`european_price`. With cash dividends, delta and gamma are with respect
     to the quoted spot (the escrowed spot moves one for one with it)."""
-    sign, s, k, t, r, carry, sigma = prepare_inputs(
-        kind, spot, strike, t_years, rate, div_yield, vol, dividends
-    )
-    _, greeks = generalized_greeks(sign, s, k, t, r, carry, sigma)
-    return greeks
+    return _greeks(*prepare_inputs(kind, spot, strike, t_years, rate, div_yield, vol, dividends))
 
 
 def black76_price(
@@ -129,5 +139,4 @@ def black76_greeks(
     r = v.finite("rate", rate)
     sigma = v.volatility("vol", vol)
     sign, f, k, t, r, sigma = np.broadcast_arrays(sign, f, k, t, r, sigma)
-    _, greeks = generalized_greeks(sign, f, k, t, r, np.zeros_like(f), sigma, forward_rho=True)
-    return greeks
+    return _greeks(sign, f, k, t, r, np.zeros_like(f), sigma, forward_rho=True)

@@ -83,3 +83,24 @@ def test_dividend_schedule_rejects_bad_entries(text: str, field: str) -> None:
 def test_dividend_at_or_above_spot_is_rejected() -> None:
     with pytest.raises(InputError, match=r"dividends\[0\]\.amount"):
         DividendSchedule((0.1,), (300.0,)).validate_against_spot(277.67)
+
+
+def test_large_inputs_take_the_fused_kernel_and_agree_with_the_numpy_one() -> None:
+    import numpy as np
+
+    from pricing import european
+    from pricing.black_scholes import generalized_greeks
+
+    rng = np.random.default_rng(7)
+    n = european.FAST_KERNEL_MIN_SIZE + 5
+    spot = rng.uniform(50, 300, n)
+    strike = spot * rng.uniform(0.6, 1.4, n)
+    t = rng.uniform(0.0, 2.0, n)
+    kind = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    vol = rng.uniform(0.05, 1.0, n)
+    fast = european.european_greeks(kind=kind, spot=spot, strike=strike, t_years=t, rate=0.04,
+                                    div_yield=0.012, vol=vol)
+    _, slow = generalized_greeks(kind, spot, strike, t, np.full(n, 0.04), np.full(n, 0.04 - 0.012), vol)
+    for name in slow.FIELDS:
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-9, atol=1e-12,
+                                   err_msg=name)
