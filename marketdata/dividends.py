@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from marketdata.calendar import require_aware, session_on_or_before, years_between
+from marketdata.calendar import require_aware, session_on_or_before
 from marketdata.errors import SchemaError
-from marketdata.snapshot import EX_DIVIDEND_CLOCK, DividendForecast, RateCurve
+from marketdata.snapshot import EX_DIVIDEND_CLOCK, DividendForecast, RateCurve, years_between
 from pricing.dividends import equivalent_yield
 from pricing.errors import InputError
 from pricing.types import NEW_YORK, DividendSchedule

@@ -168,7 +168,7 @@ def iv_rows(rows: Sequence[Mapping[str, Any]], *, engine: str = "default") -> li
     def compute(members: list[_Row]) -> list[dict[str, float | str]]:
         args = _arrays(members)
         style = members[0].style.value
-        extra = {"engine": engine} if style == "american" else {}
+        extra: dict[str, Any] = {"engine": engine} if style == "american" else {}
         result = implied_vol(**args, price=np.array([m.value for m in members]), style=style, **extra)
         vols = np.asarray(result.vol).reshape(-1)
         statuses = np.asarray(result.status).reshape(-1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from enum import Enum
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from pricing.errors import InputError
@@ -20,7 +20,7 @@ AM_SETTLEMENT_TIME = time(9, 30)
 PM_SETTLEMENT_TIME = time(16, 0)
 
 
-class OptionKind(str, Enum):
+class OptionKind(StrEnum):
     """Call or put."""
 
     CALL = "call"
@@ -45,7 +45,7 @@ class OptionKind(str, Enum):
         return 1 if self is OptionKind.CALL else -1
 
 
-class ExerciseStyle(str, Enum):
+class ExerciseStyle(StrEnum):
     """European (exercise at expiry only) or American (any time up to expiry)."""
 
     EUROPEAN = "european"
@@ -65,7 +65,7 @@ class ExerciseStyle(str, Enum):
         raise InputError(field, value, "must be 'european' or 'american'")
 
 
-class SettlementTime(str, Enum):
+class SettlementTime(StrEnum):
     """When the settlement value is fixed on expiry day: the open (AM) or the close (PM)."""
 
     AM = "am"
@@ -77,7 +77,7 @@ class SettlementTime(str, Enum):
         return AM_SETTLEMENT_TIME if self is SettlementTime.AM else PM_SETTLEMENT_TIME
 
 
-class Delivery(str, Enum):
+class Delivery(StrEnum):
     """Physical delivery of shares (IWM, SPY) or cash settlement (RUT, MRUT)."""
 
     PHYSICAL = "physical"
