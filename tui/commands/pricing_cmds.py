@@ -96,9 +96,12 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
         engine: str = typer.Option("default", "--engine", help="American engine: default, fd, qdfp, baw, bjs."),
     ) -> None:
-        """Price option rows (kind, style, spot, strike, t_years, rate, div_yield, vol[, dividends])
-        and add price and Greeks per share: delta, gamma (per 1.00 spot), vega (per vol point), theta
-        (per calendar day), rho (per 1 % rate), vanna, volga, charm, and status."""
+        """Price CSV option rows and add price, Greeks per share and a status per row.
+
+        Columns: kind, style, spot, strike, t_years, rate, div_yield, vol, optional dividends
+        ("t_years:amount;..."). Greeks: delta and gamma per 1.00 of spot, vega per vol point,
+        theta per calendar day, rho per 1 % rate, vanna, volga, charm. Exit 1 if any row failed.
+        """
         from pricing.batch import PRICE_OUTPUT_COLUMNS, price_rows
 
         _run(price_rows, PRICE_OUTPUT_COLUMNS, input_path, output, fmt, engine)
@@ -110,8 +113,11 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
         engine: str = typer.Option("default", "--engine", help="American engine: default, fd, ..."),
     ) -> None:
-        """Solve implied vols of rows (kind, style, spot, strike, t_years, rate, div_yield, price[,
-        dividends]); add iv (decimal, empty when none exists) and status (ok or the reason)."""
+        """Solve the implied vol of CSV quote rows; add iv and a status per row.
+
+        Columns: kind, style, spot, strike, t_years, rate, div_yield, price, optional dividends.
+        iv is decimal and empty where none exists; status says why (below_intrinsic, ...).
+        """
         from pricing.batch import IV_OUTPUT_COLUMNS, iv_rows
 
         _run(iv_rows, IV_OUTPUT_COLUMNS, input_path, output, fmt, engine)
