@@ -386,8 +386,16 @@ def analyze(
     roots = _priced_roots(fn, grid, values)
     slope = _asymptotic_slope(strategy, ax, ctx)
     up, down = slope > _TOL, slope < -_TOL
+    return PayoffAnalysis(when, p, roots, sampled_profit_loss(grid, values, up=up, down=down), False)
+
+
+def sampled_profit_loss(
+    grid: FloatArray, values: FloatArray, *, up: bool, down: bool
+) -> ProfitLoss:
+    """Max profit and max loss (dollars) of a P&L curve sampled at spots ``grid``; ``up``/``down``
+    say whether the profit/loss is unbounded beyond the grid (then the maximum is ``inf``)."""
     i_max, i_min = int(np.argmax(values)), int(np.argmin(values))
-    pl = ProfitLoss(
+    return ProfitLoss(
         max_profit=math.inf if up else float(values[i_max]),
         max_loss=math.inf if down else float(-values[i_min]),
         profit_unbounded=up,
@@ -395,7 +403,6 @@ def analyze(
         max_profit_at=None if up else float(grid[i_max]),
         max_loss_at=None if down else float(grid[i_min]),
     )
-    return PayoffAnalysis(when, p, roots, pl, False)
 
 
 def breakevens(

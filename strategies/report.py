@@ -71,7 +71,7 @@ from pricing.types import OptionContract
 from strategies.alerts import assignment_alerts
 from strategies.calibration import HOUSE_BETAS, MarketBetas
 from strategies.legs import LeveragedETF, Shares, describe
-from strategies.payoff import PayoffAnalysis, ProfitLoss, analyze
+from strategies.payoff import PayoffAnalysis, analyze, sampled_profit_loss
 from strategies.pricing_context import PricingContext
 from strategies.probability import (
     DEFAULT_LEVEL,
@@ -407,15 +407,7 @@ def priced_payoff(
     slope = float((values[-1] - values[-2]) / (grid[-1] - grid[-2]))
     scale = max(1.0, float(np.max(np.abs(values)))) / base_spot
     up, down = slope > 1e-6 * scale, slope < -1e-6 * scale
-    i_max, i_min = int(np.argmax(values)), int(np.argmin(values))
-    pl = ProfitLoss(
-        max_profit=math.inf if up else float(values[i_max]),
-        max_loss=math.inf if down else float(-values[i_min]),
-        profit_unbounded=up,
-        loss_unbounded=down,
-        max_profit_at=None if up else float(grid[i_max]),
-        max_loss_at=None if down else float(grid[i_min]),
-    )
+    pl = sampled_profit_loss(grid, values, up=up, down=down)
     return PayoffAnalysis(when, premium, roots, pl, False)
 
 
