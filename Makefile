@@ -26,7 +26,8 @@ test-deep: $(STAMP)
 	$(BIN)/python -m pytest -q --hypothesis-profile=deep $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	@failed=""; for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || failed="$$failed $$f"; done; \
+	if [ -n "$$failed" ]; then echo "bars missed:$$failed"; exit 1; else echo "all bars met"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

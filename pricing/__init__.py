@@ -8,11 +8,12 @@ The functional API broadcasts over numpy arrays and takes market inputs as keywo
                            div_yield=0.012, vol=0.22)
 """
 
-from pricing.american import american_greeks, american_price
+from pricing.american import american_greeks, american_implied_vol, american_price
 from pricing.black_scholes import Greeks
 from pricing.errors import EngineError, ImpliedVolError, InputError, PricingError
 from pricing.european import black76_greeks, black76_price, european_greeks, european_price
-from pricing.implied_vol import implied_vol
+from pricing.implied_vol import implied_vol, implied_vol_black76
+from pricing.iv_result import ImpliedVolResult
 from pricing.types import (
     Delivery,
     DividendSchedule,
@@ -29,16 +30,19 @@ __all__ = [
     "ExerciseStyle",
     "Greeks",
     "ImpliedVolError",
+    "ImpliedVolResult",
     "InputError",
     "OptionContract",
     "OptionKind",
     "PricingError",
     "SettlementTime",
     "american_greeks",
+    "american_implied_vol",
     "american_price",
     "black76_greeks",
     "black76_price",
     "european_greeks",
     "european_price",
     "implied_vol",
+    "implied_vol_black76",
 ]

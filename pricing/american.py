@@ -141,6 +141,10 @@ def _group(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: Flo
     return order, starts
 
 
+#: |rate| or |div_yield| (decimal per year) above which the default engine defers to QuantLib.
+FAST_CARRY_LIMIT = 1.0
+
+
 def _default_prices(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
                     q: FloatArray, sigma: FloatArray, div_t: FloatArray, div_a: FloatArray,
                     level: int = 1) -> FloatArray:
@@ -169,8 +173,20 @@ def _prices(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t: Floa
         return out
     idx = np.flatnonzero(live)
     if engine == "default":
-        out[idx] = _default_prices(sign[idx], s[idx], k[idx], t[idx], r[idx], q[idx], sigma[idx],
-                                   div_t, div_a)
+        # Carry beyond the fast engine's validated domain goes to QuantLib's high-precision
+        # engines (rare inputs such as a 1000 % dividend yield, where the fixed point fails).
+        extreme = (np.abs(r[idx]) > FAST_CARRY_LIMIT) | (np.abs(q[idx]) > FAST_CARRY_LIMIT)
+        fast, slow = idx[~extreme], idx[extreme]
+        if fast.size:
+            out[fast] = _default_prices(sign[fast], s[fast], k[fast], t[fast], r[fast], q[fast],
+                                        sigma[fast], div_t, div_a)
+        if slow.size:
+            from pricing import quantlib_engines
+
+            out[slow] = quantlib_engines.ql_american(
+                sign[slow], s[slow], k[slow], t[slow], r[slow], q[slow], sigma[slow], schedule,
+                engine="fd" if schedule else "qdfp", qdfp_scheme="high_precision",
+            )["price"]
     else:
         from pricing import quantlib_engines  # QuantLib is imported only when asked for
 
