@@ -61,7 +61,8 @@ def run_tour() -> None:
         f"{len(snapshot.chain.expiries)} expiries.",
         title="tour", expand=False,
     ))
-    with console.status("Cleaning the chain, solving American IVs, fitting the surface..."):
+    with console.status("Cleaning the chain, solving American IVs, fitting the surface... "
+                        "(the very first run also compiles the numerical kernels: up to a minute)"):
         analysis = analyze_chain_cached(snapshot)
     console.print(_term_structure(analysis))
     with console.status("Pricing an IWM put spread across the house view..."):
