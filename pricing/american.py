@@ -83,15 +83,12 @@ def _dividend_arrays(dividends: object) -> tuple[DividendSchedule | None, FloatA
     )
 
 
-def _check_dividends_vs_spot(div_t: FloatArray, div_a: FloatArray, spot: FloatArray,
-                             t: FloatArray) -> None:
+def _check_dividends_vs_spot(schedule: DividendSchedule | None, div_t: FloatArray,
+                             div_a: FloatArray, spot: FloatArray, t: FloatArray) -> None:
     """Every amount below every spot, and the dividends before each expiry below its spot."""
-    if div_a.size == 0:
+    if not schedule:
         return
-    s_min = float(np.min(spot))
-    for i, amount in enumerate(div_a):
-        if amount >= s_min:
-            raise InputError(f"dividends[{i}].amount", float(amount), f"must be below spot {s_min}")
+    schedule.validate_against_spot(spot)
     before = (div_t[None, :] > 0.0) & (div_t[None, :] <= t.reshape(-1, 1))
     total = (before * div_a[None, :]).sum(axis=1)
     bad = total >= spot.ravel()
@@ -120,7 +117,7 @@ def _prepare(kind: Any, spot: ArrayLike, strike: ArrayLike, t_years: ArrayLike, 
                          "inputs do not broadcast together") from None
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in arrays]
-    _check_dividends_vs_spot(div_t, div_a, flat[1], flat[3])
+    _check_dividends_vs_spot(schedule, div_t, div_a, flat[1], flat[3])
     return shape, flat, schedule, div_t, div_a
 
 

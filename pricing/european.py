@@ -10,7 +10,6 @@ from numpy.typing import ArrayLike
 from pricing import validation as v
 from pricing.black_scholes import FloatArray, Greeks, generalized_greeks, generalized_price
 from pricing.dividends import escrowed_spot
-from pricing.errors import InputError
 from pricing.types import DividendSchedule
 
 #: From this many options on, the Greeks go through the fused numba kernel
@@ -50,9 +49,7 @@ def prepare_inputs(
     q = v.finite("div_yield", div_yield)
     sigma = v.volatility("vol", vol)
     if dividends:
-        for i, amount in enumerate(dividends.amounts):
-            if np.any(amount >= s):
-                raise InputError(f"dividends[{i}].amount", amount, "must be below spot")
+        dividends.validate_against_spot(s)
         s = escrowed_spot(s, dividends, t, r)
     carry = np.asarray(r - q, dtype=np.float64)
     return tuple(np.broadcast_arrays(sign, s, k, t, r, carry, sigma))

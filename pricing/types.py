@@ -12,6 +12,9 @@ from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+import numpy as np
+from numpy.typing import ArrayLike
+
 from pricing.errors import InputError
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -202,11 +205,13 @@ class DividendSchedule:
         pairs = [(t, a) for t, a in zip(self.times_years, self.amounts, strict=True) if 0.0 < t <= t_years]
         return DividendSchedule(tuple(t for t, _ in pairs), tuple(a for _, a in pairs))
 
-    def validate_against_spot(self, spot: float) -> None:
-        """Raise unless every amount is below ``spot`` (a dividend >= spot is nonsense)."""
+    def validate_against_spot(self, spot: float | ArrayLike) -> None:
+        """Raise unless every amount is below ``spot`` (a spot or an array of spots: the lowest
+        one governs); a dividend >= spot is nonsense."""
+        lowest = float(np.min(spot))
         for i, a in enumerate(self.amounts):
-            if a >= spot:
-                raise InputError(f"dividends[{i}].amount", a, f"must be below spot {spot}")
+            if a >= lowest:
+                raise InputError(f"dividends[{i}].amount", a, f"must be below spot {lowest}")
 
     def __bool__(self) -> bool:
         return bool(self.times_years)
