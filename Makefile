@@ -4,9 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
+HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: run test test-deep bench lint typecheck demo-data clean
+.PHONY: run test test-random test-deep bench lint typecheck demo-data clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -21,6 +21,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=$(HYPOTHESIS_PROFILE) $(PYTEST_ARGS)
+
+test-random: $(STAMP)
+	$(BIN)/python -m pytest -q --hypothesis-profile=dev $(PYTEST_ARGS)
 
 test-deep: $(STAMP)
 	$(BIN)/python -m pytest -q --hypothesis-profile=deep $(PYTEST_ARGS)
