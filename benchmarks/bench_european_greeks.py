@@ -1,6 +1,6 @@
 """Benchmark: price and all eight Greeks of 1,000,000 European options.
 
-Times the fused numba kernel (``pricing.fast_kernels.price_greeks``; chunks shared between the
+Times the fused numba kernel (``pricing.european_kernels.price_greeks``; chunks shared between the
 calling thread and helper threads) and, in the same run, the readable numpy kernel
 (``pricing.black_scholes.generalized_greeks``) on the same options and vollib's per-option loop
 (price, delta, gamma, vega, theta, rho: vollib has no vanna, volga or charm) on a subsample.
@@ -20,8 +20,9 @@ import time
 import numpy as np
 
 from pricing import reference
+from pricing._parallel import worker_threads
 from pricing.black_scholes import generalized_greeks
-from pricing.fast_kernels import price_greeks, worker_threads
+from pricing.european_kernels import price_greeks
 
 SPEED_BAR = 10e6
 SUBSAMPLE = 2_000

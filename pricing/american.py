@@ -2,7 +2,7 @@
 
 Engines (``engine=``):
 
-* ``"default"``: the project's fast engine (:mod:`pricing.american_tree`, numba, parallel over
+* ``"default"``: the project's fast engine (:mod:`pricing.american_kernels`, numba, threads over
   groups of options). Without cash dividends before expiry it is the Andersen-Lake-Offengenden
   spectral fixed-point method (error below about 1e-4 per 100 of spot against QuantLib's
   high-precision QdFp); with cash dividends it is a Crank-Nicolson finite-difference solver in the
@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from pricing import american_tree as tree
+from pricing import american_iv_kernels, american_kernels
 from pricing import validation as v
+from pricing.american_bounds import zero_vol_value
 from pricing.black_scholes import DAYS_PER_YEAR, FloatArray, Greeks
 from pricing.errors import InputError
 from pricing.iv_result import (
@@ -40,6 +41,7 @@ from pricing.iv_result import (
     STATUS_NO_TIME_VALUE,
     STATUS_OK,
     ImpliedVolResult,
+    status_table,
 )
 from pricing.types import DividendSchedule, OptionKind
 
@@ -51,13 +53,6 @@ RATE_BUMP = 1e-4  # absolute rate
 SPOT_BUMP = 1e-3  # relative spot
 TIME_BUMP_DAYS = 1.0  # calendar days (charm)
 
-_CODE_TO_STATUS = {
-    tree.IV_OK: STATUS_OK,
-    tree.IV_BELOW_INTRINSIC: STATUS_BELOW_INTRINSIC,
-    tree.IV_ABOVE_CEILING: STATUS_ABOVE_CEILING,
-    tree.IV_NO_TIME_VALUE: STATUS_NO_TIME_VALUE,
-    tree.IV_NO_CONVERGENCE: STATUS_NO_CONVERGENCE,
-}
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,7 +144,7 @@ def _default_prices(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArra
     order, starts = _group(sign, k, t, r, q, sigma)
     first = order[starts[:-1]]
     out_sorted = np.empty(sign.shape[0])
-    tree.price_groups(
+    american_kernels.price_groups(
         np.ascontiguousarray(sign[first]), np.ascontiguousarray(k[first]),
         np.ascontiguousarray(t[first]), np.ascontiguousarray(r[first]),
         np.ascontiguousarray(q[first]), np.ascontiguousarray(sigma[first]), starts,
@@ -450,9 +445,8 @@ def american_implied_vol(
         if engine == "default":
             vols = np.empty(idx.size)
             codes = np.empty(idx.size, dtype=np.int64)
-            tree.implied_vols(si, ssp, sk, st, sr, sq, sp, div_t, div_a, vols, codes)
-            labels = np.array([_CODE_TO_STATUS[c] for c in range(5)], dtype="<U32")
-            status[idx] = labels[codes]
+            american_iv_kernels.implied_vols(si, ssp, sk, st, sr, sq, sp, div_t, div_a, vols, codes)
+            status[idx] = status_table().astype("<U32")[codes]
         else:
             vols, labels_list = _ql_implied_vols(engine, si, ssp, sk, st, sr, sq, sp, schedule)
             status[idx] = labels_list
@@ -471,7 +465,7 @@ def _ql_implied_vols(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray
     vols = np.full(n, np.nan)
     _, div_t, div_a = _dividend_arrays(schedule)
     intrinsic = np.maximum(sign * (s - k), 0.0)
-    floor = np.array([max(intrinsic[i], tree.zero_vol_value(sign[i], s[i], k[i], t[i], r[i],
+    floor = np.array([max(intrinsic[i], zero_vol_value(sign[i], s[i], k[i], t[i], r[i],
                                                             q[i], div_t, div_a))
                       for i in range(n)])
     scale = np.maximum(s, k)
@@ -487,7 +481,7 @@ def _ql_implied_vols(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray
     a_sign, a_s, a_k, a_t, a_r, a_q, a_p = (x[todo] for x in (sign, s, k, t, r, q, p))
     if engine == "fd":
         found = quantlib_engines.ql_implied_vol(a_sign, a_s, a_k, a_t, a_r, a_q, a_p, schedule,
-                                                max_vol=tree.VOL_CEILING)
+                                                max_vol=v.MAX_VOL)
     else:
         found = np.full(todo.size, np.nan)
         for j in range(todo.size):
@@ -500,7 +494,7 @@ def _ql_implied_vols(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray
                                                      engine=engine)["price"][0]
                 return float(price) - target
 
-            found[j] = _brent(excess, 1e-4, tree.VOL_CEILING)
+            found[j] = _brent(excess, 1e-4, v.MAX_VOL)
     ok = np.isfinite(found)
     vols[todo[ok]] = found[ok]
     status[todo[~ok]] = STATUS_NO_CONVERGENCE

@@ -13,13 +13,13 @@ from pricing.dividends import escrowed_spot
 from pricing.types import DividendSchedule
 
 #: From this many options on, the Greeks go through the fused numba kernel
-#: (:func:`pricing.fast_kernels.price_greeks`, tested value by value against the numpy one).
+#: (:func:`pricing.european_kernels.price_greeks`, tested value by value against the numpy one).
 FAST_KERNEL_MIN_SIZE = 20_000
 
 
 def _greeks(*args: FloatArray, forward_rho: bool = False) -> Greeks:
     if args[0].size >= FAST_KERNEL_MIN_SIZE:
-        from pricing.fast_kernels import price_greeks
+        from pricing.european_kernels import price_greeks
 
         rows = price_greeks(*args, forward_rho=forward_rho)
         return Greeks(*(np.asarray(row) for row in rows[1:]))

@@ -20,7 +20,7 @@ chain: it gets a status instead, and its vol is NaN (never 0):
 - ``no_convergence``: no solver settled the quote (a safety net, not seen in tests).
 
 Engines (European): ``"default"`` (alias ``"fast"``) runs the compiled chain solver of
-:mod:`pricing.fast_kernels` (numba, chunks shared between threads): an explicit guess from
+:mod:`pricing.european_iv_kernels` (numba, chunks shared between threads): an explicit guess from
 Pólya's approximation of the normal CDF, corrected from a precomputed table, then one
 Householder(3) step on Jäckel's normalised Black function, with a numba port of Peter Jäckel's
 "Let's Be Rational" for the wings and any quote the step does not settle; ``"lbr"`` runs that port
@@ -46,10 +46,8 @@ from numpy.typing import ArrayLike, NDArray
 from pricing.dividends import pv_dividends
 from pricing.errors import InputError
 from pricing.iv_result import (
-    BAD_INPUT_PREFIX,
     STATUS_ABOVE_CEILING,
     STATUS_BELOW_INTRINSIC,
-    STATUS_EXPIRED,
     STATUS_NO_CONVERGENCE,
     STATUS_NO_TIME_VALUE,
     STATUS_OK,
@@ -62,14 +60,14 @@ BoolArray = NDArray[np.bool_]
 
 #: The fast path must match vollib to 1e-10 in vol where vega per 1.00 of vol >= this x spot.
 MEANINGFUL_VEGA_REL = 1.0e-4
-#: See the module docstring (mirrors :data:`pricing.fast_kernels.NO_TIME_VALUE_RTOL`).
+#: See the module docstring (the kernel's own constant).
 NO_TIME_VALUE_RTOL = 1.0e-12
 
 FAST_ENGINES = ("default", "fast", "lbr")
 REFERENCE_ENGINES = ("vollib", "reference")
 EUROPEAN_ENGINES = FAST_ENGINES + REFERENCE_ENGINES
 
-# The statuses the kernel reports as codes 0-4 (pricing.fast_kernels.IV_*), in code order.
+# The statuses the kernel reports as codes 0-4 (pricing.iv_result.IV_*), in code order.
 _KERNEL_STATUSES = (
     STATUS_OK, STATUS_BELOW_INTRINSIC, STATUS_ABOVE_CEILING, STATUS_NO_TIME_VALUE,
     STATUS_NO_CONVERGENCE,
@@ -144,7 +142,8 @@ def _solve(
     forward_model: bool,
 ) -> ImpliedVolResult:
     """Screen each quote (first invalid field, expiry), then solve the rest with the engine."""
-    from pricing import fast_kernels as fk
+    from pricing import european_iv_kernels as fk
+    from pricing import iv_result as codes
 
     try:
         arrays = np.broadcast_arrays(sign, bad_kind, underlying, strike, t_years, rate, div_yield, price)
@@ -155,7 +154,7 @@ def _solve(
     w, s, k, t, r, q, p = (
         np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in arrays[:1] + arrays[2:]
     )
-    code = np.where(arrays[1].reshape(-1), fk.IV_BAD_KIND, fk.IV_UNSET).astype(np.int8)
+    code = np.where(arrays[1].reshape(-1), codes.IV_BAD_KIND, codes.IV_UNSET).astype(np.int8)
     s_model = s
     if dividends:
         with np.errstate(all="ignore"):  # invalid t/r are screened out below
@@ -174,7 +173,7 @@ def _solve(
     # The narrowest string dtype that holds the statuses present (all "ok": 2 characters).
     narrow = statuses.astype(np.asarray(statuses[used].tolist(), dtype=np.str_).dtype)
     return ImpliedVolResult(
-        vol=np.where(code == fk.IV_OK, vol, np.nan).reshape(shape),
+        vol=np.where(code == codes.IV_OK, vol, np.nan).reshape(shape),
         status=narrow[index].reshape(shape),
     )
 
@@ -184,7 +183,7 @@ def _solve_with_vollib(
     p: FloatArray, code: NDArray[np.int8], vol: FloatArray, forward_model: bool,
 ) -> None:
     """The reference engine: vollib one quote at a time where ``code`` is unset."""
-    from pricing import fast_kernels as fk
+    from pricing import iv_result as fk
     from pricing import reference
     from pricing.errors import ImpliedVolError
 
@@ -208,35 +207,16 @@ def _solve_with_vollib(
 
 @functools.cache
 def _statuses(underlying_field: str) -> NDArray[np.str_]:
-    """Status strings indexed by the kernel's codes (see :mod:`pricing.fast_kernels`)."""
-    from pricing import fast_kernels as fk
+    """Status strings indexed by the kernel's codes (see :mod:`pricing.iv_result`)."""
+    from pricing.iv_result import status_table
 
-    by_code = {
-        fk.IV_OK: STATUS_OK,
-        fk.IV_BELOW_INTRINSIC: STATUS_BELOW_INTRINSIC,
-        fk.IV_ABOVE_CEILING: STATUS_ABOVE_CEILING,
-        fk.IV_NO_TIME_VALUE: STATUS_NO_TIME_VALUE,
-        fk.IV_NO_CONVERGENCE: STATUS_NO_CONVERGENCE,
-        fk.IV_EXPIRED: STATUS_EXPIRED,
-        fk.IV_BAD_KIND: BAD_INPUT_PREFIX + "kind",
-        fk.IV_BAD_UNDERLYING: BAD_INPUT_PREFIX + underlying_field,
-        fk.IV_BAD_STRIKE: BAD_INPUT_PREFIX + "strike",
-        fk.IV_BAD_T_YEARS: BAD_INPUT_PREFIX + "t_years",
-        fk.IV_BAD_RATE: BAD_INPUT_PREFIX + "rate",
-        fk.IV_BAD_DIV_YIELD: BAD_INPUT_PREFIX + "div_yield",
-        fk.IV_BAD_PRICE: BAD_INPUT_PREFIX + "price",
-        fk.IV_BAD_DIVIDENDS: BAD_INPUT_PREFIX + "dividends",
-    }
-    table = [STATUS_NO_CONVERGENCE] * (max(by_code) + 1)
-    for code, status in by_code.items():
-        table[code] = status
-    return np.asarray(table, dtype=np.str_)
+    return status_table(underlying_field)
 
 
 @functools.cache
 def _guess_table() -> FloatArray:
     """The fast solver's correction table, built once per process (a few milliseconds)."""
-    from pricing.fast_kernels import make_guess_table
+    from pricing.european_iv_kernels import make_guess_table
 
     return make_guess_table()
 

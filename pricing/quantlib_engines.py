@@ -1,7 +1,7 @@
 """QuantLib reference engines for American options: the only module that imports QuantLib.
 
 The engines here are the project's references, not its fast path (that is
-:mod:`pricing.american_tree`). Everything goes through :func:`evaluation_date`, which sets and
+:mod:`pricing.american_kernels`). Everything goes through :func:`evaluation_date`, which sets and
 restores QuantLib's process-global evaluation date, and through a day scale that honours
 ``t_years`` exactly:
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from pricing import american_tree
+from pricing import american_fd
 from pricing.american import american_greeks, american_price
 from pricing.dividends import pv_dividends
 from pricing.errors import InputError
@@ -63,7 +63,7 @@ def test_american_at_least_european_with_cash_dividends(kind, s, m, t, r, v, div
     k = s * math.exp(m)
     am = _price(kind=kind, spot=s, strike=k, t_years=t, rate=r, vol=v, dividends=divs)
     eu = np.empty(1)
-    american_tree.european_fd_groups(
+    american_fd.european_fd_groups(
         np.array([1.0 if kind == "call" else -1.0]), np.array([k]), np.array([t]),
         np.array([r]), np.array([0.0]), np.array([v]), np.array([0, 1]), np.array([s]),
         np.array(divs.times_years), np.array(divs.amounts), 1, eu)

@@ -20,7 +20,7 @@ import pricing
 from pricing import reference
 from pricing.black_scholes import generalized_greeks, generalized_price
 from pricing.errors import InputError
-from pricing.fast_kernels import price_greeks
+from pricing.european_kernels import price_greeks
 
 GREEKS = ("delta", "gamma", "vega", "theta", "rho", "vanna", "volga", "charm")
 
@@ -391,7 +391,7 @@ def test_black76_reference_matches(kw: dict[str, Any]) -> None:
 
 def test_fast_kernel_over_many_chunks_matches_numpy() -> None:
     """More options than one work chunk, so helper threads take part; value by value."""
-    from pricing.fast_kernels import GREEKS_CHUNK
+    from pricing.european_kernels import GREEKS_CHUNK
 
     rng = np.random.default_rng(3)
     n = 2 * GREEKS_CHUNK + 123

@@ -370,7 +370,7 @@ def test_lbr_port_matches_vollib(batch: list[dict[str, Any]]) -> None:
 
 def test_a_large_chain_runs_in_chunks_and_agrees_across_engines() -> None:
     """More quotes than one chunk (so helper threads take part): every engine, same vols."""
-    from pricing.fast_kernels import CHUNK
+    from pricing._parallel import CHUNK
 
     rng = np.random.default_rng(11)
     n = 3 * CHUNK + 17
@@ -395,7 +395,7 @@ def test_a_large_chain_runs_in_chunks_and_agrees_across_engines() -> None:
 
 
 def test_polya_guess_inverts_polya_black_exactly() -> None:
-    from pricing import fast_kernels as fk
+    from pricing import european_iv_kernels as fk
 
     # (Above s ~ 3 the closed form loses digits to cancellation, and the table build drops
     # such nodes: see _fill_guess_table.)
@@ -412,7 +412,7 @@ def test_polya_guess_inverts_polya_black_exactly() -> None:
 def test_table_corrected_guess_is_within_its_stated_accuracy() -> None:
     """The guess the single Householder step starts from is within 3e-5 of the root wherever the
     table covers the quote; without the table, Pólya's guess alone is within 20 %."""
-    from pricing import fast_kernels as fk
+    from pricing import european_iv_kernels as fk
 
     table = fk.make_guess_table()
     rng = np.random.default_rng(8)
@@ -436,7 +436,7 @@ def test_table_corrected_guess_is_within_its_stated_accuracy() -> None:
 
 
 def test_run_in_chunks_covers_every_index_once() -> None:
-    from pricing.fast_kernels import run_in_chunks
+    from pricing._parallel import run_in_chunks
 
     seen = np.zeros(10_001, dtype=np.int64)
 
@@ -450,7 +450,7 @@ def test_run_in_chunks_covers_every_index_once() -> None:
 
 
 def test_errors_in_a_helper_thread_propagate() -> None:
-    from pricing.fast_kernels import run_in_chunks
+    from pricing._parallel import run_in_chunks
 
     def work(start: int, stop: int) -> None:
         if start >= 64:
@@ -465,9 +465,9 @@ def test_concurrent_calls_from_several_threads() -> None:
     must neither mix results nor deadlock."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from pricing import fast_kernels as fk
+    from pricing._parallel import CHUNK
 
-    strike = 100.0 * np.exp(np.random.default_rng(21).uniform(-0.3, 0.3, 3 * fk.CHUNK))
+    strike = 100.0 * np.exp(np.random.default_rng(21).uniform(-0.3, 0.3, 3 * CHUNK))
 
     def chain(vol: float) -> ImpliedVolResult:
         price = pricing.european_price(kind="put", spot=100.0, strike=strike, t_years=0.3, rate=0.03, vol=vol)
@@ -484,7 +484,7 @@ def test_concurrent_calls_from_several_threads() -> None:
 
 
 def test_time_value_tolerance_is_one_constant() -> None:
-    from pricing import fast_kernels as fk
+    from pricing import european_iv_kernels as fk
     from pricing.implied_vol import NO_TIME_VALUE_RTOL
 
     assert NO_TIME_VALUE_RTOL == fk.NO_TIME_VALUE_RTOL

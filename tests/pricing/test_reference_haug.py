@@ -19,7 +19,7 @@ import pytest
 
 import pricing
 from pricing import reference
-from pricing.fast_kernels import price_greeks
+from pricing.european_kernels import price_greeks
 from pricing.implied_vol import implied_vol, implied_vol_black76
 
 HAUG_PRICES = [
