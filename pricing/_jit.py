@@ -4,8 +4,9 @@ options every kernel compiles with.
 Cache: compiled kernels are cached on disk where the tool keeps its data, not in the source
 tree: ``$HEDGE_CACHE_DIR/numba`` if that variable is set, else ``$NUMBA_CACHE_DIR`` if set,
 else ``<platformdirs user cache dir for "smallcap-hedge">/numba`` (``~/.cache/smallcap-hedge``
-on Linux). :func:`configure_cache` sets numba's cache directory before numba is first imported
-(this module imports numba only after it); every kernel module imports :func:`jit` from here.
+on Linux), each in a subdirectory named by a hash of the pricing sources (see
+:func:`kernel_sources_digest`). :func:`configure_cache` points numba at that directory before any
+kernel is defined; every kernel module imports :func:`jit` from here.
 ``python -m pricing.compile`` (the setup step of ``make``) compiles and caches every kernel.
 
 Options: ``cache=True``, ``nogil=True`` (threads of :mod:`pricing._parallel` run kernels in
@@ -14,14 +15,15 @@ checked Python ``ZeroDivisionError``, which removes a branch from every division
 ``fastmath={"contract"}`` only: ``a*b + c`` may become one fused multiply-add (exact product,
 one rounding: never less accurate), no other fast-math licence. The Greeks kernels and Cody's
 erf family compile with ``fastmath=False``. No kernel uses ``parallel=True``: on a contended
-two-core machine it was measured slower than :func:`pricing._parallel.run_in_chunks`, and it
-triples compile time.
+two-core machine it was measured slower (three times, on the chain IV solver) than the shared
+chunks of :func:`pricing._parallel.run_in_chunks`, and it adds a parallel-lowering pass to
+every compile.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -42,34 +44,56 @@ def cache_root() -> Path:
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
 
 
+def kernel_sources_digest() -> str:
+    """A short hash of the pricing layer's sources and the numba version.
+
+    numba checks a cached kernel against the time stamp of its own source file only, not of the
+    files whose kernels it calls (and inlines): after an edit or an upgrade of one module, a
+    kernel of another would load stale machine code. Caching under a directory named by this
+    digest makes any change of any source start a fresh cache."""
+    import importlib.metadata
+
+    digest = hashlib.sha256(importlib.metadata.version("numba").encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def numba_cache_dir() -> Path:
-    """Where numba caches compiled kernels (see the module docstring for the order of choice)."""
+    """Where numba caches compiled kernels (see the module docstring for the order of choice),
+    in a subdirectory named by :func:`kernel_sources_digest`."""
     if not os.environ.get(CACHE_ENV, "").strip() and os.environ.get("NUMBA_CACHE_DIR", "").strip():
-        return Path(os.environ["NUMBA_CACHE_DIR"]).expanduser()
-    return cache_root() / "numba"
+        base = Path(os.environ["NUMBA_CACHE_DIR"]).expanduser()
+    else:
+        base = cache_root() / "numba"
+    return base / kernel_sources_digest()
 
 
 def configure_cache() -> Path:
-    """Point numba's cache at :func:`numba_cache_dir` (created if missing; a temporary directory
-    if it cannot be created), before numba is imported; return the directory used."""
+    """Create :func:`numba_cache_dir` (a temporary directory if it cannot be created) and point
+    numba's cache at it; return the directory used. Called once, by this module, before any
+    kernel is decorated (numba reads the directory when a kernel's cache is set up)."""
     path = numba_cache_dir()
     try:
         path.mkdir(parents=True, exist_ok=True)
         if not os.access(path, os.W_OK):
             raise PermissionError(str(path))
     except OSError:
-        path = Path(tempfile.gettempdir()) / f"{APP_NAME}-numba-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        user = os.getuid() if hasattr(os, "getuid") else 0
+        path = Path(tempfile.gettempdir()) / f"{APP_NAME}-{user}" / "numba" / path.name
         path.mkdir(parents=True, exist_ok=True)
-    os.environ["NUMBA_CACHE_DIR"] = str(path)
-    config = sys.modules.get("numba.core.config")
-    if config is not None:  # numba already imported (by a third party): it read the env then
-        config.CACHE_DIR = str(path)  # type: ignore[attr-defined]
+    import numba.core.config
+
+    # Set on numba's config rather than in the environment, so child processes derive their own
+    # directory (the environment variable, if the user set one, stays the base directory).
+    numba.core.config.CACHE_DIR = str(path)
     return path
 
 
 CACHE_DIR = configure_cache()
 
-import numba  # noqa: E402  (after the cache directory is set)
+import numba  # noqa: E402
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 

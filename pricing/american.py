@@ -274,6 +274,37 @@ def american_greeks(
     return Greeks(**{name: fields[name].reshape(shape) for name in Greeks.FIELDS})
 
 
+#: A price within this fraction of max(spot, strike) of intrinsic value sits in the exercise
+#: region (the default engine returns intrinsic there exactly; QuantLib's FD to about 1e-12).
+EXERCISED_RTOL = 1e-12
+
+
+def _spot_greeks(sign: FloatArray, s: FloatArray, k: FloatArray, ds: FloatArray,
+                 down: FloatArray, base: FloatArray, up: FloatArray
+                 ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Delta, gamma and the exercise mask from prices at ``s - ds``, ``s``, ``s + ds``, within
+    the bounds the model guarantees, by construction:
+
+    * in the exercise region (price = intrinsic) the option is the payoff ``sign (S - K)`` on a
+      neighbourhood (or at its edge, where smooth pasting makes the slope continuous): delta is
+      exactly +1 (call) or -1 (put) and gamma exactly 0;
+    * elsewhere delta lies in [0, 1] for calls and [-1, 0] for puts (the price is monotone in
+      spot with slope at most that of the payoff) and gamma >= 0: an American option's value is
+      convex in spot under lognormal dynamics, with a continuous yield or with cash dividends
+      below the spot (the spot model maps S to S - D, affine, at each ex-date, and the early
+      exercise maximum of convex functions is convex). The central differences of a discretised
+      price can leave these bounds by its interpolation and rounding error (about 1e-9 of the
+      spot seen deep in the money); they are projected back onto them.
+    """
+    intrinsic = np.maximum(sign * (s - k), 0.0)
+    exercised = (sign * (s - k) > 0.0) & (base <= intrinsic + EXERCISED_RTOL * np.maximum(s, k))
+    lo = np.minimum(sign, 0.0)
+    hi = np.maximum(sign, 0.0)
+    delta = np.where(exercised, sign, np.clip((up - down) / (2.0 * ds), lo, hi))
+    gamma = np.where(exercised, 0.0, np.maximum((up - 2.0 * base + down) / (ds * ds), 0.0))
+    return delta, gamma, exercised
+
+
 def _live_greeks(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray,
                  r: FloatArray, q: FloatArray, sigma: FloatArray,
                  schedule: DividendSchedule | None, div_t: FloatArray,
@@ -294,16 +325,14 @@ def _live_greeks(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t:
     prices = _prices(engine, tile(sign), spots, tile(k), tile(t), rates, tile(q), vols,
                      schedule, div_t, div_a).reshape(rep, n)
     down, base, up = prices[0], prices[1], prices[2]
-    delta = (up - down) / (2.0 * ds)
-    gamma = (up - 2.0 * base + down) / (ds * ds)
-    delta_vu = (prices[5] - prices[3]) / (2.0 * ds)
-    delta_vd = (prices[8] - prices[6]) / (2.0 * ds)
+    delta, gamma, exercised = _spot_greeks(sign, s, k, ds, down, base, up)
+    delta_vu, _, _ = _spot_greeks(sign, s, k, ds, prices[3], prices[4], prices[5])
+    delta_vd, _, _ = _spot_greeks(sign, s, k, ds, prices[6], prices[7], prices[8])
     vega_unit = (prices[4] - prices[7]) / (2.0 * dv)
     volga_unit = (prices[4] - 2.0 * base + prices[7]) / (dv * dv)
     rho_unit = (prices[9] - prices[10]) / (2.0 * dr)
     vanna_unit = (delta_vu - delta_vd) / (2.0 * dv)
     theta_year = r * base - (r - q) * s * delta - 0.5 * sigma * sigma * s * s * gamma
-    exercised = base <= np.maximum(sign * (s - k), 0.0) + 1e-12 * np.maximum(s, k)
     theta_year = np.where(exercised, 0.0, theta_year)
     if engine == "fd":
         from pricing import quantlib_engines
@@ -322,7 +351,8 @@ def _live_greeks(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t:
                          s[idx] + ds[idx]]), np.tile(k[idx], 2), np.tile(t[idx] - step, 2),
                          np.tile(r[idx], 2), np.tile(q[idx], 2), np.tile(sigma[idx], 2),
                          shifted, sh_t, sh_a).reshape(2, idx.size)
-        delta_later = (triple[1] - triple[0]) / (2.0 * ds[idx])
+        delta_later = np.clip((triple[1] - triple[0]) / (2.0 * ds[idx]),
+                              np.minimum(sign[idx], 0.0), np.maximum(sign[idx], 0.0))
         charm[idx] = (delta_later - delta[idx]) / (step * DAYS_PER_YEAR)
     return {
         "delta": delta,

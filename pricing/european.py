@@ -8,23 +8,72 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from pricing import validation as v
-from pricing.black_scholes import FloatArray, Greeks, generalized_greeks, generalized_price
+from pricing._typing import FloatArray
+from pricing.black_scholes import Greeks
 from pricing.dividends import escrowed_spot
+from pricing.errors import InputError
+from pricing.european_kernels import checked_price_greeks
 from pricing.types import DividendSchedule
 
-#: From this many options on, the Greeks go through the fused numba kernel
-#: (:func:`pricing.european_kernels.price_greeks`, tested value by value against the numpy one).
-FAST_KERNEL_MIN_SIZE = 20_000
+_FIELDS = ("spot", "strike", "t_years", "rate", "div_yield", "vol")
+_B76_FIELDS = ("forward", "strike", "t_years", "rate", "rate", "vol")
 
 
-def _greeks(*args: FloatArray, forward_rho: bool = False) -> Greeks:
-    if args[0].size >= FAST_KERNEL_MIN_SIZE:
-        from pricing.european_kernels import price_greeks
+def _raise_first_error(kind: Any, values: tuple[ArrayLike, ...], names: tuple[str, ...]) -> None:
+    """Re-run the numpy validators in field order on inputs the fused kernel rejected, so the
+    error names the same field and value as ever."""
+    v.kind_sign(kind)
+    checks = {"spot": v.positive, "forward": v.positive, "strike": v.positive,
+              "t_years": v.non_negative, "rate": v.finite, "div_yield": v.finite,
+              "vol": v.volatility}
+    for name, value in zip(names, values, strict=True):
+        checks[name](name, value)
+    raise InputError("inputs", "?", "rejected by the kernel but by no validator")  # pragma: no cover
 
-        rows = price_greeks(*args, forward_rho=forward_rho)
-        return Greeks(*(np.asarray(row) for row in rows[1:]))
-    _, greeks = generalized_greeks(*args, forward_rho=forward_rho)
-    return greeks
+
+def _flat(arrays: list[FloatArray], shape: tuple[int, ...]) -> list[FloatArray]:
+    """Each array as 1-d: length 1 if it holds one value (broadcast in the kernel, no copy),
+    else the full broadcast length (a view when it already has the full shape)."""
+    out = []
+    for a in arrays:
+        if a.size == 1:
+            out.append(a.reshape(1))
+        elif a.shape == shape:
+            out.append(np.ascontiguousarray(a).reshape(-1))
+        else:
+            out.append(np.ascontiguousarray(np.broadcast_to(a, shape)).reshape(-1))
+    return out
+
+
+def _fused(kind: Any, values: tuple[ArrayLike, ...], names: tuple[str, ...],
+           dividends: DividendSchedule | None, *, greeks: bool, forward: bool = False
+           ) -> tuple[FloatArray, tuple[int, ...]]:
+    """Validate, broadcast and price in one compiled pass; ``(rows, shape)`` with ``rows`` of
+    shape ``(9 or 1, n)``. ``values`` are spot (forward), strike, t_years, rate, div_yield, vol."""
+    if dividends:
+        sign, s, k, t, r, carry, sigma = prepare_inputs(kind, *values, dividends)
+        q = np.asarray(r - carry)
+        shape = s.shape
+        if not (s > 0.0).all():
+            j = int(np.argmin(s.reshape(-1)))
+            raise InputError("dividends", tuple(dividends.amounts),
+                             f"present value before expiry leaves no share value "
+                             f"(escrowed spot {s.reshape(-1)[j]})")
+        arrays = [sign, s, k, t, r, q, sigma]
+    else:
+        sign = v.kind_sign(kind, check_numeric=False)
+        arrays = [sign, *(v.as_float_array(name, x) for name, x in zip(names, values, strict=True))]
+        try:
+            shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        except ValueError:
+            raise InputError("shape", [a.shape for a in arrays],
+                             "inputs do not broadcast together") from None
+    n = int(np.prod(shape, dtype=np.int64))
+    rows = checked_price_greeks(*_flat(arrays, shape), n, greeks=greeks, forward=forward)
+    if rows is None:
+        _raise_first_error(kind, values, names)
+        raise AssertionError("unreachable")  # pragma: no cover
+    return rows, shape
 
 
 def prepare_inputs(
@@ -73,10 +122,9 @@ def european_price(
     decimals per year; ``vol`` decimal. Optional cash ``dividends`` (times in years from now)
     use the escrowed model. Broadcasts over all array arguments.
     """
-    sign, s, k, t, r, carry, sigma = prepare_inputs(
-        kind, spot, strike, t_years, rate, div_yield, vol, dividends
-    )
-    return generalized_price(sign, s, k, t, r, carry, sigma)
+    rows, shape = _fused(kind, (spot, strike, t_years, rate, div_yield, vol), _FIELDS, dividends,
+                         greeks=False)
+    return rows[0].reshape(shape)
 
 
 def european_greeks(
@@ -94,7 +142,9 @@ def european_greeks(
     gamma, vega (per vol point), theta (per calendar day), rho (per 1 % rate), vanna, volga, charm.
     Same arguments as :func:`european_price`. With cash dividends, delta and gamma are with respect
     to the quoted spot (the escrowed spot moves one for one with it)."""
-    return _greeks(*prepare_inputs(kind, spot, strike, t_years, rate, div_yield, vol, dividends))
+    rows, shape = _fused(kind, (spot, strike, t_years, rate, div_yield, vol), _FIELDS, dividends,
+                         greeks=True)
+    return Greeks(*(row.reshape(shape) for row in rows[1:]))
 
 
 def black76_price(
@@ -108,14 +158,9 @@ def black76_price(
 ) -> FloatArray:
     """Black-76 price of European options on a ``forward`` (index options such as RUT, whose
     forward comes from put-call parity), discounted at ``rate`` over ``t_years``."""
-    sign = v.kind_sign(kind)
-    f = v.positive("forward", forward)
-    k = v.positive("strike", strike)
-    t = v.non_negative("t_years", t_years)
-    r = v.finite("rate", rate)
-    sigma = v.volatility("vol", vol)
-    sign, f, k, t, r, sigma = np.broadcast_arrays(sign, f, k, t, r, sigma)
-    return generalized_price(sign, f, k, t, r, np.zeros_like(f), sigma)
+    rows, shape = _fused(kind, (forward, strike, t_years, rate, rate, vol), _B76_FIELDS, None,
+                         greeks=False, forward=True)
+    return rows[0].reshape(shape)
 
 
 def black76_greeks(
@@ -129,11 +174,6 @@ def black76_greeks(
 ) -> Greeks:
     """Black-76 Greeks: delta and gamma per 1.00 of the forward, rho with the forward held fixed;
     other units as in :mod:`pricing.black_scholes`."""
-    sign = v.kind_sign(kind)
-    f = v.positive("forward", forward)
-    k = v.positive("strike", strike)
-    t = v.non_negative("t_years", t_years)
-    r = v.finite("rate", rate)
-    sigma = v.volatility("vol", vol)
-    sign, f, k, t, r, sigma = np.broadcast_arrays(sign, f, k, t, r, sigma)
-    return _greeks(sign, f, k, t, r, np.zeros_like(f), sigma, forward_rho=True)
+    rows, shape = _fused(kind, (forward, strike, t_years, rate, rate, vol), _B76_FIELDS, None,
+                         greeks=True, forward=True)
+    return Greeks(*(row.reshape(shape) for row in rows[1:]))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -66,18 +65,70 @@ def volatility(field: str, value: ArrayLike) -> FloatArray:
     return arr
 
 
-def kind_sign(value: Any, field: str = "kind") -> FloatArray:
-    """+1.0 for calls and -1.0 for puts, from a string, an :class:`OptionKind` or an array of them."""
+def kind_sign(value: Any, field: str = "kind", *, check_numeric: bool = True) -> FloatArray:
+    """+1.0 for calls and -1.0 for puts, from a string, an :class:`OptionKind`, +1/-1, or an
+    array, list or pandas Series of them; raise :class:`InputError` naming the first bad one.
+
+    Arrays of strings or enums cost a pass over the elements, not a comparison per string: an
+    object array (a DataFrame column) is parsed once per distinct object, a numpy string array
+    by comparing code points in a compiled loop. ``check_numeric=False`` leaves the +1/-1 check
+    of numeric kinds to the caller (the fused European kernel checks them as it prices)."""
     if isinstance(value, (str, OptionKind)):
         return np.asarray(float(OptionKind.parse(value, field=field).sign))
-    arr = np.asarray(value)
-    if arr.dtype.kind in "fi":
-        ok = np.isin(arr, (1, -1))
-        if not ok.all():
-            raise InputError(field, arr[~ok].flat[0], "numeric kinds must be +1 (call) or -1 (put)")
-        return arr.astype(np.float64)
+    if isinstance(value, (list, tuple)) and value and isinstance(value[0], (str, OptionKind)):
+        arr = np.empty(len(value), dtype=object)
+        arr[:] = value  # an object array holding the caller's objects (no string copies)
+    else:
+        arr = np.asarray(value)
+    if arr.dtype.kind in "fiu":
+        if check_numeric:
+            ok = np.isin(arr, (1, -1))
+            if not ok.all():
+                raise InputError(field, arr[~ok].flat[0], "numeric kinds must be +1 (call) or -1 (put)")
+        return arr.astype(np.float64, copy=False)
     if arr.ndim == 0:
         return np.asarray(float(OptionKind.parse(arr.item(), field=field).sign))
-    flat: Iterable[Any] = arr.ravel().tolist()
-    signs = [float(OptionKind.parse(k, field=f"{field}[{i}]").sign) for i, k in enumerate(flat)]
-    return np.asarray(signs, dtype=np.float64).reshape(arr.shape)
+    flat = arr.reshape(-1)
+    if flat.size and arr.dtype == np.object_:
+        return _object_signs(flat, field).reshape(arr.shape)
+    if flat.size and arr.dtype.kind == "U":
+        from pricing.european_kernels import utf32_signs
+
+        signs = utf32_signs(flat)
+        _parse_rest(flat, signs, np.flatnonzero(np.isnan(signs)), field)
+        return signs.reshape(arr.shape)
+    signs = np.full(flat.size, np.nan)
+    _parse_rest(flat, signs, np.arange(flat.size), field)
+    return signs.reshape(arr.shape)
+
+
+def _parse_rest(flat: NDArray[Any], signs: FloatArray, todo: NDArray[np.intp], field: str) -> None:
+    """Parse ``flat[todo]`` one by one into ``signs`` (each distinct value once), in order, so
+    the error names the first bad element."""
+    parsed: dict[Any, float] = {}
+    for i in todo.tolist():
+        item = flat[i]
+        if isinstance(item, np.generic):
+            item = item.item()  # np.str_('x') -> 'x', as the error message shows it
+        key = (type(item), item) if isinstance(item, (str, OptionKind, bytes)) else None
+        sign = parsed.get(key) if key is not None else None
+        if sign is None:
+            sign = float(OptionKind.parse(item, field=f"{field}[{i}]").sign)
+            if key is not None:
+                parsed[key] = sign
+        signs[i] = sign
+
+
+def _object_signs(flat: NDArray[Any], field: str) -> FloatArray:
+    """Signs of a 1-d object array: parse each distinct object once (see :func:`kind_sign`)."""
+    from pricing.european_kernels import object_kind_codes
+
+    found = object_kind_codes(flat)
+    if found is None:  # many distinct objects: compare values
+        signs = np.where(flat == "call", 1.0, np.where(flat == "put", -1.0, np.nan))
+        _parse_rest(flat, signs, np.flatnonzero(np.isnan(signs)), field)
+        return signs
+    codes, first = found
+    table = np.array([float(OptionKind.parse(flat[i], field=f"{field}[{i}]").sign)
+                      for i in first.tolist()])
+    return table[codes] if table.size else np.empty(0)

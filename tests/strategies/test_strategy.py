@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pricing
@@ -22,7 +22,7 @@ from strategies.strategy import (
     beta_of,
 )
 from strategies.valuation import instrument_price
-from tests.strategies._core_market import AS_OF, EXPIRY, NEAR, iwm_legs, market, rut_legs
+from tests.strategies._core_market import AS_OF, EXPIRY, FAR, NEAR, iwm_legs, market, rut_legs
 
 DATA = Path("/work/shared/data/daily_2016_2021.csv")
 
@@ -56,6 +56,9 @@ def test_value_and_greeks_are_sums_over_legs(
 
 @settings(max_examples=25)
 @given(iwm_legs(), st.floats(-0.2, 0.2), st.floats(0.0, 40.0))
+# found by HYPOTHESIS_PROFILE=dev: the deep in-the-money put had delta -1.0000000019839794
+@example([Leg(iwm_option("put", 250.0, FAR), 1, leg_id="leg0"),
+          Leg(iwm_option("call", 190.0, NEAR), 1, leg_id="leg1")], -0.125, 0.0)
 def test_american_value_and_greeks_are_sums_over_legs(legs: list[Leg], move: float, days: float) -> None:
     ctx = market(spot_move=move, days_forward=days)
     strategy = Strategy("random", legs)
