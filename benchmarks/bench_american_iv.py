@@ -57,9 +57,9 @@ def make_chain(n: int, seed: int) -> tuple[dict[str, np.ndarray], DividendSchedu
 
 
 def converged_quantlib_price(sign: float, s: float, k: float, t: float, r: float, vol: float,
-                             divs: DividendSchedule) -> tuple[float, float]:
+                             divs: DividendSchedule, div_yield: float = 0.0) -> tuple[float, float]:
     """QuantLib FD price with its grid error extrapolated away, and the size of the correction."""
-    args = [np.array([x]) for x in (sign, s, k, t, r, 0.0, vol)]
+    args = [np.array([x]) for x in (sign, s, k, t, r, div_yield, vol)]
     f = [qe.ql_american(*args, divs, engine="fd", fd_grid=(g, g, 0))["price"][0]
          for g in (300, 600, 1200)]
     d1, d2 = f[1] - f[0], f[2] - f[1]

@@ -70,6 +70,20 @@ def numba_cache_dir() -> Path:
     return base / kernel_sources_digest()
 
 
+def prune_stale_caches() -> list[Path]:
+    """Remove the cache directories of other source digests beside the current one (kernels of
+    older versions of the sources); return what was removed."""
+    import re
+    import shutil
+
+    removed = []
+    for sibling in CACHE_DIR.parent.iterdir():
+        if sibling != CACHE_DIR and sibling.is_dir() and re.fullmatch(r"[0-9a-f]{16}", sibling.name):
+            shutil.rmtree(sibling, ignore_errors=True)
+            removed.append(sibling)
+    return removed
+
+
 def configure_cache() -> Path:
     """Create :func:`numba_cache_dir` (a temporary directory if it cannot be created) and point
     numba's cache at it; return the directory used. Called once, by this module, before any

@@ -10,7 +10,7 @@ import numpy as np
 
 from pricing._jit import jit
 from pricing._parallel import run_in_chunks
-from pricing._typing import FloatArray, IntArray
+from pricing._typing import BoolArray, FloatArray, IntArray
 from pricing.american_bounds import zero_vol_value
 from pricing.american_kernels import price_group
 from pricing.european_kernels import bs_price, bs_vega, eur_iv, pv_dividends
@@ -143,19 +143,21 @@ def _root_vol(sign: float, s: float, k: float, t: float, r: float, q: float, pri
 
 @jit
 def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: float,
-                     price: float, div_t: FloatArray, div_a: FloatArray) -> tuple[float, int]:
-    """American implied vol of one quote (``t > 0``, validated inputs)."""
+                     price: float, div_t: FloatArray, div_a: FloatArray, coarse_x_tol: float,
+                     coarse_accept: float) -> tuple[float, int, float]:
+    """American implied vol of one quote (``t > 0``, validated inputs): ``(vol, code, slope)``,
+    the slope being d(price)/d(vol) per 1.00 of vol near the root (NaN if unknown)."""
     sbuf = np.empty(1)
     obuf = np.empty(1)
     scale = max(s, k)
     intrinsic = max(sign * (s - k), 0.0)
     floor = max(intrinsic, zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
     if price < floor - 1e-12 * scale:
-        return math.nan, IV_BELOW_INTRINSIC
+        return math.nan, IV_BELOW_INTRINSIC, math.nan
     if price <= floor + 1e-9 * scale:
-        return math.nan, IV_NO_TIME_VALUE
+        return math.nan, IV_NO_TIME_VALUE, math.nan
     if price >= (s if sign > 0 else k):
-        return math.nan, IV_ABOVE_CEILING
+        return math.nan, IV_ABOVE_CEILING, math.nan
     # European proxy: escrowed spot with continuous yield (closed form, a preconditioner only)
     s_esc = s - pv_dividends(t, r, div_t, div_a)
     if s_esc <= 0.0:
@@ -171,7 +173,7 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     v = min(max(v, 1e-3), MAX_VOL)
     f = _price_at(sign, s, k, t, r, q, v, div_t, div_a, 0, sbuf, obuf) - price
     if not math.isfinite(f):
-        return math.nan, IV_NO_CONVERGENCE
+        return math.nan, IV_NO_CONVERGENCE, math.nan
     lo = 0.0
     f_lo = floor - price
     hi = math.inf
@@ -186,14 +188,14 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     first = eur_iv(sign, s_esc, k, t, r, q, bs_price(sign, s_esc, k, t, r, q, v) - f, v)
     slope = bs_vega(s_esc, k, t, r, q, v)
     v, slope, code = _root_vol(sign, s, k, t, r, q, price, div_t, div_a, 0, lo, f_lo, hi, f_hi,
-                               first, slope, 1e-8, 1e-6, sbuf, obuf)
+                               first, slope, coarse_x_tol, coarse_accept, sbuf, obuf)
     if code == IV_ABOVE_CEILING:
         f_top = _price_at(sign, s, k, t, r, q, MAX_VOL, div_t, div_a, 1, sbuf, obuf) - price
         if f_top < 0.0:
-            return math.nan, IV_ABOVE_CEILING
+            return math.nan, IV_ABOVE_CEILING, math.nan
         v = MAX_VOL
     elif code != IV_OK:
-        return math.nan, code
+        return math.nan, code, math.nan
     if not (slope > 0.0):
         slope = bs_vega(s_esc, k, t, r, q, v)
     # Default level. The levels differ by a small, smooth discretisation bias, so one Newton
@@ -203,13 +205,13 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     # trying that Newton step first.
     f1 = _price_at(sign, s, k, t, r, q, v, div_t, div_a, 1, sbuf, obuf) - price
     if not math.isfinite(f1):
-        return math.nan, IV_NO_CONVERGENCE
+        return math.nan, IV_NO_CONVERGENCE, math.nan
     if abs(f1) <= 1e-12 * scale:
-        return v, IV_OK
+        return v, IV_OK, slope
     newton = v - f1 / slope
     if abs(f1) <= 0.01 * (price - floor) and abs(newton - v) < 3e-3 * max(v, 0.01) \
             and newton > 0.0:
-        return newton, IV_OK
+        return newton, IV_OK, slope
     lo = 0.0
     f_lo = floor - price
     hi = math.inf
@@ -220,37 +222,375 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     else:
         lo = v
         f_lo = f1
-    root, _, code = _root_vol(sign, s, k, t, r, q, price, div_t, div_a, 1, lo, f_lo, hi, f_hi,
+    root, slope, code = _root_vol(sign, s, k, t, r, q, price, div_t, div_a, 1, lo, f_lo, hi, f_hi,
                               newton, slope, 1e-8, 1e-6, sbuf, obuf)
     if code != IV_OK:
-        return math.nan, code
-    return root, IV_OK
+        return math.nan, code, math.nan
+    return root, IV_OK, slope
+
+
+@jit
+def _warm_one(sign: float, s: float, k: float, t: float, r: float, q: float, price: float,
+              div_t: FloatArray, div_a: FloatArray, v0: float, slope0: float,
+              coarse_x_tol: float, coarse_accept: float) -> tuple[float, int, float]:
+    """As :func:`_implied_vol_one`, started from a vol ``v0`` near the root with slope
+    ``slope0`` (per 1.00 of vol): one price on the default grid and a Newton step, accepted on
+    the same conditions as the Newton step of :func:`_implied_vol_one` (a step below 0.3 % of
+    the vol, a residual below 1 % of the time value: its error is the step times the relative
+    slope error); otherwise the full solve."""
+    if math.isfinite(v0) and v0 > 0.0 and slope0 > 0.0:
+        sbuf = np.empty(1)
+        obuf = np.empty(1)
+        scale = max(s, k)
+        floor = max(max(sign * (s - k), 0.0), zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
+        f1 = _price_at(sign, s, k, t, r, q, v0, div_t, div_a, 1, sbuf, obuf) - price
+        if math.isfinite(f1):
+            if abs(f1) <= 1e-12 * scale:
+                return v0, IV_OK, slope0
+            newton = v0 - f1 / slope0
+            if abs(f1) <= 0.01 * (price - floor) and abs(newton - v0) < 3e-3 * max(v0, 0.01) \
+                    and newton > 0.0:
+                return newton, IV_OK, slope0
+    return _implied_vol_one(sign, s, k, t, r, q, price, div_t, div_a, coarse_x_tol,
+                            coarse_accept)
+
+
+@jit
+def _warm_range(start: int, stop: int, sign: FloatArray, s: FloatArray, k: FloatArray,
+                t: FloatArray, r: FloatArray, q: FloatArray, price: FloatArray,
+                div_t: FloatArray, div_a: FloatArray, idx: IntArray, start_vol: FloatArray,
+                vol_out: FloatArray, code_out: IntArray, slope_out: FloatArray,
+                coarse_x_tol: float, coarse_accept: float) -> None:
+    for j in range(start, stop):
+        i = idx[j]
+        vol, code, slope = _warm_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t,
+                                     div_a, start_vol[i], slope_out[i], coarse_x_tol,
+                                     coarse_accept)
+        vol_out[i] = vol
+        code_out[i] = code
+        slope_out[i] = slope
+
+
+@jit
+def _vega_range(start: int, stop: int, sign: FloatArray, s: FloatArray, k: FloatArray,
+                t: FloatArray, r: FloatArray, q: FloatArray, div_t: FloatArray, div_a: FloatArray,
+                idx: IntArray, vol: FloatArray, code: IntArray, slope_out: FloatArray) -> None:
+    """American vega (per 1.00 of vol) of the solved quotes at ``idx``: a central difference
+    of the coarse grid's prices over +-1e-3 of vol (the coarse and default grids differ by a
+    smooth bias, so their vegas agree to about 1 %)."""
+    sbuf = np.empty(1)
+    obuf = np.empty(1)
+    for j in range(start, stop):
+        i = idx[j]
+        if code[i] != IV_OK:
+            continue
+        dv = min(1e-3, 0.5 * vol[i])
+        up = _price_at(sign[i], s[i], k[i], t[i], r[i], q[i], vol[i] + dv, div_t, div_a, 0,
+                       sbuf, obuf)
+        down = _price_at(sign[i], s[i], k[i], t[i], r[i], q[i], vol[i] - dv, div_t, div_a, 0,
+                         sbuf, obuf)
+        slope_out[i] = (up - down) / (2.0 * dv)
 
 
 @jit
 def _implied_vols_range(start: int, stop: int, sign: FloatArray, s: FloatArray, k: FloatArray,
                         t: FloatArray, r: FloatArray, q: FloatArray, price: FloatArray,
-                        div_t: FloatArray, div_a: FloatArray, vol_out: FloatArray,
-                        code_out: IntArray) -> None:
-    for i in range(start, stop):
-        vol, code = _implied_vol_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t,
-                                     div_a)
+                        div_t: FloatArray, div_a: FloatArray, idx: IntArray, vol_out: FloatArray,
+                        code_out: IntArray, slope_out: FloatArray, coarse_x_tol: float,
+                        coarse_accept: float) -> None:
+    for j in range(start, stop):
+        i = idx[j]
+        vol, code, slope = _implied_vol_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i],
+                                            div_t, div_a, coarse_x_tol, coarse_accept)
         vol_out[i] = vol
         code_out[i] = code
+        slope_out[i] = slope
 
 
 #: Quotes per work item of :func:`implied_vols` (a few milliseconds of work).
 IV_CHUNK = 16
 
 
-def implied_vols(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                 q: FloatArray, price: FloatArray, div_t: FloatArray, div_a: FloatArray,
-                 vol_out: FloatArray, code_out: IntArray) -> None:
-    """American implied vols of validated, live quotes (chunks shared between threads by
-    :func:`pricing._parallel.run_in_chunks`); ``code_out`` receives the ``IV_*`` status codes of
-    :mod:`pricing.iv_result`."""
+def _solve_full(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
+                q: FloatArray, price: FloatArray, div_t: FloatArray, div_a: FloatArray,
+                idx: IntArray, vol_out: FloatArray, code_out: IntArray,
+                slope_out: FloatArray, coarse: tuple[float, float] = (1e-8, 1e-6)) -> None:
+    """Full per-quote solves of the quotes at ``idx``, chunks shared between threads.
+    ``coarse``: the relative bracket width and accepted secant step of the root search on the
+    coarse grid (its root only seeds a Newton step on the default grid)."""
 
     def work(lo: int, hi: int) -> None:
-        _implied_vols_range(lo, hi, sign, s, k, t, r, q, price, div_t, div_a, vol_out, code_out)
+        _implied_vols_range(lo, hi, sign, s, k, t, r, q, price, div_t, div_a, idx, vol_out,
+                            code_out, slope_out, coarse[0], coarse[1])
 
-    run_in_chunks(sign.shape[0], work, chunk=IV_CHUNK)
+    run_in_chunks(idx.shape[0], work, chunk=IV_CHUNK)
+
+
+@jit
+def _screen(sign: float, s: float, k: float, t: float, r: float, q: float, price: float,
+            div_t: FloatArray, div_a: FloatArray) -> int:
+    """The status of a quote that has no vol (as :func:`_implied_vol_one` screens), or -1."""
+    scale = max(s, k)
+    floor = max(max(sign * (s - k), 0.0), zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
+    if price < floor - 1e-12 * scale:
+        return IV_BELOW_INTRINSIC
+    if price <= floor + 1e-9 * scale:
+        return IV_NO_TIME_VALUE
+    if price >= (s if sign > 0 else k):
+        return IV_ABOVE_CEILING
+    return -1
+
+
+@jit
+def _lagrange3(xs: FloatArray, j0: int, x: float, w: FloatArray) -> None:
+    """Weights of quadratic Lagrange interpolation through ``xs[j0:j0 + 3]`` at ``x``."""
+    for a in range(3):
+        wa = 1.0
+        for b in range(3):
+            if b != a:
+                wa *= (x - xs[j0 + b]) / (xs[j0 + a] - xs[j0 + b])
+        w[a] = wa
+
+
+@jit
+def _lagrange4(xs: FloatArray, j0: int, x: float, w: FloatArray) -> None:
+    """Weights of cubic Lagrange interpolation through ``xs[j0:j0 + 4]`` at ``x`` into ``w``."""
+    for a in range(4):
+        wa = 1.0
+        for b in range(4):
+            if b != a:
+                wa *= (x - xs[j0 + b]) / (xs[j0 + a] - xs[j0 + b])
+        w[a] = wa
+
+
+@jit
+def _select_anchors(order: IntArray, starts: IntArray, sign: FloatArray, s: FloatArray,
+                    k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
+                    price: FloatArray, div_t: FloatArray, div_a: FloatArray, stride: int,
+                    max_gap_sd: float, is_anchor: BoolArray) -> None:
+    """Mark the anchors of each group (sorted by strike): the first and last quotes, then the
+    next quote once ``stride`` quotes have passed or its log-strike is ``max_gap_sd`` standard
+    deviations (``vol sqrt(t)``, the vol from the escrowed European inversion of its price)
+    beyond the last anchor: the corrections vary on the scale of a standard deviation."""
+    for g in range(starts.shape[0] - 1):
+        a = starts[g]
+        b = starts[g + 1]
+        last_x = -math.inf
+        since = 0
+        for p in range(a, b):
+            i = order[p]
+            x = math.log(k[i])
+            s_esc = s[i] - pv_dividends(t[i], r[i], div_t, div_a)
+            v = eur_iv(sign[i], s_esc, k[i], t[i], r[i], q[i], price[i], 0.3) if s_esc > 0.0 \
+                else math.nan
+            gap = max_gap_sd * (v if math.isfinite(v) else 0.05) * math.sqrt(t[i])
+            if p == a or p == b - 1 or since >= stride or x - last_x >= gap:
+                is_anchor[i] = True
+                last_x = x
+                since = 1
+            else:
+                since += 1
+
+
+@jit
+def _chain_interpolate(order: IntArray, starts: IntArray, is_anchor: BoolArray, sign: FloatArray,
+                       s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
+                       price: FloatArray, div_t: FloatArray, div_a: FloatArray,
+                       vol: FloatArray, code: IntArray, slope: FloatArray, tol: float,
+                       need_full: BoolArray, start_vol: FloatArray) -> None:
+    """Vols of the non-anchor quotes of each group (quotes sharing kind, spot, expiry, rate and
+    yield, ``order[starts[g]:starts[g+1]]`` sorted by strike) from the solved anchors.
+
+    For each anchor, the American correction to the escrowed European closed form at its vol,
+    ``C = price - BS_esc(vol)``, its vol derivative ``D = slope - vega_esc(vol)`` (``slope``:
+    the American vega, from :func:`_vega_range`) and the vol
+    itself are smooth in ``x = ln K``; between anchors they are interpolated by cubic Lagrange
+    over the four nearest anchors, and the quote's vol solves ``BS_esc(v) + C + D (v - V) =
+    price`` (Newton on the closed form). The interpolation error is estimated per quote by the
+    two quadratics through three of the cubic's four anchors (whose errors exceed the cubic's):
+    where either differs from the cubic by more than ``tol`` in vol, the quote is left to the full solver (``need_full``), as
+    are the quotes outside the anchors and those of groups with fewer than 4 anchors with a vol.
+    A quote left to the full solver whose corrected closed form has a root gets that root in
+    ``start_vol`` and the slope of the corrected closed form in ``slope`` (a warm start)."""
+    w = np.empty(4)
+    for g in range(starts.shape[0] - 1):
+        a = starts[g]
+        b = starts[g + 1]
+        na = 0
+        for p in range(a, b):
+            i = order[p]
+            if is_anchor[i] and code[i] == IV_OK and slope[i] > 0.0:
+                na += 1
+        pos = np.empty(na, dtype=np.int64)
+        xa = np.empty(na)
+        ca = np.empty(na)
+        da = np.empty(na)
+        va = np.empty(na)
+        sa = np.empty(na)
+        m = 0
+        for p in range(a, b):
+            i = order[p]
+            if not (is_anchor[i] and code[i] == IV_OK and slope[i] > 0.0):
+                continue
+            x = math.log(k[i])
+            if m and x <= xa[m - 1]:
+                continue  # a second quote at one strike: one anchor per strike
+            s_esc = s[i] - pv_dividends(t[i], r[i], div_t, div_a)
+            pos[m] = p
+            xa[m] = x
+            ca[m] = price[i] - bs_price(sign[i], s_esc, k[i], t[i], r[i], q[i], vol[i])
+            da[m] = slope[i] - bs_vega(s_esc, k[i], t[i], r[i], q[i], vol[i])
+            va[m] = vol[i]
+            sa[m] = slope[i]
+            m += 1
+        if m < 4:
+            for p in range(a, b):
+                if not is_anchor[order[p]]:
+                    need_full[order[p]] = True
+            continue
+        ia = 0
+        for p in range(a, b):
+            i = order[p]
+            if is_anchor[i]:
+                continue
+            x = math.log(k[i])
+            while ia < m - 2 and x >= xa[ia + 1]:
+                ia += 1
+            if x < xa[0] or x > xa[m - 1]:
+                need_full[i] = True
+                continue
+            status = _screen(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t, div_a)
+            if status >= 0:
+                code[i] = status
+                vol[i] = math.nan
+                continue
+            j0 = max(0, min(ia - 1, m - 4))
+            _lagrange4(xa, j0, x, w)
+            c_i = 0.0
+            d_i = 0.0
+            v_i = 0.0
+            for e in range(4):
+                c_i += w[e] * ca[j0 + e]
+                d_i += w[e] * da[j0 + e]
+                v_i += w[e] * va[j0 + e]
+            s_esc = s[i] - pv_dividends(t[i], r[i], div_t, div_a)
+            root = _corrected_iv(sign[i], s_esc, k[i], t[i], r[i], q[i], price[i], c_i, d_i, v_i)
+            if not math.isfinite(root):
+                need_full[i] = True
+                continue
+            # error estimate: the cubic against both quadratics through three of its four
+            # anchors (their errors exceed the cubic's, so this is conservative)
+            gap = 0.0
+            for j1 in (j0, j0 + 1):
+                _lagrange3(xa, j1, x, w)
+                c_q = 0.0
+                d_q = 0.0
+                v_q = 0.0
+                for e in range(3):
+                    c_q += w[e] * ca[j1 + e]
+                    d_q += w[e] * da[j1 + e]
+                    v_q += w[e] * va[j1 + e]
+                gap = max(gap, abs(c_i + d_i * (root - v_i) - c_q - d_q * (root - v_q)))
+            am_vega = bs_vega(s_esc, k[i], t[i], r[i], q[i], root) + d_i
+            if not (am_vega > 0.0) or gap > tol * am_vega:
+                need_full[i] = True
+                start_vol[i] = root  # a warm start for the full solve
+                if am_vega > 0.0:
+                    slope[i] = am_vega
+                continue
+            vol[i] = root
+            code[i] = IV_OK
+
+
+@jit
+def _corrected_iv(sign: float, s_esc: float, k: float, t: float, r: float, q: float,
+                  price: float, c: float, d: float, v0: float) -> float:
+    """Root in ``v`` of ``BS_esc(v) + c + d (v - v0) - price`` (safeguarded Newton from ``v0``;
+    the slope ``vega_esc + d`` approximates the American vega); NaN if none in (0, MAX_VOL]."""
+    lo = 1e-6
+    hi = MAX_VOL
+    f_lo = bs_price(sign, s_esc, k, t, r, q, lo) + c + d * (lo - v0) - price
+    f_hi = bs_price(sign, s_esc, k, t, r, q, hi) + c + d * (hi - v0) - price
+    if not (f_lo < 0.0 < f_hi):
+        return math.nan
+    v = min(max(v0, lo), hi)
+    for _ in range(60):
+        f = bs_price(sign, s_esc, k, t, r, q, v) + c + d * (v - v0) - price
+        if f > 0.0:
+            hi = v
+        else:
+            lo = v
+        fp = bs_vega(s_esc, k, t, r, q, v) + d
+        nv = v - f / fp if fp > 0.0 else 0.5 * (lo + hi)
+        if not (lo < nv < hi):
+            nv = 0.5 * (lo + hi)
+        if abs(nv - v) <= 1e-12 * v:
+            return nv
+        v = nv
+    return math.nan
+
+
+#: At most this many quotes of one series from one anchor (a fully solved quote) to the next in
+#: :func:`implied_vols` ...
+ANCHOR_STRIDE = 6
+#: ... and at most this many standard deviations (vol sqrt(t)) of log-strike.
+ANCHOR_GAP_SD = 0.25
+#: Largest estimated interpolation error (decimal vol) at which a quote takes the
+#: interpolated vol rather than a full solve.
+INTERPOLATION_TOL = 2e-5
+#: The chain method's coarse root search stops at a bracket of 1e-5 or a secant step of 1e-4
+#: (relative): the Newton step on the default grid that follows squares that error.
+COARSE_TOLERANCES = (1e-5, 1e-4)
+
+
+def implied_vols(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
+                 q: FloatArray, price: FloatArray, div_t: FloatArray, div_a: FloatArray,
+                 vol_out: FloatArray, code_out: IntArray, *, method: str = "chain") -> None:
+    """American implied vols of validated, live quotes; ``code_out`` receives the ``IV_*``
+    status codes of :mod:`pricing.iv_result`.
+
+    ``method="per_quote"`` solves every quote in full (a root search on a coarse grid, then
+    the default grid). ``method="chain"`` (the default) solves in full only every
+    :data:`ANCHOR_STRIDE`-th strike of each group of quotes sharing kind, spot, expiry, rate
+    and yield (and the ends), and the others from the anchors' American corrections to the
+    escrowed European closed form (see :func:`_chain_interpolate`), falling back to the full
+    solve wherever a leave-one-out check says the interpolation is not within
+    :data:`INTERPOLATION_TOL` in vol. Chunks run on the shared threads."""
+    n = sign.shape[0]
+    slope = np.full(n, np.nan)
+    if method == "per_quote" or n < 5 * ANCHOR_STRIDE:
+        _solve_full(sign, s, k, t, r, q, price, div_t, div_a, np.arange(n, dtype=np.int64),
+                    vol_out, code_out, slope)
+        return
+    if method != "chain":
+        raise ValueError(f"method={method!r}: must be 'chain' or 'per_quote'")
+    order = np.lexsort((k, q, r, t, s, sign)).astype(np.int64)
+    change = np.zeros(n, dtype=bool)
+    for a in (sign, s, t, r, q):
+        sa = a[order]
+        change[1:] |= sa[1:] != sa[:-1]
+    starts = np.concatenate(([0], np.flatnonzero(change), [n])).astype(np.int64)
+    is_anchor = np.zeros(n, dtype=bool)
+    _select_anchors(order, starts, sign, s, k, t, r, q, price, div_t, div_a, ANCHOR_STRIDE,
+                    ANCHOR_GAP_SD, is_anchor)
+    code_out[:] = -1
+    vol_out[:] = np.nan
+    _solve_full(sign, s, k, t, r, q, price, div_t, div_a, np.flatnonzero(is_anchor).astype(np.int64),
+                vol_out, code_out, slope, COARSE_TOLERANCES)
+    anchors = np.flatnonzero(is_anchor).astype(np.int64)
+
+    def vegas(lo: int, hi: int) -> None:
+        _vega_range(lo, hi, sign, s, k, t, r, q, div_t, div_a, anchors, vol_out, code_out, slope)
+
+    run_in_chunks(anchors.size, vegas, chunk=IV_CHUNK)
+    need_full = np.zeros(n, dtype=bool)
+    start_vol = np.full(n, np.nan)
+    _chain_interpolate(order, starts, is_anchor, sign, s, k, t, r, q, price, div_t, div_a,
+                       vol_out, code_out, slope, INTERPOLATION_TOL, need_full, start_vol)
+    rest = np.flatnonzero(need_full).astype(np.int64)
+
+    def work(lo: int, hi: int) -> None:
+        _warm_range(lo, hi, sign, s, k, t, r, q, price, div_t, div_a, rest, start_vol, vol_out,
+                    code_out, slope, COARSE_TOLERANCES[0], COARSE_TOLERANCES[1])
+
+    run_in_chunks(rest.size, work, chunk=IV_CHUNK)

@@ -1,0 +1,144 @@
+"""Benchmark: American implied vols with cash dividends on the demo IWM chain (6,004 quotes), as
+the chain analysis asks for them, against today's per-quote engine in the same run.
+
+The inputs are the ones ``marketdata.analysis.analyze_chain`` passes to
+``pricing.american_implied_vol`` (kind strings, the spot, strikes, exact times, rates, each
+series' extra yield, mid prices and the snapshot's cash dividend schedule), captured from one
+analysis of ``marketdata.sources.demo.load_demo("IWM")``. Timed, best of ``--repeats``:
+
+* ``method="chain"`` (the default): full solves at anchor strikes, the rest from the anchors'
+  American corrections to the escrowed European closed form;
+* ``method="per_quote"``: every quote solved in full (today's engine, kept callable).
+
+Accuracy: against the vol QuantLib's FD engine implies once its grid is converged (grids
+300/600/1200, Richardson; as in ``bench_american_iv.py``) on a random sample where vega >= 0.01
+per vol point, for both methods; and the largest gap between the methods over all quotes.
+Bars: chain >= 5x faster than per_quote; chain within 2.6e-4 of the converged QuantLib vol.
+Exit status 1 if a bar is missed.
+
+    .venv/bin/python benchmarks/bench_american_iv_chain.py [--repeats 3] [--sample 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench_american_iv import converged_quantlib_price  # noqa: E402
+
+import pricing.american as american  # noqa: E402
+from pricing.european_kernels import bs_vega  # noqa: E402
+
+SPEED_BAR = 5.0
+VOL_BAR = 2.6e-4
+VEGA_MIN = 0.01  # per vol point
+
+
+def captured_inputs() -> dict[str, Any]:
+    """The keywords of the chain analysis' American implied-vol call on the demo IWM chain."""
+    from marketdata.analysis import analyze_chain
+    from marketdata.sources.demo import load_demo
+
+    calls: list[dict[str, Any]] = []
+    original = american.american_implied_vol
+
+    def spy(**kw: Any) -> Any:
+        calls.append(kw)
+        return original(**kw)
+
+    american.american_implied_vol = spy  # type: ignore[assignment]
+    try:
+        analyze_chain(load_demo("IWM"))
+    finally:
+        american.american_implied_vol = original  # type: ignore[assignment]
+    calls = [kw for kw in calls if kw.get("dividends") is not None]
+    if not calls:
+        raise SystemExit("the analysis made no American implied-vol call with dividends")
+    merged = {key: np.concatenate([np.broadcast_to(kw[key], np.shape(kw["price"])) for kw in calls])
+              for key in ("kind", "spot", "strike", "t_years", "rate", "div_yield", "price")}
+    merged["dividends"] = calls[0]["dividends"]
+    return merged
+
+
+def best_time(repeats: int, **kw: Any) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = american.american_implied_vol(**kw)
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sample", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    quotes = captured_inputs()
+    n = quotes["price"].size
+    american.american_implied_vol(**quotes)  # warm: kernels loaded from the cache
+    t_chain, chain = best_time(args.repeats, **quotes)
+    t_old, old = best_time(args.repeats, **quotes, method="per_quote")
+    ratio = t_old / t_chain
+
+    sign = np.where(quotes["kind"] == "call", 1.0, -1.0)
+    ok = (chain.status == "ok") & (old.status == "ok")
+    vega = np.zeros(n)
+    for i in np.flatnonzero(ok):
+        vega[i] = 0.01 * bs_vega(quotes["spot"][i], quotes["strike"][i], quotes["t_years"][i],
+                                 quotes["rate"][i], quotes["div_yield"][i], old.vol[i])
+    sure = ok & (vega >= VEGA_MIN)
+    method_gap = np.abs(chain.vol - old.vol)[sure]
+
+    rng = np.random.default_rng(args.seed)
+    sample = rng.choice(np.flatnonzero(sure), size=min(args.sample, int(sure.sum())), replace=False)
+    gaps: dict[str, list[float]] = {"chain": [], "per_quote": []}
+    t0 = time.perf_counter()
+    for i in sample:
+        for name, res in (("chain", chain), ("per_quote", old)):
+            ql_price, _ = converged_quantlib_price(
+                sign[i], quotes["spot"][i], quotes["strike"][i], quotes["t_years"][i],
+                quotes["rate"][i], res.vol[i], quotes["dividends"], div_yield=quotes["div_yield"][i])
+            ref = res.vol[i] - (ql_price - quotes["price"][i]) / (100.0 * vega[i])
+            gaps[name].append(abs(res.vol[i] - ref))
+    t_ref = time.perf_counter() - t0
+
+    statuses = {str(s): int((chain.status == s).sum()) for s in np.unique(chain.status)}
+    same_status = bool(np.all(chain.status == old.status))
+    print(f"demo IWM chain: {n:,} quotes, {len(quotes['dividends'].amounts)} cash dividends; "
+          f"statuses {statuses}; same statuses both methods: {same_status}")
+    print(f"method='per_quote' (today's engine): {t_old:.3f} s ({t_old / n * 1e6:.0f} us/quote)")
+    print(f"method='chain' (default):            {t_chain:.3f} s ({t_chain / n * 1e6:.0f} us/quote)")
+    print(f"speed ratio chain / per_quote: {ratio:.1f}x   [bar >= {SPEED_BAR:.0f}x]")
+    print(f"|chain - per_quote| over {int(sure.sum())} quotes with vega >= {VEGA_MIN}/pt: max "
+          f"{method_gap.max():.2e}, 99.9 % {np.quantile(method_gap, 0.999):.2e}")
+    for name, g in gaps.items():
+        print(f"{name:9s} vs converged QuantLib FD vol, {len(g)} sampled quotes: max {max(g):.2e}, "
+              f"median {np.median(g):.2e}   [bar <= {VOL_BAR:.1e}]")
+    print(f"(reference built in {t_ref:.0f} s)")
+    failed = []
+    if ratio < SPEED_BAR:
+        failed.append(f"chain only {ratio:.1f}x faster than per_quote (bar {SPEED_BAR:.0f}x)")
+    if max(gaps["chain"]) > VOL_BAR:
+        failed.append(f"chain {max(gaps['chain']):.2e} from QuantLib's converged vol")
+    if not same_status:
+        failed.append("statuses differ between the methods")
+    if failed:
+        print("FAIL: " + "; ".join(failed))
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
