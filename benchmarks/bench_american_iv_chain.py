@@ -63,8 +63,10 @@ def captured_inputs() -> dict[str, Any]:
     calls = [kw for kw in calls if kw.get("dividends") is not None]
     if not calls:
         raise SystemExit("the analysis made no American implied-vol call with dividends")
-    merged = {key: np.concatenate([np.broadcast_to(kw[key], np.shape(kw["price"])) for kw in calls])
-              for key in ("kind", "spot", "strike", "t_years", "rate", "div_yield", "price")}
+    merged = {
+        key: np.concatenate([np.broadcast_to(kw[key], np.shape(kw["price"])) for kw in calls])
+        for key in ("kind", "spot", "strike", "t_years", "rate", "div_yield", "price")
+    }
     merged["dividends"] = calls[0]["dividends"]
     return merged
 
@@ -95,8 +97,14 @@ def main() -> int:
     ok = (chain.status == "ok") & (old.status == "ok")
     vega = np.zeros(n)
     for i in np.flatnonzero(ok):
-        vega[i] = 0.01 * bs_vega(quotes["spot"][i], quotes["strike"][i], quotes["t_years"][i],
-                                 quotes["rate"][i], quotes["div_yield"][i], old.vol[i])
+        vega[i] = 0.01 * bs_vega(
+            quotes["spot"][i],
+            quotes["strike"][i],
+            quotes["t_years"][i],
+            quotes["rate"][i],
+            quotes["div_yield"][i],
+            old.vol[i],
+        )
     sure = ok & (vega >= VEGA_MIN)
     method_gap = np.abs(chain.vol - old.vol)[sure]
 
@@ -107,24 +115,39 @@ def main() -> int:
     for i in sample:
         for name, res in (("chain", chain), ("per_quote", old)):
             ql_price, _ = converged_quantlib_price(
-                sign[i], quotes["spot"][i], quotes["strike"][i], quotes["t_years"][i],
-                quotes["rate"][i], res.vol[i], quotes["dividends"], div_yield=quotes["div_yield"][i])
+                sign[i],
+                quotes["spot"][i],
+                quotes["strike"][i],
+                quotes["t_years"][i],
+                quotes["rate"][i],
+                res.vol[i],
+                quotes["dividends"],
+                div_yield=quotes["div_yield"][i],
+            )
             ref = res.vol[i] - (ql_price - quotes["price"][i]) / (100.0 * vega[i])
             gaps[name].append(abs(res.vol[i] - ref))
     t_ref = time.perf_counter() - t0
 
     statuses = {str(s): int((chain.status == s).sum()) for s in np.unique(chain.status)}
     same_status = bool(np.all(chain.status == old.status))
-    print(f"demo IWM chain: {n:,} quotes, {len(quotes['dividends'].amounts)} cash dividends; "
-          f"statuses {statuses}; same statuses both methods: {same_status}")
+    print(
+        f"demo IWM chain: {n:,} quotes, {len(quotes['dividends'].amounts)} cash dividends; "
+        f"statuses {statuses}; same statuses both methods: {same_status}"
+    )
     print(f"method='per_quote' (today's engine): {t_old:.3f} s ({t_old / n * 1e6:.0f} us/quote)")
-    print(f"method='chain' (default):            {t_chain:.3f} s ({t_chain / n * 1e6:.0f} us/quote)")
+    print(
+        f"method='chain' (default):            {t_chain:.3f} s ({t_chain / n * 1e6:.0f} us/quote)"
+    )
     print(f"speed ratio chain / per_quote: {ratio:.1f}x   [bar >= {SPEED_BAR:.0f}x]")
-    print(f"|chain - per_quote| over {int(sure.sum())} quotes with vega >= {VEGA_MIN}/pt: max "
-          f"{method_gap.max():.2e}, 99.9 % {np.quantile(method_gap, 0.999):.2e}")
+    print(
+        f"|chain - per_quote| over {int(sure.sum())} quotes with vega >= {VEGA_MIN}/pt: max "
+        f"{method_gap.max():.2e}, 99.9 % {np.quantile(method_gap, 0.999):.2e}"
+    )
     for name, g in gaps.items():
-        print(f"{name:9s} vs converged QuantLib FD vol, {len(g)} sampled quotes: max {max(g):.2e}, "
-              f"median {np.median(g):.2e}   [bar <= {VOL_BAR:.1e}]")
+        print(
+            f"{name:9s} vs converged QuantLib FD vol, {len(g)} sampled quotes: max {max(g):.2e}, "
+            f"median {np.median(g):.2e}   [bar <= {VOL_BAR:.1e}]"
+        )
     print(f"(reference built in {t_ref:.0f} s)")
     failed = []
     if ratio < SPEED_BAR:

@@ -68,16 +68,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="hedge-cache-") as tmp:
         cache = Path(tmp) / "setup"
         t_setup, out = run([sys.executable, "-m", "pricing.compile"], cache)
-        print(f"setup step (python -m pricing.compile, fresh cache): {t_setup:.1f} s wall; "
-              f"it printed: {out.strip()}")
+        print(
+            f"setup step (python -m pricing.compile, fresh cache): {t_setup:.1f} s wall; "
+            f"it printed: {out.strip()}"
+        )
         n_files = len(cache_files(cache))
         warm = min(float(run([sys.executable, "-c", FIRST_CALL], cache)[1]) for _ in range(2))
-        print(f"import + first pricing calls in a new process after setup: {warm:.2f} s "
-              f"({n_files} cached kernel files)")
+        print(
+            f"import + first pricing calls in a new process after setup: {warm:.2f} s "
+            f"({n_files} cached kernel files)"
+        )
         if not args.skip_cold:
             cold = float(run([sys.executable, "-c", FIRST_CALL], Path(tmp) / "cold")[1])
-            print(f"the same with an empty cache (compiling during the call): {cold:.1f} s; "
-                  f"cold / warm = {cold / warm:.0f}x   [bar >= {FIRST_CALL_RATIO_BAR:.0f}x]")
+            print(
+                f"the same with an empty cache (compiling during the call): {cold:.1f} s; "
+                f"cold / warm = {cold / warm:.0f}x   [bar >= {FIRST_CALL_RATIO_BAR:.0f}x]"
+            )
             if cold / warm < FIRST_CALL_RATIO_BAR:
                 failed.append(f"cold / warm first call only {cold / warm:.1f}x")
         hedge = str(BIN / "hedge")
@@ -85,9 +91,11 @@ def main() -> int:
         first, _ = run([hedge, *STRATEGY], cache)
         written = cache_files(cache) - before
         second, _ = run([hedge, *STRATEGY], cache)
-        print(f"hedge {' '.join(STRATEGY)} after setup: first {first:.2f} s, second {second:.2f} s, "
-              f"first - second = {first - second:.2f} s   [bar <= {STRATEGY_BAR_S:.0f} s]; "
-              f"kernels the first run wrote to the cache: {len(written)}   [bar: 0]")
+        print(
+            f"hedge {' '.join(STRATEGY)} after setup: first {first:.2f} s, second {second:.2f} s, "
+            f"first - second = {first - second:.2f} s   [bar <= {STRATEGY_BAR_S:.0f} s]; "
+            f"kernels the first run wrote to the cache: {len(written)}   [bar: 0]"
+        )
         for path in sorted(written)[:5]:
             print(f"  written: {path.relative_to(cache)}")
         if first - second > STRATEGY_BAR_S:

@@ -47,13 +47,15 @@ def user_frame(n: int, seed: int = 7) -> pd.DataFrame:
     to 3 years, ``kind`` a column of "call"/"put" strings."""
     rng = np.random.default_rng(seed)
     spot = np.where(rng.random(n) < 0.5, 220.0, 2050.0) * rng.uniform(0.8, 1.2, n)
-    return pd.DataFrame({
-        "kind": ["call" if c else "put" for c in (rng.random(n) < 0.5)],
-        "spot": spot,
-        "strike": spot * rng.uniform(0.6, 1.4, n),
-        "t_years": rng.uniform(1.0 / 365.0, 3.0, n),
-        "vol": rng.uniform(0.08, 0.9, n),
-    })
+    return pd.DataFrame(
+        {
+            "kind": ["call" if c else "put" for c in (rng.random(n) < 0.5)],
+            "spot": spot,
+            "strike": spot * rng.uniform(0.6, 1.4, n),
+            "t_years": rng.uniform(1.0 / 365.0, 3.0, n),
+            "vol": rng.uniform(0.08, 0.9, n),
+        }
+    )
 
 
 def best_of(repeats: int, call: Callable[[], Any]) -> tuple[float, float, Any]:
@@ -80,43 +82,75 @@ def main() -> int:
         "DataFrame column of str": frame["kind"],
         "numpy str array": frame["kind"].to_numpy(dtype=str),
         "list of str": frame["kind"].tolist(),
-        "array of OptionKind": np.array([pricing.OptionKind(k) for k in frame["kind"]], dtype=object),
+        "array of OptionKind": np.array(
+            [pricing.OptionKind(k) for k in frame["kind"]], dtype=object
+        ),
         "+1/-1 floats": sign,
         "one scalar 'put'": "put",
     }
     barred = ("DataFrame column of str", "numpy str array")
-    kernel_args = (sign, frame["spot"].to_numpy(), frame["strike"].to_numpy(),
-                   frame["t_years"].to_numpy(), np.full(n, RATE), np.full(n, RATE - DIV_YIELD),
-                   frame["vol"].to_numpy())
+    kernel_args = (
+        sign,
+        frame["spot"].to_numpy(),
+        frame["strike"].to_numpy(),
+        frame["t_years"].to_numpy(),
+        np.full(n, RATE),
+        np.full(n, RATE - DIV_YIELD),
+        frame["vol"].to_numpy(),
+    )
 
     start = time.perf_counter()
-    pricing.european_greeks(kind=kinds[barred[0]][:100], rate=RATE, div_yield=DIV_YIELD,
-                            **{k: c[:100] for k, c in cols.items()})
+    pricing.european_greeks(
+        kind=kinds[barred[0]][:100],
+        rate=RATE,
+        div_yield=DIV_YIELD,
+        **{k: c[:100] for k, c in cols.items()},
+    )
     warmup = time.perf_counter() - start
 
-    k_price, k_price_med, _ = best_of(args.repeats, lambda: price_greeks(*kernel_args, greeks=False))
+    k_price, k_price_med, _ = best_of(
+        args.repeats, lambda: price_greeks(*kernel_args, greeks=False)
+    )
     k_greeks, k_greeks_med, kernel_out = best_of(args.repeats, lambda: price_greeks(*kernel_args))
-    print(f"options: {n:,}; threads: {worker_threads()}; first call (numba cache load) {warmup:.2f} s")
-    print(f"internal kernel, price only : {k_price * 1e3:7.1f} ms (median {k_price_med * 1e3:.1f}) "
-          f"= {n / k_price / 1e6:5.1f} M options/s")
-    print(f"internal kernel, price + 8 Greeks: {k_greeks * 1e3:7.1f} ms (median "
-          f"{k_greeks_med * 1e3:.1f}) = {n / k_greeks / 1e6:5.1f} M options/s")
-    print("public functions (kind as ... ; rate and div_yield scalars; the other inputs "
-          "DataFrame columns):")
+    print(
+        f"options: {n:,}; threads: {worker_threads()}; first call (numba cache load) {warmup:.2f} s"
+    )
+    print(
+        f"internal kernel, price only : {k_price * 1e3:7.1f} ms (median {k_price_med * 1e3:.1f}) "
+        f"= {n / k_price / 1e6:5.1f} M options/s"
+    )
+    print(
+        f"internal kernel, price + 8 Greeks: {k_greeks * 1e3:7.1f} ms (median "
+        f"{k_greeks_med * 1e3:.1f}) = {n / k_greeks / 1e6:5.1f} M options/s"
+    )
+    print(
+        "public functions (kind as ... ; rate and div_yield scalars; the other inputs "
+        "DataFrame columns):"
+    )
     failed = []
     public: dict[str, Any] = {}
     timings: dict[str, float] = {}
     for label, kind in kinds.items():
-        t_p, _, price = best_of(args.repeats, lambda kind=kind: pricing.european_price(
-            kind=kind, rate=RATE, div_yield=DIV_YIELD, **cols))
-        t_g, _, greeks = best_of(args.repeats, lambda kind=kind: pricing.european_greeks(
-            kind=kind, rate=RATE, div_yield=DIV_YIELD, **cols))
+        t_p, _, price = best_of(
+            args.repeats,
+            lambda kind=kind: pricing.european_price(
+                kind=kind, rate=RATE, div_yield=DIV_YIELD, **cols
+            ),
+        )
+        t_g, _, greeks = best_of(
+            args.repeats,
+            lambda kind=kind: pricing.european_greeks(
+                kind=kind, rate=RATE, div_yield=DIV_YIELD, **cols
+            ),
+        )
         public[label] = (price, greeks)
         timings[label] = t_g
         r_p, r_g = k_price / t_p, k_greeks / t_g
         mark = "  [bar]" if label in barred else ""
-        print(f"  {label:26s} price {n / t_p / 1e6:5.1f} M/s ({r_p:4.2f}x kernel), "
-              f"price + Greeks {n / t_g / 1e6:5.1f} M/s ({r_g:4.2f}x kernel){mark}")
+        print(
+            f"  {label:26s} price {n / t_p / 1e6:5.1f} M/s ({r_p:4.2f}x kernel), "
+            f"price + Greeks {n / t_g / 1e6:5.1f} M/s ({r_g:4.2f}x kernel){mark}"
+        )
         if label in barred:
             for what, t_x, ratio in (("price", t_p, r_p), ("Greeks", t_g, r_g)):
                 if n / t_x < SPEED_BAR:
@@ -129,30 +163,48 @@ def main() -> int:
     numpy_rows = [value, *(getattr(greeks_np, name) for name in NAMES[1:])]
     price, greeks = public[barred[0]]
     public_rows = [price, *(getattr(greeks, name) for name in NAMES[1:])]
-    worst_numpy = max(float(np.max(np.abs(public_rows[i] - numpy_rows[i]) / (1.0 + np.abs(numpy_rows[i]))))
-                      for i in range(9))
+    worst_numpy = max(
+        float(np.max(np.abs(public_rows[i] - numpy_rows[i]) / (1.0 + np.abs(numpy_rows[i]))))
+        for i in range(9)
+    )
     worst_kernel = max(float(np.max(np.abs(public_rows[i] - kernel_out[i]))) for i in range(9))
     m = min(SUBSAMPLE, n)
     flags = ["c" if w > 0 else "p" for w in sign[:m]]
-    ref_cols = [frame["spot"][:m].tolist(), frame["strike"][:m].tolist(),
-                frame["t_years"][:m].tolist(), [RATE] * m, [DIV_YIELD] * m, frame["vol"][:m].tolist()]
+    ref_cols = [
+        frame["spot"][:m].tolist(),
+        frame["strike"][:m].tolist(),
+        frame["t_years"][:m].tolist(),
+        [RATE] * m,
+        [DIV_YIELD] * m,
+        frame["vol"][:m].tolist(),
+    ]
     t_ref, _, ref = best_of(3, lambda: reference.vollib_price_greeks_loop(flags, *ref_cols))
     ref_arr = np.asarray(ref).T
-    worst_vollib = max(float(np.max(np.abs(public_rows[i][:m] - ref_arr[i]) / (1.0 + np.abs(ref_arr[i]))))
-                       for i in range(6))
-    same_forms = all(np.array_equal(public[label][0], price) for label in kinds if "scalar" not in label)
-    print(f"vollib loop, price + 5 Greeks: {t_ref / m * 1e6:.2f} us/option; public Greeks "
-          f"(DataFrame form) are {t_ref / m / (timings[barred[0]] / n):,.0f}x faster per option "
-          f"(vollib computes 3 Greeks fewer)")
-    print(f"max |public - numpy| / (1 + |numpy|) over price and 8 Greeks: {worst_numpy:.1e}; "
-          f"max |public - internal kernel|: {worst_kernel:.1e}; vs vollib: {worst_vollib:.1e}; "
-          f"every form of kind gives the same prices: {same_forms}")
+    worst_vollib = max(
+        float(np.max(np.abs(public_rows[i][:m] - ref_arr[i]) / (1.0 + np.abs(ref_arr[i]))))
+        for i in range(6)
+    )
+    same_forms = all(
+        np.array_equal(public[label][0], price) for label in kinds if "scalar" not in label
+    )
+    print(
+        f"vollib loop, price + 5 Greeks: {t_ref / m * 1e6:.2f} us/option; public Greeks "
+        f"(DataFrame form) are {t_ref / m / (timings[barred[0]] / n):,.0f}x faster per option "
+        f"(vollib computes 3 Greeks fewer)"
+    )
+    print(
+        f"max |public - numpy| / (1 + |numpy|) over price and 8 Greeks: {worst_numpy:.1e}; "
+        f"max |public - internal kernel|: {worst_kernel:.1e}; vs vollib: {worst_vollib:.1e}; "
+        f"every form of kind gives the same prices: {same_forms}"
+    )
     if worst_numpy > 1e-9 or worst_vollib > 1e-9 or not same_forms:
         failed.append("public functions disagree with a reference")
     if failed:
         print("FAIL: " + "; ".join(failed))
         return 1
-    print(f"PASS (bars: >= {SPEED_BAR / 1e6:.0f} M options/s and >= {RATIO_BAR}x the internal kernel)")
+    print(
+        f"PASS (bars: >= {SPEED_BAR / 1e6:.0f} M options/s and >= {RATIO_BAR}x the internal kernel)"
+    )
     return 0
 
 

@@ -78,7 +78,11 @@ def prune_stale_caches() -> list[Path]:
 
     removed = []
     for sibling in CACHE_DIR.parent.iterdir():
-        if sibling != CACHE_DIR and sibling.is_dir() and re.fullmatch(r"[0-9a-f]{16}", sibling.name):
+        if (
+            sibling != CACHE_DIR
+            and sibling.is_dir()
+            and re.fullmatch(r"[0-9a-f]{16}", sibling.name)
+        ):
             shutil.rmtree(sibling, ignore_errors=True)
             removed.append(sibling)
     return removed
@@ -101,7 +105,7 @@ def configure_cache() -> Path:
 
     # Set on numba's config rather than in the environment, so child processes derive their own
     # directory (the environment variable, if the user set one, stays the base directory).
-    numba.core.config.CACHE_DIR = str(path)
+    setattr(numba.core.config, "CACHE_DIR", str(path))  # noqa: B010 (untyped module)
     return path
 
 

@@ -72,5 +72,3 @@ def run_in_chunks(n: int, work: Callable[[int, int], None], *, chunk: int = CHUN
         # needed: every chunk has been taken. One that started is waited for (and re-raises).
         if not helper.cancel():
             helper.result()
-
-

@@ -22,8 +22,16 @@ def _zv_candidate(sign: float, c: float, k: float, r: float, q: float, t: float)
 
 
 @jit
-def zero_vol_value(sign: float, s: float, k: float, t: float, r: float, q: float,
-                   div_t: FloatArray, div_a: FloatArray) -> float:
+def zero_vol_value(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+) -> float:
     """American value when the vol is 0: the best deterministic exercise time (candidates: now,
     expiry, either side of each ex-date, and the interior optimum ``e^{(r-q)t} = rK/(qc)``)."""
     best = max(sign * (s - k), 0.0)

@@ -26,15 +26,24 @@ _FD_NSD = 5.0
 _FD_MAX_NODES = 4001
 
 
-
 # --------------------------------------------------------------------------------------------
 # Crank-Nicolson finite differences (cash dividends, spot model)
 # --------------------------------------------------------------------------------------------
 
 
 @jit
-def _deep_limit(sign: float, s: float, k: float, tau: float, t: float, r: float, q: float,
-                div_t: FloatArray, div_a: FloatArray, american: bool) -> float:
+def _deep_limit(
+    sign: float,
+    s: float,
+    k: float,
+    tau: float,
+    t: float,
+    r: float,
+    q: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    american: bool,
+) -> float:
     """Value far in the money (linear in S): the best of exercising now, just before
     (calls) or just after (puts) each remaining ex-date, or at expiry; 0 far out of the money."""
     now = t - tau
@@ -61,7 +70,9 @@ def _deep_limit(sign: float, s: float, k: float, tau: float, t: float, r: float,
 
 
 @jit
-def _tau_grid(t: float, nt: int, div_t: FloatArray, div_a: FloatArray) -> tuple[FloatArray, IntArray]:
+def _tau_grid(
+    t: float, nt: int, div_t: FloatArray, div_a: FloatArray
+) -> tuple[FloatArray, IntArray]:
     """Time-to-expiry grid. Expiry and every ex-date start a segment (the value has a kink
     there); each segment of length ``L`` gets ``max(6, nt sqrt(L/T))`` steps, refined towards
     its start as a piecewise-uniform approximation of ``tau = L s^2`` (breaks at L/64, L/16,
@@ -131,8 +142,9 @@ def _interp4(vals: FloatArray, u: float, m: int) -> float:
 
 
 @jit
-def _interp_value(vals: FloatArray, s: float, x0: float, dx: float, m: int, sign: float,
-                  k: float, american: bool) -> float:
+def _interp_value(
+    vals: FloatArray, s: float, x0: float, dx: float, m: int, sign: float, k: float, american: bool
+) -> float:
     """Today's value at spot ``s`` from the node values (nodes at ``x0 + j dx``, ``x = ln S``).
 
     American: interpolates ``V - sign (S - K)`` (as smooth as V: a linear function of S taken
@@ -161,9 +173,22 @@ def _interp_value(vals: FloatArray, s: float, x0: float, dx: float, m: int, sign
 
 
 @jit
-def _fd_solve(sign: float, k: float, t: float, r: float, q: float, v: float,
-              div_t: FloatArray, div_a: FloatArray, x0: float, dx: float, m: int, nt: int,
-              american: bool, vals: FloatArray) -> None:
+def _fd_solve(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    x0: float,
+    dx: float,
+    m: int,
+    nt: int,
+    american: bool,
+    vals: FloatArray,
+) -> None:
     """Backward Crank-Nicolson solve on nodes ``x_j = x0 + j dx`` (``x = ln S``), oriented so the
     exercise region lies at low ``j`` (``dx < 0`` for calls). ``vals`` receives today's values."""
     s_node = np.empty(m)
@@ -268,8 +293,9 @@ def _fd_solve(sign: float, k: float, t: float, r: float, q: float, v: float,
                     v_lo = _deep_limit(sign, s_node[0], k, tnew, t, r, q, div_t, div_a, american)
                     v_hi = 0.0
                     if otm_side_itm:
-                        v_hi = _deep_limit(sign, s_node[m - 1], k, tnew, t, r, q, div_t, div_a,
-                                           american)
+                        v_hi = _deep_limit(
+                            sign, s_node[m - 1], k, tnew, t, r, q, div_t, div_a, american
+                        )
                     # right-hand side and downward elimination in one sweep (old values only)
                     ea = e * al
                     eb = 1.0 + e * be
@@ -325,8 +351,9 @@ def _fd_solve(sign: float, k: float, t: float, r: float, q: float, v: float,
                     continue
                 u = (math.log(s_after) - x0) / dx
                 if u <= 0.0 or u >= m - 1:
-                    work[j] = _deep_limit(sign, s_after, k, tau_now, t, r, q, div_t, div_a,
-                                          american)
+                    work[j] = _deep_limit(
+                        sign, s_after, k, tau_now, t, r, q, div_t, div_a, american
+                    )
                 else:
                     work[j] = _interp4(vals, u, m)
             for j in range(m):
@@ -335,9 +362,20 @@ def _fd_solve(sign: float, k: float, t: float, r: float, q: float, v: float,
 
 
 @jit
-def _fd_group(sign: float, k: float, t: float, r: float, q: float, v: float,
-              div_t: FloatArray, div_a: FloatArray, spots: FloatArray, out: FloatArray,
-              level: int, american: bool) -> None:
+def _fd_group(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    spots: FloatArray,
+    out: FloatArray,
+    level: int,
+    american: bool,
+) -> None:
     """Price options that differ only in spot with one (or two, Richardson) FD solves."""
     sd = v * math.sqrt(t)
     drift = (r - q - 0.5 * v * v) * t
@@ -399,15 +437,25 @@ def _fd_group(sign: float, k: float, t: float, r: float, q: float, v: float,
             out[i] = floor
 
 
-
-
 @jit
-def european_fd_groups(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                       q: FloatArray, v: FloatArray, starts: IntArray, spots: FloatArray,
-                       div_t: FloatArray, div_a: FloatArray, level: int, out: FloatArray) -> None:
+def european_fd_groups(
+    sign: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    v: FloatArray,
+    starts: IntArray,
+    spots: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    out: FloatArray,
+) -> None:
     """European prices in the spot dividend model by the same FD solver (no early exercise)."""
     for g in range(sign.shape[0]):
         a = starts[g]
         b = starts[g + 1]
-        _fd_group(sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b], out[a:b],
-                  level, False)
+        _fd_group(
+            sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b], out[a:b], level, False
+        )

@@ -105,8 +105,18 @@ def _cheb_eval(a: FloatArray, n: int, z: float) -> float:
 
 
 @jit
-def _spectral_boundary(k: float, t: float, r: float, q: float, v: float, n: int,
-                       gx: FloatArray, gw: FloatArray, m: int, a: FloatArray) -> float:
+def _spectral_boundary(
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    n: int,
+    gx: FloatArray,
+    gw: FloatArray,
+    m: int,
+    a: FloatArray,
+) -> float:
     """Solve the put exercise boundary; fill Chebyshev coefficients ``a`` of
     ``H(z) = ln(B/X)^2`` with ``z = 2 sqrt(tau/T) - 1``; return ``X = B(0+)`` (NaN on failure)."""
     x_max = k * min(1.0, r / q) if q > 0.0 else k
@@ -210,9 +220,22 @@ def _spectral_boundary(k: float, t: float, r: float, q: float, v: float, n: int,
 
 
 @jit
-def _premium_nodes(k: float, t: float, r: float, q: float, v: float, a: FloatArray, n: int,
-                   px: FloatArray, pw: FloatArray, coef_r: FloatArray, coef_q: FloatArray,
-                   shift: FloatArray, inv_sd: FloatArray, sd_node: FloatArray) -> None:
+def _premium_nodes(
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    a: FloatArray,
+    n: int,
+    px: FloatArray,
+    pw: FloatArray,
+    coef_r: FloatArray,
+    coef_q: FloatArray,
+    shift: FloatArray,
+    inv_sd: FloatArray,
+    sd_node: FloatArray,
+) -> None:
     """Spot-independent parts of the early-exercise premium integral (``u = T sin^2``)."""
     mu = r - q + 0.5 * v * v
     for kk in range(px.shape[0]):
@@ -232,9 +255,21 @@ def _premium_nodes(k: float, t: float, r: float, q: float, v: float, a: FloatArr
 
 
 @jit
-def _spectral_put_value(s: float, k: float, t: float, r: float, q: float, v: float,
-                        x_max: float, b_now: float, coef_r: FloatArray, coef_q: FloatArray,
-                        shift: FloatArray, inv_sd: FloatArray, sd_node: FloatArray) -> float:
+def _spectral_put_value(
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    x_max: float,
+    b_now: float,
+    coef_r: FloatArray,
+    coef_q: FloatArray,
+    shift: FloatArray,
+    inv_sd: FloatArray,
+    sd_node: FloatArray,
+) -> float:
     """European put plus the early-exercise premium integral over the solved boundary."""
     if s <= b_now:
         return k - s
@@ -248,8 +283,17 @@ def _spectral_put_value(s: float, k: float, t: float, r: float, q: float, v: flo
 
 
 @jit
-def _spectral_group(sign: float, k: float, t: float, r: float, q: float, v: float,
-                    spots: FloatArray, out: FloatArray, level: int) -> bool:
+def _spectral_group(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    spots: FloatArray,
+    out: FloatArray,
+    level: int,
+) -> bool:
     """Price American options without cash dividends at several spots; return False when the
     parameters fall outside the spectral method's safe domain (the caller then uses FD)."""
     # put form: P(S, K, r, q) for puts, P(K, S, q, r) for calls
@@ -296,16 +340,16 @@ def _spectral_group(sign: float, k: float, t: float, r: float, q: float, v: floa
     for i in range(spots.shape[0]):
         s = spots[i]
         if sign < 0:
-            val = _spectral_put_value(s, k, t, rp, qp, v, x_max, b_now, coef_r, coef_q, shift,
-                                      inv_sd, sd_node)
+            val = _spectral_put_value(
+                s, k, t, rp, qp, v, x_max, b_now, coef_r, coef_q, shift, inv_sd, sd_node
+            )
         else:
             # C(S, K, r, q) = P(K, S, q, r) = S * P(K/S, 1, q, r)
-            val = s * _spectral_put_value(k / s, 1.0, t, rp, qp, v, x_max, b_now, coef_r,
-                                          coef_q, shift, inv_sd, sd_node)
+            val = s * _spectral_put_value(
+                k / s, 1.0, t, rp, qp, v, x_max, b_now, coef_r, coef_q, shift, inv_sd, sd_node
+            )
         eu = bs_price(sign, s, k, t, r, q, v)
         if not math.isfinite(val) or val < eu - 1e-9 * (s + k):
             return False
         out[i] = max(val, sign * (s - k), 0.0)
     return True
-
-

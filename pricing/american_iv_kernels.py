@@ -29,20 +29,48 @@ from pricing.validation import MAX_VOL
 
 
 @jit
-def _price_at(sign: float, s: float, k: float, t: float, r: float, q: float, v: float,
-              div_t: FloatArray, div_a: FloatArray, level: int, sbuf: FloatArray,
-              obuf: FloatArray) -> float:
+def _price_at(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    sbuf: FloatArray,
+    obuf: FloatArray,
+) -> float:
     sbuf[0] = s
     price_group(sign, k, t, r, q, v, div_t, div_a, sbuf, obuf, level)
     return float(obuf[0])
 
 
 @jit
-def _root_vol(sign: float, s: float, k: float, t: float, r: float, q: float, price: float,
-              div_t: FloatArray, div_a: FloatArray, level: int, lo: float, f_lo: float,
-              hi: float, f_hi: float, first: float, slope: float, x_tol: float,
-              accept_step: float, sbuf: FloatArray, obuf: FloatArray
-              ) -> tuple[float, float, int]:
+def _root_vol(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    price: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    lo: float,
+    f_lo: float,
+    hi: float,
+    f_hi: float,
+    first: float,
+    slope: float,
+    x_tol: float,
+    accept_step: float,
+    sbuf: FloatArray,
+    obuf: FloatArray,
+) -> tuple[float, float, int]:
     """Root in vol of ``price(vol) - price`` at one engine level.
 
     ``(lo, f_lo)`` is a point below the root (``f_lo < 0``; ``lo = 0`` stands for the zero-vol
@@ -142,9 +170,19 @@ def _root_vol(sign: float, s: float, k: float, t: float, r: float, q: float, pri
 
 
 @jit
-def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: float,
-                     price: float, div_t: FloatArray, div_a: FloatArray, coarse_x_tol: float,
-                     coarse_accept: float) -> tuple[float, int, float]:
+def _implied_vol_one(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    price: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    coarse_x_tol: float,
+    coarse_accept: float,
+) -> tuple[float, int, float]:
     """American implied vol of one quote (``t > 0``, validated inputs): ``(vol, code, slope)``,
     the slope being d(price)/d(vol) per 1.00 of vol near the root (NaN if unknown)."""
     sbuf = np.empty(1)
@@ -187,8 +225,28 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     # de-Americanisation: European inversion of (price - early-exercise premium at v)
     first = eur_iv(sign, s_esc, k, t, r, q, bs_price(sign, s_esc, k, t, r, q, v) - f, v)
     slope = bs_vega(s_esc, k, t, r, q, v)
-    v, slope, code = _root_vol(sign, s, k, t, r, q, price, div_t, div_a, 0, lo, f_lo, hi, f_hi,
-                               first, slope, coarse_x_tol, coarse_accept, sbuf, obuf)
+    v, slope, code = _root_vol(
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        0,
+        lo,
+        f_lo,
+        hi,
+        f_hi,
+        first,
+        slope,
+        coarse_x_tol,
+        coarse_accept,
+        sbuf,
+        obuf,
+    )
     if code == IV_ABOVE_CEILING:
         f_top = _price_at(sign, s, k, t, r, q, MAX_VOL, div_t, div_a, 1, sbuf, obuf) - price
         if f_top < 0.0:
@@ -209,8 +267,7 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     if abs(f1) <= 1e-12 * scale:
         return v, IV_OK, slope
     newton = v - f1 / slope
-    if abs(f1) <= 0.01 * (price - floor) and abs(newton - v) < 3e-3 * max(v, 0.01) \
-            and newton > 0.0:
+    if abs(f1) <= 0.01 * (price - floor) and abs(newton - v) < 3e-3 * max(v, 0.01) and newton > 0.0:
         return newton, IV_OK, slope
     lo = 0.0
     f_lo = floor - price
@@ -222,17 +279,49 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     else:
         lo = v
         f_lo = f1
-    root, slope, code = _root_vol(sign, s, k, t, r, q, price, div_t, div_a, 1, lo, f_lo, hi, f_hi,
-                              newton, slope, 1e-8, 1e-6, sbuf, obuf)
+    root, slope, code = _root_vol(
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        1,
+        lo,
+        f_lo,
+        hi,
+        f_hi,
+        newton,
+        slope,
+        1e-8,
+        1e-6,
+        sbuf,
+        obuf,
+    )
     if code != IV_OK:
         return math.nan, code, math.nan
     return root, IV_OK, slope
 
 
 @jit
-def _warm_one(sign: float, s: float, k: float, t: float, r: float, q: float, price: float,
-              div_t: FloatArray, div_a: FloatArray, v0: float, slope0: float,
-              coarse_x_tol: float, coarse_accept: float) -> tuple[float, int, float]:
+def _warm_one(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    price: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    v0: float,
+    slope0: float,
+    coarse_x_tol: float,
+    coarse_accept: float,
+) -> tuple[float, int, float]:
     """As :func:`_implied_vol_one`, started from a vol ``v0`` near the root with slope
     ``slope0`` (per 1.00 of vol): one price on the default grid and a Newton step, accepted on
     the same conditions as the Newton step of :func:`_implied_vol_one` (a step below 0.3 % of
@@ -248,60 +337,93 @@ def _warm_one(sign: float, s: float, k: float, t: float, r: float, q: float, pri
             if abs(f1) <= 1e-12 * scale:
                 return v0, IV_OK, slope0
             newton = v0 - f1 / slope0
-            if abs(f1) <= 0.01 * (price - floor) and abs(newton - v0) < 3e-3 * max(v0, 0.01) \
-                    and newton > 0.0:
+            if (
+                abs(f1) <= 0.01 * (price - floor)
+                and abs(newton - v0) < 3e-3 * max(v0, 0.01)
+                and newton > 0.0
+            ):
                 return newton, IV_OK, slope0
-    return _implied_vol_one(sign, s, k, t, r, q, price, div_t, div_a, coarse_x_tol,
-                            coarse_accept)
+    return _implied_vol_one(sign, s, k, t, r, q, price, div_t, div_a, coarse_x_tol, coarse_accept)
 
 
 @jit
-def _warm_range(start: int, stop: int, sign: FloatArray, s: FloatArray, k: FloatArray,
-                t: FloatArray, r: FloatArray, q: FloatArray, price: FloatArray,
-                div_t: FloatArray, div_a: FloatArray, idx: IntArray, start_vol: FloatArray,
-                vol_out: FloatArray, code_out: IntArray, slope_out: FloatArray,
-                coarse_x_tol: float, coarse_accept: float) -> None:
+def _warm_range(
+    start: int,
+    stop: int,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    idx: IntArray,
+    start_vol: FloatArray,
+    vol_out: FloatArray,
+    code_out: IntArray,
+    slope_out: FloatArray,
+    coarse_x_tol: float,
+    coarse_accept: float,
+) -> None:
     for j in range(start, stop):
         i = idx[j]
-        vol, code, slope = _warm_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t,
-                                     div_a, start_vol[i], slope_out[i], coarse_x_tol,
-                                     coarse_accept)
+        vol, code, slope = _warm_one(
+            sign[i],
+            s[i],
+            k[i],
+            t[i],
+            r[i],
+            q[i],
+            price[i],
+            div_t,
+            div_a,
+            start_vol[i],
+            slope_out[i],
+            coarse_x_tol,
+            coarse_accept,
+        )
         vol_out[i] = vol
         code_out[i] = code
         slope_out[i] = slope
 
 
 @jit
-def _vega_range(start: int, stop: int, sign: FloatArray, s: FloatArray, k: FloatArray,
-                t: FloatArray, r: FloatArray, q: FloatArray, div_t: FloatArray, div_a: FloatArray,
-                idx: IntArray, vol: FloatArray, code: IntArray, slope_out: FloatArray) -> None:
-    """American vega (per 1.00 of vol) of the solved quotes at ``idx``: a central difference
-    of the coarse grid's prices over +-1e-3 of vol (the coarse and default grids differ by a
-    smooth bias, so their vegas agree to about 1 %)."""
-    sbuf = np.empty(1)
-    obuf = np.empty(1)
+def _implied_vols_range(
+    start: int,
+    stop: int,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    idx: IntArray,
+    vol_out: FloatArray,
+    code_out: IntArray,
+    slope_out: FloatArray,
+    coarse_x_tol: float,
+    coarse_accept: float,
+) -> None:
     for j in range(start, stop):
         i = idx[j]
-        if code[i] != IV_OK:
-            continue
-        dv = min(1e-3, 0.5 * vol[i])
-        up = _price_at(sign[i], s[i], k[i], t[i], r[i], q[i], vol[i] + dv, div_t, div_a, 0,
-                       sbuf, obuf)
-        down = _price_at(sign[i], s[i], k[i], t[i], r[i], q[i], vol[i] - dv, div_t, div_a, 0,
-                         sbuf, obuf)
-        slope_out[i] = (up - down) / (2.0 * dv)
-
-
-@jit
-def _implied_vols_range(start: int, stop: int, sign: FloatArray, s: FloatArray, k: FloatArray,
-                        t: FloatArray, r: FloatArray, q: FloatArray, price: FloatArray,
-                        div_t: FloatArray, div_a: FloatArray, idx: IntArray, vol_out: FloatArray,
-                        code_out: IntArray, slope_out: FloatArray, coarse_x_tol: float,
-                        coarse_accept: float) -> None:
-    for j in range(start, stop):
-        i = idx[j]
-        vol, code, slope = _implied_vol_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i],
-                                            div_t, div_a, coarse_x_tol, coarse_accept)
+        vol, code, slope = _implied_vol_one(
+            sign[i],
+            s[i],
+            k[i],
+            t[i],
+            r[i],
+            q[i],
+            price[i],
+            div_t,
+            div_a,
+            coarse_x_tol,
+            coarse_accept,
+        )
         vol_out[i] = vol
         code_out[i] = code
         slope_out[i] = slope
@@ -311,24 +433,62 @@ def _implied_vols_range(start: int, stop: int, sign: FloatArray, s: FloatArray, 
 IV_CHUNK = 16
 
 
-def _solve_full(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                q: FloatArray, price: FloatArray, div_t: FloatArray, div_a: FloatArray,
-                idx: IntArray, vol_out: FloatArray, code_out: IntArray,
-                slope_out: FloatArray, coarse: tuple[float, float] = (1e-8, 1e-6)) -> None:
+def _solve_full(
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    idx: IntArray,
+    vol_out: FloatArray,
+    code_out: IntArray,
+    slope_out: FloatArray,
+    coarse: tuple[float, float] = (1e-8, 1e-6),
+) -> None:
     """Full per-quote solves of the quotes at ``idx``, chunks shared between threads.
     ``coarse``: the relative bracket width and accepted secant step of the root search on the
     coarse grid (its root only seeds a Newton step on the default grid)."""
 
     def work(lo: int, hi: int) -> None:
-        _implied_vols_range(lo, hi, sign, s, k, t, r, q, price, div_t, div_a, idx, vol_out,
-                            code_out, slope_out, coarse[0], coarse[1])
+        _implied_vols_range(
+            lo,
+            hi,
+            sign,
+            s,
+            k,
+            t,
+            r,
+            q,
+            price,
+            div_t,
+            div_a,
+            idx,
+            vol_out,
+            code_out,
+            slope_out,
+            coarse[0],
+            coarse[1],
+        )
 
     run_in_chunks(idx.shape[0], work, chunk=IV_CHUNK)
 
 
 @jit
-def _screen(sign: float, s: float, k: float, t: float, r: float, q: float, price: float,
-            div_t: FloatArray, div_a: FloatArray) -> int:
+def _screen(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    price: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+) -> int:
     """The status of a quote that has no vol (as :func:`_implied_vol_one` screens), or -1."""
     scale = max(s, k)
     floor = max(max(sign * (s - k), 0.0), zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
@@ -364,10 +524,22 @@ def _lagrange4(xs: FloatArray, j0: int, x: float, w: FloatArray) -> None:
 
 
 @jit
-def _select_anchors(order: IntArray, starts: IntArray, sign: FloatArray, s: FloatArray,
-                    k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
-                    price: FloatArray, div_t: FloatArray, div_a: FloatArray, stride: int,
-                    max_gap_sd: float, is_anchor: BoolArray) -> None:
+def _select_anchors(
+    order: IntArray,
+    starts: IntArray,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    stride: int,
+    max_gap_sd: float,
+    is_anchor: BoolArray,
+) -> None:
     """Mark the anchors of each group (sorted by strike): the first and last quotes, then the
     next quote once ``stride`` quotes have passed or its log-strike is ``max_gap_sd`` standard
     deviations (``vol sqrt(t)``, the vol from the escrowed European inversion of its price)
@@ -381,8 +553,11 @@ def _select_anchors(order: IntArray, starts: IntArray, sign: FloatArray, s: Floa
             i = order[p]
             x = math.log(k[i])
             s_esc = s[i] - pv_dividends(t[i], r[i], div_t, div_a)
-            v = eur_iv(sign[i], s_esc, k[i], t[i], r[i], q[i], price[i], 0.3) if s_esc > 0.0 \
+            v = (
+                eur_iv(sign[i], s_esc, k[i], t[i], r[i], q[i], price[i], 0.3)
+                if s_esc > 0.0
                 else math.nan
+            )
             gap = max_gap_sd * (v if math.isfinite(v) else 0.05) * math.sqrt(t[i])
             if p == a or p == b - 1 or since >= stride or x - last_x >= gap:
                 is_anchor[i] = True
@@ -393,25 +568,40 @@ def _select_anchors(order: IntArray, starts: IntArray, sign: FloatArray, s: Floa
 
 
 @jit
-def _chain_interpolate(order: IntArray, starts: IntArray, is_anchor: BoolArray, sign: FloatArray,
-                       s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
-                       price: FloatArray, div_t: FloatArray, div_a: FloatArray,
-                       vol: FloatArray, code: IntArray, slope: FloatArray, tol: float,
-                       need_full: BoolArray, start_vol: FloatArray) -> None:
+def _chain_interpolate(
+    order: IntArray,
+    starts: IntArray,
+    is_anchor: BoolArray,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    vol: FloatArray,
+    code: IntArray,
+    slope: FloatArray,
+    tol: float,
+    need_full: BoolArray,
+    start_vol: FloatArray,
+) -> None:
     """Vols of the non-anchor quotes of each group (quotes sharing kind, spot, expiry, rate and
     yield, ``order[starts[g]:starts[g+1]]`` sorted by strike) from the solved anchors.
 
     For each anchor, the American correction to the escrowed European closed form at its vol,
     ``C = price - BS_esc(vol)``, its vol derivative ``D = slope - vega_esc(vol)`` (``slope``:
-    the American vega, from :func:`_vega_range`) and the vol
+    the American vega near the root, from the anchor's solve) and the vol
     itself are smooth in ``x = ln K``; between anchors they are interpolated by cubic Lagrange
     over the four nearest anchors, and the quote's vol solves ``BS_esc(v) + C + D (v - V) =
     price`` (Newton on the closed form). The interpolation error is estimated per quote by the
     two quadratics through three of the cubic's four anchors (whose errors exceed the cubic's):
     where either differs from the cubic by more than ``tol`` in vol, the quote is left to the full solver (``need_full``), as
     are the quotes outside the anchors and those of groups with fewer than 4 anchors with a vol.
-    A quote left to the full solver whose corrected closed form has a root gets that root in
-    ``start_vol`` and the slope of the corrected closed form in ``slope`` (a warm start)."""
+    Every quote whose corrected closed form has a root gets that root in ``start_vol`` and the
+    slope of the corrected closed form in ``slope`` (a warm start for the full solver)."""
     w = np.empty(4)
     for g in range(starts.shape[0] - 1):
         a = starts[g]
@@ -500,11 +690,23 @@ def _chain_interpolate(order: IntArray, starts: IntArray, is_anchor: BoolArray, 
                 continue
             vol[i] = root
             code[i] = IV_OK
+            start_vol[i] = root
+            slope[i] = am_vega
 
 
 @jit
-def _corrected_iv(sign: float, s_esc: float, k: float, t: float, r: float, q: float,
-                  price: float, c: float, d: float, v0: float) -> float:
+def _corrected_iv(
+    sign: float,
+    s_esc: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    price: float,
+    c: float,
+    d: float,
+    v0: float,
+) -> float:
     """Root in ``v`` of ``BS_esc(v) + c + d (v - v0) - price`` (safeguarded Newton from ``v0``;
     the slope ``vega_esc + d`` approximates the American vega); NaN if none in (0, MAX_VOL]."""
     lo = 1e-6
@@ -535,6 +737,8 @@ def _corrected_iv(sign: float, s_esc: float, k: float, t: float, r: float, q: fl
 ANCHOR_STRIDE = 6
 #: ... and at most this many standard deviations (vol sqrt(t)) of log-strike.
 ANCHOR_GAP_SD = 0.25
+#: Levels of anchors: one in 2**ANCHOR_LEVELS is solved from scratch, the others warm-started.
+ANCHOR_LEVELS = 2
 #: Largest estimated interpolation error (decimal vol) at which a quote takes the
 #: interpolated vol rather than a full solve.
 INTERPOLATION_TOL = 2e-5
@@ -543,9 +747,93 @@ INTERPOLATION_TOL = 2e-5
 COARSE_TOLERANCES = (1e-5, 1e-4)
 
 
-def implied_vols(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                 q: FloatArray, price: FloatArray, div_t: FloatArray, div_a: FloatArray,
-                 vol_out: FloatArray, code_out: IntArray, *, method: str = "chain") -> None:
+def _warm_pass(
+    order: IntArray,
+    starts: IntArray,
+    anchors: BoolArray,
+    targets: BoolArray,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    vol: FloatArray,
+    code: IntArray,
+    slope: FloatArray,
+    start_vol: FloatArray,
+    *,
+    interpolate: bool = False,
+) -> None:
+    """Interpolate the ``targets`` from the solved ``anchors`` (:func:`_chain_interpolate`);
+    those it cannot settle, and all of them unless ``interpolate``, get a warm full solve."""
+    need_full = np.zeros(sign.shape[0], dtype=bool)
+    _chain_interpolate(
+        order,
+        starts,
+        anchors,
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        vol,
+        code,
+        slope,
+        INTERPOLATION_TOL,
+        need_full,
+        start_vol,
+    )
+    warm = need_full if interpolate else need_full | (targets & (code == IV_OK))
+    rest = np.flatnonzero(warm).astype(np.int64)
+
+    def work(lo: int, hi: int) -> None:
+        _warm_range(
+            lo,
+            hi,
+            sign,
+            s,
+            k,
+            t,
+            r,
+            q,
+            price,
+            div_t,
+            div_a,
+            rest,
+            start_vol,
+            vol,
+            code,
+            slope,
+            COARSE_TOLERANCES[0],
+            COARSE_TOLERANCES[1],
+        )
+
+    run_in_chunks(rest.size, work, chunk=IV_CHUNK)
+
+
+def implied_vols(
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    vol_out: FloatArray,
+    code_out: IntArray,
+    *,
+    method: str = "chain",
+) -> None:
     """American implied vols of validated, live quotes; ``code_out`` receives the ``IV_*``
     status codes of :mod:`pricing.iv_result`.
 
@@ -559,8 +847,21 @@ def implied_vols(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, 
     n = sign.shape[0]
     slope = np.full(n, np.nan)
     if method == "per_quote" or n < 5 * ANCHOR_STRIDE:
-        _solve_full(sign, s, k, t, r, q, price, div_t, div_a, np.arange(n, dtype=np.int64),
-                    vol_out, code_out, slope)
+        _solve_full(
+            sign,
+            s,
+            k,
+            t,
+            r,
+            q,
+            price,
+            div_t,
+            div_a,
+            np.arange(n, dtype=np.int64),
+            vol_out,
+            code_out,
+            slope,
+        )
         return
     if method != "chain":
         raise ValueError(f"method={method!r}: must be 'chain' or 'per_quote'")
@@ -571,26 +872,94 @@ def implied_vols(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, 
         change[1:] |= sa[1:] != sa[:-1]
     starts = np.concatenate(([0], np.flatnonzero(change), [n])).astype(np.int64)
     is_anchor = np.zeros(n, dtype=bool)
-    _select_anchors(order, starts, sign, s, k, t, r, q, price, div_t, div_a, ANCHOR_STRIDE,
-                    ANCHOR_GAP_SD, is_anchor)
+    _select_anchors(
+        order,
+        starts,
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        ANCHOR_STRIDE,
+        ANCHOR_GAP_SD,
+        is_anchor,
+    )
     code_out[:] = -1
     vol_out[:] = np.nan
-    _solve_full(sign, s, k, t, r, q, price, div_t, div_a, np.flatnonzero(is_anchor).astype(np.int64),
-                vol_out, code_out, slope, COARSE_TOLERANCES)
-    anchors = np.flatnonzero(is_anchor).astype(np.int64)
-
-    def vegas(lo: int, hi: int) -> None:
-        _vega_range(lo, hi, sign, s, k, t, r, q, div_t, div_a, anchors, vol_out, code_out, slope)
-
-    run_in_chunks(anchors.size, vegas, chunk=IV_CHUNK)
-    need_full = np.zeros(n, dtype=bool)
+    # Primary anchors (every ANCHOR_LEVELS-th power of two of the anchors, and each series'
+    # ends) are solved in full; each finer level of anchors takes a warm start from the
+    # interpolation of the coarser ones (one price on the default grid and a Newton step where
+    # that is accurate enough, the full solve where not); then every other quote is
+    # interpolated from all the anchors (or warm-solved).
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.cumsum(is_anchor[order]) - 1
+    ends = np.zeros(n, dtype=bool)
+    ends[order[starts[1:] - 1]] = True
+    ends[order[starts[:-1]]] = True
+    solved = is_anchor & ((rank % (1 << ANCHOR_LEVELS) == 0) | ends)
+    _solve_full(
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        np.flatnonzero(solved).astype(np.int64),
+        vol_out,
+        code_out,
+        slope,
+        COARSE_TOLERANCES,
+    )
     start_vol = np.full(n, np.nan)
-    _chain_interpolate(order, starts, is_anchor, sign, s, k, t, r, q, price, div_t, div_a,
-                       vol_out, code_out, slope, INTERPOLATION_TOL, need_full, start_vol)
-    rest = np.flatnonzero(need_full).astype(np.int64)
-
-    def work(lo: int, hi: int) -> None:
-        _warm_range(lo, hi, sign, s, k, t, r, q, price, div_t, div_a, rest, start_vol, vol_out,
-                    code_out, slope, COARSE_TOLERANCES[0], COARSE_TOLERANCES[1])
-
-    run_in_chunks(rest.size, work, chunk=IV_CHUNK)
+    for level in range(ANCHOR_LEVELS - 1, -1, -1):
+        in_level = is_anchor & (rank % (1 << level) == 0)
+        in_pass = (in_level | solved)[order]
+        sub_order = order[in_pass]
+        sub_starts = np.searchsorted(np.flatnonzero(in_pass), starts).astype(np.int64)
+        _warm_pass(
+            sub_order,
+            sub_starts,
+            solved,
+            in_level & ~solved,
+            sign,
+            s,
+            k,
+            t,
+            r,
+            q,
+            price,
+            div_t,
+            div_a,
+            vol_out,
+            code_out,
+            slope,
+            start_vol,
+        )
+        solved = solved | in_level
+    _warm_pass(
+        order,
+        starts,
+        is_anchor,
+        ~is_anchor,
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        vol_out,
+        code_out,
+        slope,
+        start_vol,
+        interpolate=True,
+    )

@@ -34,9 +34,19 @@ def _has_cash_dividend(t: float, div_t: FloatArray, div_a: FloatArray) -> bool:
 
 
 @jit
-def price_group(sign: float, k: float, t: float, r: float, q: float, v: float,
-                div_t: FloatArray, div_a: FloatArray, spots: FloatArray, out: FloatArray,
-                level: int) -> None:
+def price_group(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    spots: FloatArray,
+    out: FloatArray,
+    level: int,
+) -> None:
     """American prices at ``spots`` of one option (``t > 0``): spectral method without cash
     dividends before expiry, finite differences with them (or outside the spectral domain).
     A nearly deterministic option (``vol sqrt(t) < 1e-3`` with rates, yield and dividends moving
@@ -68,15 +78,28 @@ def price_group(sign: float, k: float, t: float, r: float, q: float, v: float,
 
 
 @jit
-def _price_groups_range(start: int, stop: int, sign: FloatArray, k: FloatArray, t: FloatArray,
-                        r: FloatArray, q: FloatArray, v: FloatArray, starts: IntArray,
-                        spots: FloatArray, div_t: FloatArray, div_a: FloatArray, level: int,
-                        out: FloatArray) -> None:
+def _price_groups_range(
+    start: int,
+    stop: int,
+    sign: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    v: FloatArray,
+    starts: IntArray,
+    spots: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    out: FloatArray,
+) -> None:
     for g in range(start, stop):
         a = starts[g]
         b = starts[g + 1]
-        price_group(sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b],
-                    out[a:b], level)
+        price_group(
+            sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b], out[a:b], level
+        )
 
 
 #: Fewer independent solves than this run on one thread: starting and joining worker threads
@@ -84,9 +107,20 @@ def _price_groups_range(start: int, stop: int, sign: FloatArray, k: FloatArray, 
 PARALLEL_MIN_TASKS = 16
 
 
-def price_groups(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
-                 v: FloatArray, starts: IntArray, spots: FloatArray, div_t: FloatArray,
-                 div_a: FloatArray, level: int, out: FloatArray) -> None:
+def price_groups(
+    sign: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    v: FloatArray,
+    starts: IntArray,
+    spots: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    out: FloatArray,
+) -> None:
     """Price every group ``g`` (options sharing all inputs but the spot) at
     ``spots[starts[g]:starts[g+1]]`` into the same slice of ``out``; parallel over groups when
     there are at least :data:`PARALLEL_MIN_TASKS` of them."""
@@ -97,4 +131,3 @@ def price_groups(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, 
 
     chunk = n if n < PARALLEL_MIN_TASKS else max(1, n // (4 * worker_threads()))
     run_in_chunks(n, work, chunk=chunk)
-

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 
 def compile_all() -> None:
@@ -24,43 +25,87 @@ def compile_all() -> None:
 
     strikes = np.array([180.0, 200.0, 220.0, 240.0, 260.0])
     kinds = np.array(["call", "put", "call", "put", "call"])
-    forms: list[object] = [kinds, kinds.astype(object).tolist(), "put", pricing.OptionKind.CALL,
-                           np.array([1.0, -1.0, 1.0, -1.0, 1.0])]
-    common = dict(spot=220.0, strike=strikes, t_years=0.25, rate=0.04, div_yield=0.01, vol=0.22)
+    forms: list[object] = [
+        kinds,
+        kinds.astype(object).tolist(),
+        "put",
+        pricing.OptionKind.CALL,
+        np.array([1.0, -1.0, 1.0, -1.0, 1.0]),
+    ]
+    common: dict[str, Any] = dict(
+        spot=220.0, strike=strikes, t_years=0.25, rate=0.04, div_yield=0.01, vol=0.22
+    )
     for kind in forms:
-        pricing.european_price(kind=kind, **common)  # type: ignore[arg-type]
-        pricing.european_greeks(kind=kind, **common)  # type: ignore[arg-type]
-    pricing.black76_price(kind=kinds, forward=220.0, strike=strikes, t_years=0.25, rate=0.04,
-                          vol=0.2)
-    pricing.black76_greeks(kind=kinds, forward=220.0, strike=strikes, t_years=0.25, rate=0.04,
-                           vol=0.2)
+        pricing.european_price(kind=kind, **common)
+        pricing.european_greeks(kind=kind, **common)
+    pricing.black76_price(
+        kind=kinds, forward=220.0, strike=strikes, t_years=0.25, rate=0.04, vol=0.2
+    )
+    pricing.black76_greeks(
+        kind=kinds, forward=220.0, strike=strikes, t_years=0.25, rate=0.04, vol=0.2
+    )
     sign = np.where(kinds == "call", 1.0, -1.0)
-    price_greeks(sign, np.full(5, 220.0), strikes, np.full(5, 0.25), np.full(5, 0.04),
-                 np.full(5, 0.03), np.full(5, 0.22))
-    price_greeks(sign, np.full(5, 220.0), strikes, np.full(5, 0.25), np.full(5, 0.04),
-                 np.full(5, 0.03), np.full(5, 0.22), greeks=False)
+    price_greeks(
+        sign,
+        np.full(5, 220.0),
+        strikes,
+        np.full(5, 0.25),
+        np.full(5, 0.04),
+        np.full(5, 0.03),
+        np.full(5, 0.22),
+    )
+    price_greeks(
+        sign,
+        np.full(5, 220.0),
+        strikes,
+        np.full(5, 0.25),
+        np.full(5, 0.04),
+        np.full(5, 0.03),
+        np.full(5, 0.22),
+        greeks=False,
+    )
     prices = pricing.european_price(kind=kinds, **common)
     for engine in ("default", "lbr"):
-        pricing.implied_vol(kind=kinds, spot=220.0, strike=strikes, t_years=0.25, rate=0.04,
-                            div_yield=0.01, price=prices, engine=engine)
-    pricing.implied_vol_black76(kind=kinds, forward=220.0, strike=strikes, t_years=0.25,
-                                rate=0.04, price=prices)
+        pricing.implied_vol(
+            kind=kinds,
+            spot=220.0,
+            strike=strikes,
+            t_years=0.25,
+            rate=0.04,
+            div_yield=0.01,
+            price=prices,
+            engine=engine,
+        )
+    pricing.implied_vol_black76(
+        kind=kinds, forward=220.0, strike=strikes, t_years=0.25, rate=0.04, price=prices
+    )
     dividends = pricing.DividendSchedule((0.05, 0.3), (0.7, 0.72))
     for divs in (None, dividends):
-        am = dict(kind=kinds, spot=220.0, strike=strikes, t_years=0.4, rate=0.04, vol=0.22,
-                  dividends=divs)
-        pricing.american_price(**am)  # type: ignore[arg-type]
-        pricing.american_greeks(**am)  # type: ignore[arg-type]
-        pricing.american_price(**{**am, "spot": np.linspace(150.0, 300.0, 40)})  # type: ignore[arg-type]
+        am: dict[str, Any] = dict(
+            kind=kinds, spot=220.0, strike=strikes, t_years=0.4, rate=0.04, vol=0.22, dividends=divs
+        )
+        pricing.american_price(**am)
+        pricing.american_greeks(**am)
+        grid = {**am, "kind": "put", "strike": 220.0, "spot": np.linspace(150.0, 300.0, 40)}
+        pricing.american_price(**grid)
         # a chain long enough for the chain method (series of strikes), and one quote per quote
         k = np.tile(np.linspace(150.0, 300.0, 40), 2)
         kind = np.repeat(["call", "put"], 40)
-        p = pricing.american_price(kind=kind, spot=220.0, strike=k, t_years=0.4, rate=0.04,
-                                   vol=0.22, dividends=divs)
+        p = pricing.american_price(
+            kind=kind, spot=220.0, strike=k, t_years=0.4, rate=0.04, vol=0.22, dividends=divs
+        )
         for method in ("chain", "per_quote"):
-            pricing.american_implied_vol(kind=kind, spot=220.0, strike=k, t_years=0.4,
-                                         rate=0.04, div_yield=0.0, price=p, dividends=divs,
-                                         method=method)
+            pricing.american_implied_vol(
+                kind=kind,
+                spot=220.0,
+                strike=k,
+                t_years=0.4,
+                rate=0.04,
+                div_yield=0.0,
+                price=p,
+                dividends=divs,
+                method=method,
+            )
 
 
 def main() -> int:

@@ -23,12 +23,20 @@ def _raise_first_error(kind: Any, values: tuple[ArrayLike, ...], names: tuple[st
     """Re-run the numpy validators in field order on inputs the fused kernel rejected, so the
     error names the same field and value as ever."""
     v.kind_sign(kind)
-    checks = {"spot": v.positive, "forward": v.positive, "strike": v.positive,
-              "t_years": v.non_negative, "rate": v.finite, "div_yield": v.finite,
-              "vol": v.volatility}
+    checks = {
+        "spot": v.positive,
+        "forward": v.positive,
+        "strike": v.positive,
+        "t_years": v.non_negative,
+        "rate": v.finite,
+        "div_yield": v.finite,
+        "vol": v.volatility,
+    }
     for name, value in zip(names, values, strict=True):
         checks[name](name, value)
-    raise InputError("inputs", "?", "rejected by the kernel but by no validator")  # pragma: no cover
+    raise InputError(
+        "inputs", "?", "rejected by the kernel but by no validator"
+    )  # pragma: no cover
 
 
 def _flat(arrays: list[FloatArray], shape: tuple[int, ...]) -> list[FloatArray]:
@@ -45,20 +53,32 @@ def _flat(arrays: list[FloatArray], shape: tuple[int, ...]) -> list[FloatArray]:
     return out
 
 
-def _fused(kind: Any, values: tuple[ArrayLike, ...], names: tuple[str, ...],
-           dividends: DividendSchedule | None, *, greeks: bool, forward: bool = False
-           ) -> tuple[FloatArray, tuple[int, ...]]:
+def _fused(
+    kind: Any,
+    values: tuple[ArrayLike, ...],
+    names: tuple[str, ...],
+    dividends: DividendSchedule | None,
+    *,
+    greeks: bool,
+    forward: bool = False,
+) -> tuple[FloatArray, tuple[int, ...]]:
     """Validate, broadcast and price in one compiled pass; ``(rows, shape)`` with ``rows`` of
     shape ``(9 or 1, n)``. ``values`` are spot (forward), strike, t_years, rate, div_yield, vol."""
     if dividends:
-        sign, s, k, t, r, carry, sigma = prepare_inputs(kind, *values, dividends)
+        spot, strike, t_years, rate, div_yield, vol = values
+        sign, s, k, t, r, carry, sigma = prepare_inputs(
+            kind, spot, strike, t_years, rate, div_yield, vol, dividends
+        )
         q = np.asarray(r - carry)
         shape = s.shape
         if not (s > 0.0).all():
             j = int(np.argmin(s.reshape(-1)))
-            raise InputError("dividends", tuple(dividends.amounts),
-                             f"present value before expiry leaves no share value "
-                             f"(escrowed spot {s.reshape(-1)[j]})")
+            raise InputError(
+                "dividends",
+                tuple(dividends.amounts),
+                f"present value before expiry leaves no share value "
+                f"(escrowed spot {s.reshape(-1)[j]})",
+            )
         arrays = [sign, s, k, t, r, q, sigma]
     else:
         sign = v.kind_sign(kind, check_numeric=False)
@@ -66,10 +86,14 @@ def _fused(kind: Any, values: tuple[ArrayLike, ...], names: tuple[str, ...],
         try:
             shape = np.broadcast_shapes(*(a.shape for a in arrays))
         except ValueError:
-            raise InputError("shape", [a.shape for a in arrays],
-                             "inputs do not broadcast together") from None
+            raise InputError(
+                "shape", [a.shape for a in arrays], "inputs do not broadcast together"
+            ) from None
     n = int(np.prod(shape, dtype=np.int64))
-    rows = checked_price_greeks(*_flat(arrays, shape), n, greeks=greeks, forward=forward)
+    f = _flat(arrays, shape)
+    rows = checked_price_greeks(
+        f[0], f[1], f[2], f[3], f[4], f[5], f[6], n, greeks=greeks, forward=forward
+    )
     if rows is None:
         _raise_first_error(kind, values, names)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -122,9 +146,10 @@ def european_price(
     decimals per year; ``vol`` decimal. Optional cash ``dividends`` (times in years from now)
     use the escrowed model. Broadcasts over all array arguments.
     """
-    rows, shape = _fused(kind, (spot, strike, t_years, rate, div_yield, vol), _FIELDS, dividends,
-                         greeks=False)
-    return rows[0].reshape(shape)
+    rows, shape = _fused(
+        kind, (spot, strike, t_years, rate, div_yield, vol), _FIELDS, dividends, greeks=False
+    )
+    return np.asarray(rows[0].reshape(shape), dtype=np.float64)
 
 
 def european_greeks(
@@ -142,8 +167,9 @@ def european_greeks(
     gamma, vega (per vol point), theta (per calendar day), rho (per 1 % rate), vanna, volga, charm.
     Same arguments as :func:`european_price`. With cash dividends, delta and gamma are with respect
     to the quoted spot (the escrowed spot moves one for one with it)."""
-    rows, shape = _fused(kind, (spot, strike, t_years, rate, div_yield, vol), _FIELDS, dividends,
-                         greeks=True)
+    rows, shape = _fused(
+        kind, (spot, strike, t_years, rate, div_yield, vol), _FIELDS, dividends, greeks=True
+    )
     return Greeks(*(row.reshape(shape) for row in rows[1:]))
 
 
@@ -158,9 +184,15 @@ def black76_price(
 ) -> FloatArray:
     """Black-76 price of European options on a ``forward`` (index options such as RUT, whose
     forward comes from put-call parity), discounted at ``rate`` over ``t_years``."""
-    rows, shape = _fused(kind, (forward, strike, t_years, rate, rate, vol), _B76_FIELDS, None,
-                         greeks=False, forward=True)
-    return rows[0].reshape(shape)
+    rows, shape = _fused(
+        kind,
+        (forward, strike, t_years, rate, rate, vol),
+        _B76_FIELDS,
+        None,
+        greeks=False,
+        forward=True,
+    )
+    return np.asarray(rows[0].reshape(shape), dtype=np.float64)
 
 
 def black76_greeks(
@@ -174,6 +206,12 @@ def black76_greeks(
 ) -> Greeks:
     """Black-76 Greeks: delta and gamma per 1.00 of the forward, rho with the forward held fixed;
     other units as in :mod:`pricing.black_scholes`."""
-    rows, shape = _fused(kind, (forward, strike, t_years, rate, rate, vol), _B76_FIELDS, None,
-                         greeks=True, forward=True)
+    rows, shape = _fused(
+        kind,
+        (forward, strike, t_years, rate, rate, vol),
+        _B76_FIELDS,
+        None,
+        greeks=True,
+        forward=True,
+    )
     return Greeks(*(row.reshape(shape) for row in rows[1:]))

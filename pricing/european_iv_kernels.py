@@ -102,7 +102,9 @@ def _polya_black_call(x: float, s: float) -> float:
     d2 = x / s - 0.5 * s
     t1 = math.sqrt(max(1.0 - math.exp(-2.0 * d1 * d1 / _PI), 0.0))
     t2 = math.sqrt(max(1.0 - math.exp(-2.0 * d2 * d2 / _PI), 0.0))
-    return 0.5 * (a - 1.0 / a) + 0.5 * (a * (t1 if d1 >= 0.0 else -t1) + (t2 if d2 < 0.0 else -t2) / a)
+    return 0.5 * (a - 1.0 / a) + 0.5 * (
+        a * (t1 if d1 >= 0.0 else -t1) + (t2 if d2 < 0.0 else -t2) / a
+    )
 
 
 @jit
@@ -159,7 +161,9 @@ def _fill_guess_table(table: FloatArray) -> None:
                 continue
             if math.fabs(_polya_guess(beta, x) / s_p - 1.0) > 1.0e-10:
                 continue
-            s = _unchecked_normalised_implied_volatility(beta, x, 1.0, IMPLIED_VOLATILITY_MAXIMUM_ITERATIONS)
+            s = _unchecked_normalised_implied_volatility(
+                beta, x, 1.0, IMPLIED_VOLATILITY_MAXIMUM_ITERATIONS
+            )
             table[i, j] = s / s_p
 
 
@@ -219,7 +223,12 @@ def _fast_normalised_iv(beta: float, x: float, table: FloatArray) -> float:
 
 @jit
 def black_implied_vol(
-    price: float, forward: float, strike: float, t: float, q: float, table: FloatArray,
+    price: float,
+    forward: float,
+    strike: float,
+    t: float,
+    q: float,
+    table: FloatArray,
     lbr_only: bool,
 ) -> tuple[float, int]:
     """Black implied vol of an undiscounted price on a forward (q = +1 call, -1 put).
@@ -250,7 +259,9 @@ def black_implied_vol(
     if not lbr_only:
         s = _fast_normalised_iv(beta, x_call, table)
     if s < 0.0:
-        s = _unchecked_normalised_implied_volatility(beta, x, q, IMPLIED_VOLATILITY_MAXIMUM_ITERATIONS)
+        s = _unchecked_normalised_implied_volatility(
+            beta, x, q, IMPLIED_VOLATILITY_MAXIMUM_ITERATIONS
+        )
         if s == DBL_MAX:
             return math.nan, IV_ABOVE_CEILING
         # Let's Be Rational returns a wrong root for absurdly small at-the-money prices (below
@@ -267,7 +278,12 @@ def black_implied_vol(
 
 @jit
 def _screen_one(
-    spot: float, spot_model: float, strike: float, t: float, rate: float, div_yield: float,
+    spot: float,
+    spot_model: float,
+    strike: float,
+    t: float,
+    rate: float,
+    div_yield: float,
     price: float,
 ) -> int:
     """The code of a quote's first invalid input, :data:`IV_EXPIRED`, or :data:`IV_UNSET`."""
@@ -426,7 +442,9 @@ def _iv_range(
         t = t_years[i]
         forward = spot[i] * math.exp((rate[i] - div_yield[i]) * t)
         undiscounted = price[i] / math.exp(-rate[i] * t)
-        vol, status = black_implied_vol(undiscounted, forward, strike[i], t, sign[i], table, lbr_only)
+        vol, status = black_implied_vol(
+            undiscounted, forward, strike[i], t, sign[i], table, lbr_only
+        )
         vol_out[i] = vol
         code[i] = status
 
@@ -462,9 +480,24 @@ def iv_chain(
     guess = np.empty(n)
 
     def work(start: int, stop: int) -> None:
-        _iv_range(start, stop, sign, quoted_spot, spot, strike, t_years, rate, div_yield, price,
-                  code, vol_out, table, bool(lbr_only), beta, x_call, guess)
+        _iv_range(
+            start,
+            stop,
+            sign,
+            quoted_spot,
+            spot,
+            strike,
+            t_years,
+            rate,
+            div_yield,
+            price,
+            code,
+            vol_out,
+            table,
+            bool(lbr_only),
+            beta,
+            x_call,
+            guess,
+        )
 
     run_in_chunks(n, work)
-
-

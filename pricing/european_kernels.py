@@ -39,8 +39,18 @@ def _ncdf_given_gauss(z: float, gauss: float) -> float:
 
 
 @jit(fastmath=False)
-def _fill(i: int, w: float, s: float, k: float, t: float, r: float, b: float, sigma: float,
-          forward_rho: bool, out: FloatArray) -> None:
+def _fill(
+    i: int,
+    w: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    b: float,
+    sigma: float,
+    forward_rho: bool,
+    out: FloatArray,
+) -> None:
     """Price (row 0) and, if ``out`` has 9 rows, the eight Greeks of option ``i`` into column
     ``i`` of ``out`` (validated inputs; ``b`` is the cost of carry)."""
     greeks = out.shape[0] > 1
@@ -87,14 +97,23 @@ def _fill(i: int, w: float, s: float, k: float, t: float, r: float, b: float, si
 
 @jit(fastmath=False)
 def _price_greeks_range(
-    start: int, stop: int, sign: FloatArray, spot: FloatArray, strike: FloatArray,
-    t_years: FloatArray, rate: FloatArray, carry: FloatArray, vol: FloatArray, forward_rho: bool,
+    start: int,
+    stop: int,
+    sign: FloatArray,
+    spot: FloatArray,
+    strike: FloatArray,
+    t_years: FloatArray,
+    rate: FloatArray,
+    carry: FloatArray,
+    vol: FloatArray,
+    forward_rho: bool,
     out: FloatArray,
 ) -> None:
     """Price and Greeks of the options in ``[start, stop)`` into the rows of ``out``."""
     for i in range(start, stop):
-        _fill(i, sign[i], spot[i], strike[i], t_years[i], rate[i], carry[i], vol[i], forward_rho,
-              out)
+        _fill(
+            i, sign[i], spot[i], strike[i], t_years[i], rate[i], carry[i], vol[i], forward_rho, out
+        )
 
 
 def price_greeks(
@@ -120,8 +139,9 @@ def price_greeks(
     """
     arrays = np.broadcast_arrays(sign, spot, strike, t_years, rate, carry, vol)
     shape = arrays[0].shape
-    w, s, k, t, r, b, v = (_readonly(np.ascontiguousarray(a, dtype=np.float64).reshape(-1))
-                           for a in arrays)
+    w, s, k, t, r, b, v = (
+        _readonly(np.ascontiguousarray(a, dtype=np.float64).reshape(-1)) for a in arrays
+    )
     rows = 9 if greeks else 1
     out = np.empty((rows, w.shape[0]), dtype=np.float64)
     fwd = bool(forward_rho)
@@ -143,16 +163,33 @@ def _readonly(a: FloatArray) -> FloatArray:
 
 @jit(fastmath=False)
 def _checked_range(
-    start: int, stop: int, sign: FloatArray, spot: FloatArray, strike: FloatArray,
-    t_years: FloatArray, rate: FloatArray, div_yield: FloatArray, vol: FloatArray,
-    steps: IntArray, forward: bool, out: FloatArray,
+    start: int,
+    stop: int,
+    sign: FloatArray,
+    spot: FloatArray,
+    strike: FloatArray,
+    t_years: FloatArray,
+    rate: FloatArray,
+    div_yield: FloatArray,
+    vol: FloatArray,
+    steps: IntArray,
+    forward: bool,
+    out: FloatArray,
 ) -> bool:
     """Validate and price the options in ``[start, stop)``; False at the first invalid input.
 
     Each input has the full length (step 1) or length 1 (step 0, a scalar broadcast). Checks:
     sign +1/-1, spot and strike finite and > 0, t_years finite and >= 0, rate and div_yield
     finite, vol in (0, MAX_VOL]. ``forward``: Black-76 (cost of carry 0, forward-held rho)."""
-    ws, ss, ks, ts, rs, qs, vs = steps[0], steps[1], steps[2], steps[3], steps[4], steps[5], steps[6]
+    ws, ss, ks, ts, rs, qs, vs = (
+        steps[0],
+        steps[1],
+        steps[2],
+        steps[3],
+        steps[4],
+        steps[5],
+        steps[6],
+    )
     for i in range(start, stop):
         w = sign[i * ws]
         s = spot[i * ss]
@@ -162,8 +199,12 @@ def _checked_range(
         q = div_yield[i * qs]
         sigma = vol[i * vs]
         if not (
-            (w == 1.0 or w == -1.0) and 0.0 < s < math.inf and 0.0 < k < math.inf
-            and 0.0 <= t < math.inf and math.fabs(r) < math.inf and math.fabs(q) < math.inf
+            (w == 1.0 or w == -1.0)
+            and 0.0 < s < math.inf
+            and 0.0 < k < math.inf
+            and 0.0 <= t < math.inf
+            and math.fabs(r) < math.inf
+            and math.fabs(q) < math.inf
             and 0.0 < sigma <= MAX_VOL
         ):
             return False
@@ -171,22 +212,34 @@ def _checked_range(
     return True
 
 
-def checked_price_greeks(sign: FloatArray, spot: FloatArray, strike: FloatArray,
-                         t_years: FloatArray, rate: FloatArray, div_yield: FloatArray,
-                         vol: FloatArray, n: int, *, greeks: bool, forward: bool = False
-                         ) -> FloatArray | None:
+def checked_price_greeks(
+    sign: FloatArray,
+    spot: FloatArray,
+    strike: FloatArray,
+    t_years: FloatArray,
+    rate: FloatArray,
+    div_yield: FloatArray,
+    vol: FloatArray,
+    n: int,
+    *,
+    greeks: bool,
+    forward: bool = False,
+) -> FloatArray | None:
     """Validate and price ``n`` options from 1-d float arrays of length ``n`` or 1 (scalars
     broadcast), in one fused pass shared between threads. Returns a ``(9, n)`` array (price and
     the eight Greeks) or ``(1, n)`` (price only), or None if any input is invalid (the caller
     then names the field and value with the numpy validators)."""
-    arrays = [_readonly(a) for a in (sign, spot, strike, t_years, rate, div_yield, vol)]
-    steps = _readonly(np.array([1 if a.shape[0] > 1 else 0 for a in arrays], dtype=np.int64))
+    w, s, k, t, r, q, v = (
+        _readonly(a) for a in (sign, spot, strike, t_years, rate, div_yield, vol)
+    )
+    steps = np.array([1 if a.shape[0] > 1 else 0 for a in (w, s, k, t, r, q, v)], dtype=np.int64)
+    steps.flags.writeable = False
     out = np.empty((9 if greeks else 1, n), dtype=np.float64)
     fwd = bool(forward)
     failed: list[bool] = []
 
     def work(start: int, stop: int) -> None:
-        if not _checked_range(start, stop, *arrays, steps, fwd, out):
+        if not _checked_range(start, stop, w, s, k, t, r, q, v, steps, fwd, out):
             failed.append(True)
 
     run_in_chunks(n, work, chunk=GREEKS_CHUNK if greeks else PRICE_CHUNK)
@@ -245,8 +298,9 @@ def _utf32_signs(chars: UInt32Array, out: FloatArray) -> None:
             out[i] = math.nan
 
 
-def object_kind_codes(arr: NDArray[np.object_], capacity: int = 64
-                      ) -> tuple[Int8Array, IntArray] | None:
+def object_kind_codes(
+    arr: NDArray[np.object_], capacity: int = 64
+) -> tuple[Int8Array, IntArray] | None:
     """For a 1-d object array: per element the index of its distinct object (by identity) and the
     first position of each distinct object, or None if there are more than ``capacity``.
 
@@ -320,8 +374,9 @@ def pv_dividends(t: float, r: float, div_t: FloatArray, div_a: FloatArray) -> fl
 
 
 @jit
-def eur_iv(sign: float, s: float, k: float, t: float, r: float, q: float, target: float,
-            guess: float) -> float:
+def eur_iv(
+    sign: float, s: float, k: float, t: float, r: float, q: float, target: float, guess: float
+) -> float:
     """Black-Scholes implied vol of ``target`` (safeguarded Newton in vol); NaN if none exists."""
     lower = max(sign * (s * math.exp(-q * t) - k * math.exp(-r * t)), 0.0)
     upper = s * math.exp(-q * t) if sign > 0 else k * math.exp(-r * t)
@@ -346,4 +401,3 @@ def eur_iv(sign: float, s: float, k: float, t: float, r: float, q: float, target
             return nv
         v = nv
     return v
-

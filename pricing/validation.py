@@ -84,7 +84,9 @@ def kind_sign(value: Any, field: str = "kind", *, check_numeric: bool = True) ->
         if check_numeric:
             ok = np.isin(arr, (1, -1))
             if not ok.all():
-                raise InputError(field, arr[~ok].flat[0], "numeric kinds must be +1 (call) or -1 (put)")
+                raise InputError(
+                    field, arr[~ok].flat[0], "numeric kinds must be +1 (call) or -1 (put)"
+                )
         return arr.astype(np.float64, copy=False)
     if arr.ndim == 0:
         return np.asarray(float(OptionKind.parse(arr.item(), field=field).sign))
@@ -129,6 +131,7 @@ def _object_signs(flat: NDArray[Any], field: str) -> FloatArray:
         _parse_rest(flat, signs, np.flatnonzero(np.isnan(signs)), field)
         return signs
     codes, first = found
-    table = np.array([float(OptionKind.parse(flat[i], field=f"{field}[{i}]").sign)
-                      for i in first.tolist()])
+    table = np.array(
+        [float(OptionKind.parse(flat[i], field=f"{field}[{i}]").sign) for i in first.tolist()]
+    )
     return table[codes] if table.size else np.empty(0)

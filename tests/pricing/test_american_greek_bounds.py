@@ -43,18 +43,40 @@ def dividend_schedules(draw: st.DrawFn) -> DividendSchedule | None:
     vol=st.floats(0.03, 1.5),
     dividends=dividend_schedules(),
 )
-@example(kind="put", strike=250.0, t=0.2523972602739726, rate=0.039993607305936076,
-         div_yield=0.0, vol=0.22, dividends=DividendSchedule((0.1639840182648402,), (0.7,)))
-def test_american_greeks_within_bounds(kind: str, strike: float, t: float, rate: float,
-                                       div_yield: float, vol: float,
-                                       dividends: DividendSchedule | None) -> None:
+@example(
+    kind="put",
+    strike=250.0,
+    t=0.2523972602739726,
+    rate=0.039993607305936076,
+    div_yield=0.0,
+    vol=0.22,
+    dividends=DividendSchedule((0.1639840182648402,), (0.7,)),
+)
+def test_american_greeks_within_bounds(
+    kind: str,
+    strike: float,
+    t: float,
+    rate: float,
+    div_yield: float,
+    vol: float,
+    dividends: DividendSchedule | None,
+) -> None:
     spot = strike * SPOT_FACTORS
     if dividends:  # amounts below the lowest spot (the model's domain)
         scale = min(1.0, 0.5 * float(spot.min()) / sum(dividends.amounts))
-        dividends = DividendSchedule(dividends.times_years,
-                                     tuple(a * scale for a in dividends.amounts))
-    args = dict(kind=kind, spot=spot, strike=strike, t_years=t, rate=rate, div_yield=div_yield,
-                vol=vol, dividends=dividends)
+        dividends = DividendSchedule(
+            dividends.times_years, tuple(a * scale for a in dividends.amounts)
+        )
+    args = dict(
+        kind=kind,
+        spot=spot,
+        strike=strike,
+        t_years=t,
+        rate=rate,
+        div_yield=div_yield,
+        vol=vol,
+        dividends=dividends,
+    )
     g = american_greeks(**args)  # type: ignore[arg-type]
     price = american_price(**args)  # type: ignore[arg-type]
     sign = 1.0 if kind == "call" else -1.0
@@ -73,9 +95,16 @@ def test_deep_in_the_money_put_with_a_cash_dividend_is_exactly_exercised() -> No
     2026-04-17, spot 199.9375, 0.70 dividend on 2026-03-16): its price was 3.9e-9 above
     intrinsic (cubic interpolation of the payoff between grid nodes), delta -1.0000000019839794
     and gamma -2.8e-08. In the exercise region the price is now exactly intrinsic."""
-    args = dict(kind="put", spot=199.9375, strike=250.0, t_years=0.2523972602739726,
-                rate=0.039993607305936076, div_yield=0.0, vol=0.22,
-                dividends=DividendSchedule((0.1639840182648402,), (0.7,)))
+    args = dict(
+        kind="put",
+        spot=199.9375,
+        strike=250.0,
+        t_years=0.2523972602739726,
+        rate=0.039993607305936076,
+        div_yield=0.0,
+        vol=0.22,
+        dividends=DividendSchedule((0.1639840182648402,), (0.7,)),
+    )
     assert float(american_price(**args)) == 250.0 - 199.9375  # type: ignore[arg-type]
     g = american_greeks(**args)  # type: ignore[arg-type]
     assert float(g.delta) == -1.0

@@ -20,14 +20,23 @@ def test_time_to_expiry_counts_the_extra_hour_when_daylight_saving_ends() -> Non
     as_of = datetime(2026, 10, 31, 16, 0, tzinfo=NEW_YORK)
     contract = OptionContract("IWM", "put", 200.0, date(2026, 11, 2), "american")
     assert contract.t_years(as_of) * HOURS_PER_YEAR == pytest.approx(49.0, abs=1e-9)
-    assert years_between(as_of, contract.expiry_datetime) * HOURS_PER_YEAR == pytest.approx(49.0, abs=1e-9)
+    assert years_between(as_of, contract.expiry_datetime) * HOURS_PER_YEAR == pytest.approx(
+        49.0, abs=1e-9
+    )
 
 
 def test_time_to_expiry_is_the_same_from_any_zone() -> None:
     ny = datetime(2026, 11, 20, 16, 15, tzinfo=NEW_YORK)
     tokyo = ny.astimezone(ZoneInfo("Asia/Tokyo"))
-    contract = OptionContract("RUT", "call", 2800.0, date(2026, 12, 18), "european",
-                              settlement=SettlementTime.AM, delivery="cash")
+    contract = OptionContract(
+        "RUT",
+        "call",
+        2800.0,
+        date(2026, 12, 18),
+        "european",
+        settlement=SettlementTime.AM,
+        delivery="cash",
+    )
     assert contract.t_years(tokyo) == contract.t_years(ny)
     assert contract.expiry_datetime.hour == 9 and contract.expiry_datetime.minute == 30
 
@@ -35,7 +44,9 @@ def test_time_to_expiry_is_the_same_from_any_zone() -> None:
 def test_pm_expiry_one_minute_before_and_after_the_close() -> None:
     contract = OptionContract("IWM", "call", 250.0, date(2026, 11, 20), "american")
     close = datetime(2026, 11, 20, 16, 0, tzinfo=NEW_YORK)
-    assert contract.t_years(close - timedelta(minutes=1)) * HOURS_PER_YEAR * 60 == pytest.approx(1.0)
+    assert contract.t_years(close - timedelta(minutes=1)) * HOURS_PER_YEAR * 60 == pytest.approx(
+        1.0
+    )
     assert contract.t_years(close + timedelta(minutes=1)) < 0.0
 
 
@@ -51,8 +62,13 @@ def test_pm_expiry_one_minute_before_and_after_the_close() -> None:
     ],
 )
 def test_contract_validation_names_the_field(kwargs: dict[str, object], field: str) -> None:
-    base: dict[str, object] = {"underlying": "IWM", "kind": "put", "strike": 200.0,
-                               "expiry": date(2026, 12, 18), "style": "american"}
+    base: dict[str, object] = {
+        "underlying": "IWM",
+        "kind": "put",
+        "strike": 200.0,
+        "expiry": date(2026, 12, 18),
+        "style": "american",
+    }
     with pytest.raises(InputError) as err:
         OptionContract(**{**base, **kwargs})  # type: ignore[arg-type]
     assert err.value.field == field
@@ -120,12 +136,14 @@ def test_public_functions_agree_with_the_numpy_kernel_whatever_the_form_of_kind(
     price = european.european_price(kind=kind, **args)
     rate, carry = np.full(n, 0.04), np.full(n, 0.04 - 0.012)
     value, slow = generalized_greeks(sign, spot, strike, t, rate, carry, vol)
-    np.testing.assert_allclose(price, generalized_price(sign, spot, strike, t, rate, carry, vol),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        price, generalized_price(sign, spot, strike, t, rate, carry, vol), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_allclose(price, value, rtol=1e-12, atol=1e-12)
     for name in slow.FIELDS:
-        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(slow, name), rtol=1e-9, atol=1e-12, err_msg=name
+        )
 
 
 def test_public_functions_broadcast_like_numpy() -> None:
@@ -136,15 +154,23 @@ def test_public_functions_broadcast_like_numpy() -> None:
 
     strike = np.array([[90.0], [100.0], [110.0]])  # (3, 1) against (4,): a (3, 4) grid
     t = np.array([0.0, 0.1, 0.5, 1.0])
-    price = european.european_price(kind=["put", "call", "put", "call"], spot=100.0,
-                                    strike=strike, t_years=t, rate=0.03, vol=0.25)
+    price = european.european_price(
+        kind=["put", "call", "put", "call"],
+        spot=100.0,
+        strike=strike,
+        t_years=t,
+        rate=0.03,
+        vol=0.25,
+    )
     sign = np.array([-1.0, 1.0, -1.0, 1.0])
     assert price.shape == (3, 4)
-    np.testing.assert_allclose(price, generalized_price(sign, 100.0, strike, t, 0.03, 0.03, 0.25),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        price, generalized_price(sign, 100.0, strike, t, 0.03, 0.03, 0.25), rtol=1e-12
+    )
     with pytest.raises(InputError, match="shape"):
-        european.european_price(kind="put", spot=[1.0, 2.0], strike=[1.0, 2.0, 3.0],
-                                t_years=0.1, rate=0.0, vol=0.2)
+        european.european_price(
+            kind="put", spot=[1.0, 2.0], strike=[1.0, 2.0, 3.0], t_years=0.1, rate=0.0, vol=0.2
+        )
 
 
 @pytest.mark.parametrize(
@@ -162,12 +188,14 @@ def test_public_functions_broadcast_like_numpy() -> None:
         ({"spot": [100.0, -1.0, 100.0], "vol": [0.2, 9.0, 0.2]}, r"spot\[1\]"),  # field order
     ],
 )
-def test_public_functions_name_the_first_bad_field_and_value(bad: dict[str, object],
-                                                             message: str) -> None:
+def test_public_functions_name_the_first_bad_field_and_value(
+    bad: dict[str, object], message: str
+) -> None:
     from pricing import european
 
-    args: dict[str, object] = dict(kind="call", spot=100.0, strike=100.0, t_years=0.5, rate=0.04,
-                                   div_yield=0.0, vol=0.2)
+    args: dict[str, object] = dict(
+        kind="call", spot=100.0, strike=100.0, t_years=0.5, rate=0.04, div_yield=0.0, vol=0.2
+    )
     args.update(bad)
     for func in (european.european_price, european.european_greeks):
         with pytest.raises(InputError, match=message):
