@@ -48,7 +48,7 @@ from pricing.iv_result import (
     IV_OK,
     IV_UNSET,
 )
-from pricing.lets_be_rational import (
+from pricing.lbr_kernels import (
     _householder_factor,
     _unchecked_normalised_implied_volatility,
     normalised_black_call,

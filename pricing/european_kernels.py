@@ -282,17 +282,23 @@ def _pointer_codes(ptrs: UIntArray, table: UIntArray, first: IntArray, codes: In
 
 
 @jit
-def _utf32_signs(chars: UInt32Array, out: FloatArray) -> None:
-    """+1 where a row of UTF-32 code points spells "call", -1 "put", NaN otherwise."""
-    width = chars.shape[1]
-    for i in range(chars.shape[0]):
-        c = chars[i]
+def _utf32_signs(chars: UInt32Array, width: int, out: FloatArray) -> None:
+    """+1 where the ``width`` UTF-32 code points of element ``i`` (``chars[i * width:]``) spell
+    "call", -1 "put", NaN otherwise (read in place: no per-element views)."""
+    for i in range(out.shape[0]):
+        b = i * width
         end = width
-        while end > 0 and c[end - 1] == 0:
+        while end > 0 and chars[b + end - 1] == 0:
             end -= 1
-        if end == 4 and c[0] == 99 and c[1] == 97 and c[2] == 108 and c[3] == 108:
+        if (
+            end == 4
+            and chars[b] == 99
+            and chars[b + 1] == 97
+            and chars[b + 2] == 108
+            and chars[b + 3] == 108
+        ):
             out[i] = 1.0
-        elif end == 3 and c[0] == 112 and c[1] == 117 and c[2] == 116:
+        elif end == 3 and chars[b] == 112 and chars[b + 1] == 117 and chars[b + 2] == 116:
             out[i] = -1.0
         else:
             out[i] = math.nan
@@ -322,9 +328,12 @@ def utf32_signs(arr: NDArray[np.str_]) -> FloatArray:
     """+1/-1/NaN per element of a 1-d numpy string array ("call", "put", anything else)."""
     arr = np.ascontiguousarray(arr)
     width = arr.dtype.itemsize // 4
-    chars = arr.view(np.uint32).reshape(arr.shape[0], width)
+    chars = arr.reshape(-1).view(np.uint32)
     out = np.empty(arr.shape[0])
-    _utf32_signs(chars, out)
+    if width:
+        _utf32_signs(chars, width, out)
+    else:
+        out[:] = np.nan
     return out
 
 
