@@ -143,33 +143,33 @@ def _interp4(vals: FloatArray, u: float, m: int) -> float:
 
 @jit
 def _interp_value(
-    vals: FloatArray, s: float, x0: float, dx: float, m: int, sign: float, k: float, american: bool
+    vals: FloatArray,
+    s: float,
+    x0: float,
+    dx: float,
+    m: int,
+    sign: float,
+    k: float,
+    american: bool,
 ) -> float:
-    """Today's value at spot ``s`` from the node values (nodes at ``x0 + j dx``, ``x = ln S``).
-
-    American: interpolates ``V - sign (S - K)`` (as smooth as V: a linear function of S taken
-    away) and adds ``sign (S - K)`` back at the spot. Nodes in the exercise region hold exactly
-    ``sign (S_j - K)``, so a spot whose stencil lies in the region gets exactly its intrinsic
-    value (interpolating V itself leaves an error of order ``h^4 S`` there, above or below the
-    payoff, which a spot difference turns into a delta outside [-1, 1])."""
+    """Today's value at spot ``s`` from the node values (nodes at ``x0 + j dx``, ``x = ln S``):
+    cubic Lagrange interpolation, except where all four nodes of the stencil hold exactly their
+    exercise value ``sign (S_j - K)`` (an American option deep in its exercise region): there
+    the value is exactly ``sign (s - K)``. (Interpolating the payoff, which is not a cubic in
+    ``x``, leaves an error of order ``h^4 S`` above or below it, which a difference over spot
+    turns into a delta outside [-1, 1].)"""
     u = (math.log(s) - x0) / dx
-    if not american:
-        return _interp4(vals, u, m)
-    kk = math.floor(u)
-    if kk < 1:
-        kk = 1
-    if kk > m - 3:
-        kk = m - 3
-    f = u - kk
-    p0 = -f * (f - 1.0) * (f - 2.0) / 6.0
-    p1 = (f + 1.0) * (f - 1.0) * (f - 2.0) / 2.0
-    p2 = -(f + 1.0) * f * (f - 2.0) / 2.0
-    p3 = (f + 1.0) * f * (f - 1.0) / 6.0
-    g0 = vals[kk - 1] - sign * (math.exp(x0 + (kk - 1) * dx) - k)
-    g1 = vals[kk] - sign * (math.exp(x0 + kk * dx) - k)
-    g2 = vals[kk + 1] - sign * (math.exp(x0 + (kk + 1) * dx) - k)
-    g3 = vals[kk + 2] - sign * (math.exp(x0 + (kk + 2) * dx) - k)
-    return float(p0 * g0 + p1 * g1 + p2 * g2 + p3 * g3) + sign * (s - k)
+    if american:
+        kk = min(max(math.floor(u), 1), m - 3)
+        exercised = True
+        for j in range(kk - 1, kk + 3):
+            payoff = sign * (math.exp(x0 + j * dx) - k)
+            if not (payoff > 0.0 and vals[j] == payoff):
+                exercised = False
+                break
+        if exercised:
+            return sign * (s - k)
+    return _interp4(vals, u, m)
 
 
 @jit
