@@ -29,8 +29,9 @@ from numpy.typing import ArrayLike, NDArray
 
 from pricing import american_iv_kernels, american_kernels
 from pricing import validation as v
+from pricing._typing import FloatArray
 from pricing.american_bounds import zero_vol_value
-from pricing.black_scholes import DAYS_PER_YEAR, FloatArray, Greeks
+from pricing.black_scholes import DAYS_PER_YEAR, Greeks
 from pricing.errors import InputError
 from pricing.iv_result import (
     BAD_INPUT_PREFIX,

@@ -20,10 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.special import ndtr
 
-FloatArray = NDArray[np.float64]
+from pricing._typing import FloatArray as FloatArray  # re-exported (strategies import it here)
 
 DAYS_PER_YEAR = 365.0
 _INV_SQRT_2PI = 0.3989422804014327
@@ -50,7 +49,9 @@ class Greeks:
 
     def scaled(self, factor: float | FloatArray) -> Greeks:
         """Every Greek times ``factor`` (a quantity times a multiplier, say)."""
-        return Greeks(**{k: np.asarray(v * factor, dtype=np.float64) for k, v in self.as_dict().items()})
+        return Greeks(
+            **{k: np.asarray(v * factor, dtype=np.float64) for k, v in self.as_dict().items()}
+        )
 
     def __add__(self, other: Greeks) -> Greeks:
         return Greeks(**{k: np.asarray(v + getattr(other, k)) for k, v in self.as_dict().items()})

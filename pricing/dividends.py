@@ -13,12 +13,11 @@ American early-exercise values differ near ex-dates; use the schedule itself for
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
 
+from pricing._typing import FloatArray
 from pricing.errors import InputError
 from pricing.types import DividendSchedule
-
-FloatArray = NDArray[np.float64]
 
 
 def pv_dividends(schedule: DividendSchedule, t_years: ArrayLike, rate: ArrayLike) -> FloatArray:

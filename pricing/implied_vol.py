@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from pricing._typing import BoolArray, FloatArray
 from pricing.dividends import pv_dividends
 from pricing.errors import InputError
 from pricing.iv_result import (
@@ -54,9 +55,6 @@ from pricing.iv_result import (
     ImpliedVolResult,
 )
 from pricing.types import DividendSchedule, ExerciseStyle, OptionKind
-
-FloatArray = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 
 #: The fast path must match vollib to 1e-10 in vol where vega per 1.00 of vol >= this x spot.
 MEANINGFUL_VEGA_REL = 1.0e-4

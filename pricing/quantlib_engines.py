@@ -36,13 +36,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import QuantLib as ql
-from numpy.typing import NDArray
 from scipy.optimize import brentq
 
+from pricing._typing import FloatArray
 from pricing.errors import EngineError, InputError
 from pricing.types import DividendSchedule
-
-FloatArray = NDArray[np.float64]
 
 #: Fixed evaluation date of every QuantLib calculation (the day scale makes the date irrelevant).
 EPOCH = ql.Date(3, ql.January, 2000)

@@ -7,12 +7,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from pricing._typing import FloatArray
 from pricing.errors import InputError
 from pricing.types import OptionKind
 
 MAX_VOL = 5.0
-
-FloatArray = NDArray[np.float64]
 
 
 def _first_bad(field: str, values: FloatArray, bad: NDArray[np.bool_], reason: str) -> InputError:
