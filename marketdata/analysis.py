@@ -145,6 +145,8 @@ class _Memo:
     time_fn: TimeFn
     cache: AnalysisCache | None
     key: str | None
+    #: Row positions of each expiry date in the snapshot's chain frame.
+    positions: dict[date, NDArray[np.intp]]
     expiries: dict[date, ExpiryAnalysis] = field(default_factory=dict)
     forwards: dict[date, tuple[ForwardEstimate, ...]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
@@ -154,6 +156,10 @@ class _Memo:
     loaded: list[date] = field(default_factory=list)
     forwards_computed: list[date] = field(default_factory=list)
     batches: int = 0
+
+    def raw_rows(self, expiry: date) -> pd.DataFrame:
+        """The snapshot's quotes of one expiry date, in the chain's order."""
+        return self.snapshot.chain.frame.iloc[self.positions[expiry]]
 
 
 class ChainAnalysis:
@@ -181,35 +187,25 @@ class ChainAnalysis:
       outside the selection).
     """
 
-    __slots__ = (
-        "_first_fitted",
-        "_fitted_keys",
-        "_frame",
-        "_memo",
-        "_positions",
-        "_series",
-        "_surface",
-        "_universe",
-        "expiries",
-        "snapshot",
-    )
+    __slots__ = ("snapshot", "expiries", "_memo", "_positions", "_universe", "_series",  # noqa: RUF023
+                 "_fitted_keys", "_surface", "_calendar_before")
 
-    def __init__(self, memo: _Memo, expiries: tuple[date, ...], universe: tuple[_SeriesKey, ...]) -> None:
+    def __init__(self, memo: _Memo, expiries: tuple[date, ...], universe: tuple[_SeriesKey, ...],
+                 *, calendar_before: bool = False) -> None:
         self.snapshot: MarketSnapshot = memo.snapshot
         self.expiries: tuple[date, ...] = expiries
         self._memo = memo
         self._universe = universe
         wanted = set(expiries)
         self._series = tuple(s for s in universe if s.expiry in wanted)
-        all_fitted = [s for s in universe if s.t_years >= MIN_FIT_T_YEARS]
         self._fitted_keys = tuple(s for s in self._series if s.t_years >= MIN_FIT_T_YEARS)
-        self._first_fitted = all_fitted[0] if all_fitted else None
-        raw = memo.snapshot.chain.frame
-        days = _expiry_days(raw)
-        sel = np.isin(days, np.array(sorted(wanted), dtype="datetime64[D]"))
-        self._frame = raw.loc[sel]
-        sel_days = days[sel]
-        self._positions = {d: np.flatnonzero(sel_days == np.datetime64(d, "D")) for d in expiries}
+        self._calendar_before = calendar_before
+        # Positions of each selected expiry's rows in the selection (the index of `chain`).
+        owner = np.zeros(len(memo.snapshot.chain.frame), dtype=np.intp) - 1
+        for i, d in enumerate(expiries):
+            owner[memo.positions[d]] = i
+        sel_owner = owner[owner >= 0]
+        self._positions = {d: np.flatnonzero(sel_owner == i) for i, d in enumerate(expiries)}
         self._surface: LazySurface | None = None
 
     # --- bookkeeping -------------------------------------------------------------------------
@@ -232,12 +228,15 @@ class ChainAnalysis:
         return {"computed": list(m.computed), "loaded": list(m.loaded),
                 "forwards_computed": list(m.forwards_computed), "batches": m.batches}
 
-    def restrict(self, expiry: date | Iterable[date]) -> ChainAnalysis:
+    def restrict(self, expiry: date | Iterable[date], *, calendar: bool = False) -> ChainAnalysis:
         """A view of some of the selected expiries, sharing this one's analysed expiries and cache
-        (the same as ``analyze_chain(snapshot, expiry=...)`` but without re-analysing)."""
+        (the same as ``analyze_chain(snapshot, expiry=...)`` but without re-analysing).
+        ``calendar``: check the view's first fitted series against the chain's previous fitted
+        series too (analysing that expiry when :attr:`fits` is read)."""
         wanted = _wanted_days(expiry)
         _check_days(wanted, self.expiries)
-        return ChainAnalysis(self._memo, tuple(sorted(set(wanted))), self._universe)
+        return ChainAnalysis(self._memo, tuple(sorted(set(wanted))), self._universe,
+                             calendar_before=calendar)
 
     # --- per expiry --------------------------------------------------------------------------
     def expiry(self, expiry: date) -> ExpiryAnalysis:
@@ -254,13 +253,13 @@ class ChainAnalysis:
             missing = [d for d in dict.fromkeys(days) if d not in memo.expiries]
             if missing and memo.cache is not None and memo.key is not None:
                 for d in list(missing):
-                    hit = _load_expiry(memo, d, self._raw_rows(d))
+                    hit = _load_expiry(memo, d, memo.raw_rows(d))
                     if hit is not None:
                         memo.expiries[d] = hit
                         memo.loaded.append(d)
                         missing.remove(d)
             if missing:
-                frame = pd.concat([self._raw_rows(d) for d in missing])
+                frame = pd.concat([memo.raw_rows(d) for d in missing])
                 results = _analyse(memo.snapshot, frame, rules=memo.rules, time_fn=memo.time_fn)
                 memo.batches += 1
                 for d in missing:
@@ -279,12 +278,9 @@ class ChainAnalysis:
         frame = self.expiry(expiry).chain
         return frame.set_axis(pd.Index(self._positions[expiry]), axis=0)
 
-    def _raw_rows(self, expiry: date) -> pd.DataFrame:
-        return self._frame.iloc[self._positions[expiry]]
-
     def _empty_chain(self) -> pd.DataFrame:
         if not self.expiries:
-            return self._frame.iloc[:0].copy()
+            return self.snapshot.chain.frame.iloc[:0].copy()
         return self.expiry(self.expiries[0]).chain.iloc[:0].copy()
 
     # --- whole-selection views -----------------------------------------------------------------
@@ -320,7 +316,7 @@ class ChainAnalysis:
                         memo.forwards[d] = hit
                         missing.remove(d)
             if missing:
-                frame = pd.concat([self._raw_rows(d) for d in missing])
+                frame = pd.concat([memo.raw_rows(d) for d in missing])
                 found = _analyse_forwards(memo.snapshot, frame, rules=memo.rules,
                                           time_fn=memo.time_fn)
                 memo.batches += 1
@@ -366,11 +362,13 @@ class ChainAnalysis:
         previous: SmileFit | None = None
         for i, (est, smile) in enumerate(pairs):
             if i == 0:
-                first = self._first_fitted
-                own = (first is not None and first.expiry == est.expiry
-                       and first.settlement == est.settlement)
-                checked = smile if own else replace(smile, calendar_min_diff=math.nan,
-                                                    calendar_arbitrage=False)
+                before = self._previous_fitted(est)
+                if before is None:  # the chain's first fitted series: nothing to check against
+                    checked = smile
+                elif self._calendar_before:
+                    checked = with_calendar(self.smiles([before])[0], smile)
+                else:  # the previous series is outside the selection: not checked
+                    checked = replace(smile, calendar_min_diff=math.nan, calendar_arbitrage=False)
             else:
                 assert previous is not None
                 checked = with_calendar(previous, smile)
@@ -379,6 +377,12 @@ class ChainAnalysis:
         if not rows:
             return pd.DataFrame(columns=list(FIT_COLUMNS))
         return pd.DataFrame(rows, columns=list(FIT_COLUMNS))
+
+    def _previous_fitted(self, est: ForwardEstimate) -> _SeriesKey | None:
+        """The chain's fitted series just before ``est``'s (None for the first)."""
+        before = [k for k in self._universe
+                  if k.t_years >= MIN_FIT_T_YEARS and k.t_years < est.t_years]
+        return before[-1] if before else None
 
     @property
     def arbitrage_free(self) -> bool:
@@ -540,7 +544,9 @@ def analyze_chain(
         from marketdata.analysis_cache import snapshot_key
 
         key = snapshot_key(snapshot, rules)
-    memo = _Memo(snapshot, rules, time_fn or _default_time_fn(), cache, key)
+    days = _expiry_days(raw)
+    positions = {pd.Timestamp(d).date(): np.flatnonzero(days == d) for d in np.unique(days)}
+    memo = _Memo(snapshot, rules, time_fn or _default_time_fn(), cache, key, positions)
     return ChainAnalysis(memo, selected, _universe(memo, raw))
 
 
