@@ -636,7 +636,9 @@ def _analyse(snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRu
 def _series(frame: pd.DataFrame) -> list[tuple[date, str, NDArray[np.intp]]]:
     """``(expiry, settlement, row positions)`` of each series in the frame, by expiry."""
     exp = pd.to_datetime(frame["expiry"]).to_numpy()
-    settle = frame["settlement"].astype(str).str.lower().to_numpy()
+    codes, names = pd.factorize(frame["settlement"], use_na_sentinel=False)
+    lowered = np.array([str(x).lower() for x in names], dtype=object)
+    settle = lowered[codes] if len(codes) else np.array([], dtype=object)
     out: list[tuple[date, str, NDArray[np.intp]]] = []
     for e in np.unique(exp):
         on_day = exp == e

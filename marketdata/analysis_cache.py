@@ -92,7 +92,8 @@ def snapshot_key(snapshot: MarketSnapshot, rules: CleaningRules | None = None) -
     h.update(json.dumps([str(c) for c in frame.columns]).encode())
     h.update(json.dumps([str(t) for t in frame.dtypes]).encode())
     if len(frame):
-        cells = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+        cells = pd.util.hash_pandas_object(frame, index=False, categorize=False).to_numpy(
+            dtype=np.uint64)
         h.update(np.ascontiguousarray(cells).tobytes())
     curve = snapshot.rate_curve
     divs = snapshot.dividends
