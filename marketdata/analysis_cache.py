@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -124,7 +125,7 @@ class AnalysisCache:
         if not path.is_file():
             return None
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as data:
                 arrays = {k: np.asarray(data[k]) for k in data.files}
             meta = json.loads(str(arrays.pop(_META)[()]))
             if not isinstance(meta, dict) or meta.get("key") != key or meta.get("name") != name:
