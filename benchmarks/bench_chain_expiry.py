@@ -72,7 +72,9 @@ def dense_chain(snapshot: MarketSnapshot, between: int) -> MarketSnapshot:
         if "source_iv" in out.columns:
             out["source_iv"] = np.nan
         if "contract_symbol" in out.columns:
-            out["contract_symbol"] = [f"{s}-{i}" for i, s in enumerate(out["contract_symbol"].astype(str))]
+            out["contract_symbol"] = [
+                f"{s}-{i}" for i, s in enumerate(out["contract_symbol"].astype(str))
+            ]
         parts.append(out)
     return replace(snapshot, chain=OptionChain(pd.concat(parts, ignore_index=True)))
 
@@ -89,9 +91,11 @@ def main() -> int:
     n_big = len(big.chain)
     n_day = int((pd.to_datetime(big.chain.frame["expiry"]) == pd.Timestamp(day)).sum())
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"chain: demo IWM densified x{args.between + 1}: {n_big:,} quotes on "
-          f"{len(big.chain.expiries)} expiries; expiry {day}: {n_day} quotes (load average "
-          f"{load:.1f} on {os.cpu_count()} cores: wall times grow with other work)")
+    print(
+        f"chain: demo IWM densified x{args.between + 1}: {n_big:,} quotes on "
+        f"{len(big.chain.expiries)} expiries; expiry {day}: {n_day} quotes (load average "
+        f"{load:.1f} on {os.cpu_count()} cores: wall times grow with other work)"
+    )
     if n_big < TARGET_QUOTES:
         print(f"chain smaller than {TARGET_QUOTES:,} quotes: raise --between")
         return 1
@@ -127,12 +131,16 @@ def main() -> int:
     pd.testing.assert_frame_equal(same, frame, check_exact=True)
 
     verdict = "ok" if one <= BAR_SECONDS else "OVER"
-    print(f"one expiry on demand: {one:.3f} s (median of {len(times)}; {ok_iv}/{n_day} vols solved) "
-          f"[{verdict} bar {BAR_SECONDS:.1f} s]")
+    print(
+        f"one expiry on demand: {one:.3f} s (median of {len(times)}; {ok_iv}/{n_day} vols solved) "
+        f"[{verdict} bar {BAR_SECONDS:.1f} s]"
+    )
     print(f"the same expiry from the disk cache: {hit:.3f} s ({one / hit:.0f}x faster)")
-    print(f"reference, the whole {n_big:,}-quote chain: {t_whole:.3f} s; one expiry on demand = "
-          f"{one / t_whole:.1%} of it ({n_day / n_big:.1%} of the quotes); results identical "
-          "value by value")
+    print(
+        f"reference, the whole {n_big:,}-quote chain: {t_whole:.3f} s; one expiry on demand = "
+        f"{one / t_whole:.1%} of it ({n_day / n_big:.1%} of the quotes); results identical "
+        "value by value"
+    )
     return 0 if one <= BAR_SECONDS else 1
 
 

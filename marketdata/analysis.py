@@ -105,9 +105,23 @@ IV_STATUS_EXPIRED = "expired"
 
 #: Columns of :attr:`ChainAnalysis.fits`.
 FIT_COLUMNS: tuple[str, ...] = (
-    "expiry", "settlement", "t_years", "forward", "status", "n_quotes", "rmse_vol_points", "max_error_vol_points",
-    "svi_a", "svi_b", "svi_rho", "svi_m", "svi_sigma", "butterfly_min_g", "butterfly_arbitrage",
-    "calendar_min_diff", "calendar_arbitrage",
+    "expiry",
+    "settlement",
+    "t_years",
+    "forward",
+    "status",
+    "n_quotes",
+    "rmse_vol_points",
+    "max_error_vol_points",
+    "svi_a",
+    "svi_b",
+    "svi_rho",
+    "svi_m",
+    "svi_sigma",
+    "butterfly_min_g",
+    "butterfly_arbitrage",
+    "calendar_min_diff",
+    "calendar_arbitrage",
 )
 
 
@@ -187,11 +201,26 @@ class ChainAnalysis:
       outside the selection).
     """
 
-    __slots__ = ("snapshot", "expiries", "_memo", "_positions", "_universe", "_series",  # noqa: RUF023
-                 "_fitted_keys", "_surface", "_calendar_before")
+    __slots__ = (
+        "_calendar_before",
+        "_fitted_keys",
+        "_memo",
+        "_positions",
+        "_series",
+        "_surface",
+        "_universe",
+        "expiries",
+        "snapshot",
+    )
 
-    def __init__(self, memo: _Memo, expiries: tuple[date, ...], universe: tuple[_SeriesKey, ...],
-                 *, calendar_before: bool = False) -> None:
+    def __init__(
+        self,
+        memo: _Memo,
+        expiries: tuple[date, ...],
+        universe: tuple[_SeriesKey, ...],
+        *,
+        calendar_before: bool = False,
+    ) -> None:
         self.snapshot: MarketSnapshot = memo.snapshot
         self.expiries: tuple[date, ...] = expiries
         self._memo = memo
@@ -225,8 +254,12 @@ class ChainAnalysis:
         order), ``loaded`` (read from the disk cache), ``forwards_computed`` (forward-only
         solves), ``batches`` (pipeline runs)."""
         m = self._memo
-        return {"computed": list(m.computed), "loaded": list(m.loaded),
-                "forwards_computed": list(m.forwards_computed), "batches": m.batches}
+        return {
+            "computed": list(m.computed),
+            "loaded": list(m.loaded),
+            "forwards_computed": list(m.forwards_computed),
+            "batches": m.batches,
+        }
 
     def restrict(self, expiry: date | Iterable[date], *, calendar: bool = False) -> ChainAnalysis:
         """A view of some of the selected expiries, sharing this one's analysed expiries and cache
@@ -235,8 +268,9 @@ class ChainAnalysis:
         series too (analysing that expiry when :attr:`fits` is read)."""
         wanted = _wanted_days(expiry)
         _check_days(wanted, self.expiries)
-        return ChainAnalysis(self._memo, tuple(sorted(set(wanted))), self._universe,
-                             calendar_before=calendar)
+        return ChainAnalysis(
+            self._memo, tuple(sorted(set(wanted))), self._universe, calendar_before=calendar
+        )
 
     # --- per expiry --------------------------------------------------------------------------
     def expiry(self, expiry: date) -> ExpiryAnalysis:
@@ -317,8 +351,9 @@ class ChainAnalysis:
                         missing.remove(d)
             if missing:
                 frame = pd.concat([memo.raw_rows(d) for d in missing])
-                found = _analyse_forwards(memo.snapshot, frame, rules=memo.rules,
-                                          time_fn=memo.time_fn)
+                found = _analyse_forwards(
+                    memo.snapshot, frame, rules=memo.rules, time_fn=memo.time_fn
+                )
                 memo.batches += 1
                 for d in missing:
                     memo.forwards[d] = found.get(d, ())
@@ -380,8 +415,9 @@ class ChainAnalysis:
 
     def _previous_fitted(self, est: ForwardEstimate) -> _SeriesKey | None:
         """The chain's fitted series just before ``est``'s (None for the first)."""
-        before = [k for k in self._universe
-                  if k.t_years >= MIN_FIT_T_YEARS and k.t_years < est.t_years]
+        before = [
+            k for k in self._universe if k.t_years >= MIN_FIT_T_YEARS and k.t_years < est.t_years
+        ]
         return before[-1] if before else None
 
     @property
@@ -397,9 +433,12 @@ def with_calendar(previous: SmileFit, smile: SmileFit) -> SmileFit:
     """``smile`` with its calendar check against the previous (shorter) expiry's smile: the
     smallest ``w_this - w_prev`` (total variance) over both smiles' quoted moneyness range, and
     the flag when it is below ``-CALENDAR_TOLERANCE``."""
-    diff = calendar_min_difference(previous, smile.params, min(smile.k_min, previous.k_min),
-                                   max(smile.k_max, previous.k_max))
-    return replace(smile, calendar_min_diff=diff, calendar_arbitrage=bool(diff < -CALENDAR_TOLERANCE))
+    diff = calendar_min_difference(
+        previous, smile.params, min(smile.k_min, previous.k_min), max(smile.k_max, previous.k_max)
+    )
+    return replace(
+        smile, calendar_min_diff=diff, calendar_arbitrage=bool(diff < -CALENDAR_TOLERANCE)
+    )
 
 
 class LazySurface:
@@ -459,12 +498,20 @@ class LazySurface:
         """Total implied variance at ``t_years`` and log forward moneyness ``k``."""
         return self.surface_for(t_years).total_variance(t_years, k)
 
-    def vol(self, t_years: ArrayLike, strike: ArrayLike, *, forward: ArrayLike | None = None,
-            spot_shift: ArrayLike = 0.0, dynamics: str = "sticky_strike") -> FloatArray:
+    def vol(
+        self,
+        t_years: ArrayLike,
+        strike: ArrayLike,
+        *,
+        forward: ArrayLike | None = None,
+        spot_shift: ArrayLike = 0.0,
+        dynamics: str = "sticky_strike",
+    ) -> FloatArray:
         """Implied vol (decimal) at ``t_years`` (years, > 0) and ``strike`` (price units); see
         :meth:`VolSurface.vol` for ``forward``, ``spot_shift`` and ``dynamics``."""
-        return self.surface_for(t_years).vol(t_years, strike, forward=forward,
-                                             spot_shift=spot_shift, dynamics=dynamics)
+        return self.surface_for(t_years).vol(
+            t_years, strike, forward=forward, spot_shift=spot_shift, dynamics=dynamics
+        )
 
     def atm_vol(self, t_years: ArrayLike) -> FloatArray:
         """At-the-forward vol (decimal, shift included) at ``t_years``."""
@@ -552,13 +599,16 @@ def analyze_chain(
 
 def _universe(memo: _Memo, raw: pd.DataFrame) -> tuple[_SeriesKey, ...]:
     """Every (expiry, settlement) series of the chain with its time to expiry, increasing."""
-    keys = [_SeriesKey(memo.time_fn(memo.snapshot.as_of, exp, st), exp, st)
-            for exp, st, _ in _series(raw)]
+    keys = [
+        _SeriesKey(memo.time_fn(memo.snapshot.as_of, exp, st), exp, st)
+        for exp, st, _ in _series(raw)
+    ]
     return tuple(sorted(keys, key=lambda k: (k.t_years, k.expiry, k.settlement)))
 
 
-def _prepare(snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRules | None,
-             time_fn: TimeFn) -> tuple[pd.DataFrame, DividendSchedule, FloatArray]:
+def _prepare(
+    snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRules | None, time_fn: TimeFn
+) -> tuple[pd.DataFrame, DividendSchedule, FloatArray]:
     """The rows with ``t_years`` and ``rate``, cleaned with model-free bounds (pass 1)."""
     frame = frame.reset_index(drop=True).copy()
     frame["expiry"] = pd.to_datetime(frame["expiry"])
@@ -571,33 +621,42 @@ def _prepare(snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRu
     frame["rate"] = np.asarray(snapshot.rate_curve.rate(np.maximum(live_t, 1e-8)), dtype=np.float64)
     schedule = schedule_exact(snapshot.dividends, as_of)
     bound = _model_free_bound(frame, snapshot.spot, schedule)
-    cleaned = clean_chain(OptionChain(frame), as_of=as_of, spot=snapshot.spot, lower_bound=bound,
-                          rules=rules).frame
+    cleaned = clean_chain(
+        OptionChain(frame), as_of=as_of, spot=snapshot.spot, lower_bound=bound, rules=rules
+    ).frame
     return cleaned, schedule, bound
 
 
-def _analyse_forwards(snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRules | None,
-                      time_fn: TimeFn) -> dict[date, tuple[ForwardEstimate, ...]]:
+def _analyse_forwards(
+    snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRules | None, time_fn: TimeFn
+) -> dict[date, tuple[ForwardEstimate, ...]]:
     """The forward estimates of the expiries in ``frame`` (the vols at the parity strikes only)."""
     cleaned, schedule, _ = _prepare(snapshot, frame, rules=rules, time_fn=time_fn)
-    solved = _solve(cleaned, spot=snapshot.spot, schedule=schedule,
-                    has_forecast=bool(snapshot.dividends.ex_dates), forwards_only=True)
+    solved = _solve(
+        cleaned,
+        spot=snapshot.spot,
+        schedule=schedule,
+        has_forecast=bool(snapshot.dividends.ex_dates),
+        forwards_only=True,
+    )
     out: dict[date, list[ForwardEstimate]] = {}
     for est in solved.estimates:
         out.setdefault(est.expiry, []).append(est)
     return {d: tuple(v) for d, v in out.items()}
 
 
-def _analyse(snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRules | None,
-             time_fn: TimeFn) -> dict[date, ExpiryAnalysis]:
+def _analyse(
+    snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRules | None, time_fn: TimeFn
+) -> dict[date, ExpiryAnalysis]:
     """Clean, solve and fit the expiries whose rows are ``frame`` (in one batch); one
     :class:`ExpiryAnalysis` per expiry date."""
     spot = snapshot.spot
     cleaned, schedule, bound = _prepare(snapshot, frame, rules=rules, time_fn=time_fn)
     # Forwards and implied vols (solved together for American series, whose parity needs the
     # early-exercise premium at each strike's vol).
-    solved = _solve(cleaned, spot=spot, schedule=schedule,
-                    has_forecast=bool(snapshot.dividends.ex_dates))
+    solved = _solve(
+        cleaned, spot=spot, schedule=schedule, has_forecast=bool(snapshot.dividends.ex_dates)
+    )
     estimates = solved.estimates
     cleaned["forward"] = solved.forward
     cleaned["iv"] = solved.iv
@@ -606,12 +665,14 @@ def _analyse(snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRu
     # Pass 2: the forward-based lower bound, so below_intrinsic agrees with the IV solver.
     bound2 = np.fmax(bound, _forward_bound(cleaned))
     base = cleaned.drop(columns=["mid", "spread", "spread_pct", "flags", "usable"])
-    cleaned2 = clean_chain(OptionChain(base), as_of=snapshot.as_of, spot=spot, lower_bound=bound2,
-                           rules=rules).frame
+    cleaned2 = clean_chain(
+        OptionChain(base), as_of=snapshot.as_of, spot=spot, lower_bound=bound2, rules=rules
+    ).frame
     for col in ("mid", "spread", "spread_pct", "flags", "usable"):
         cleaned[col] = cleaned2[col].to_numpy()
-    cleaned["k"] = np.log(cleaned["strike"].to_numpy(dtype=np.float64) /
-                          cleaned["forward"].to_numpy(dtype=np.float64))
+    cleaned["k"] = np.log(
+        cleaned["strike"].to_numpy(dtype=np.float64) / cleaned["forward"].to_numpy(dtype=np.float64)
+    )
     delta, vega = _greeks(cleaned, spot=spot, schedule=schedule, extra_yield=solved.extra)
     cleaned["delta"] = delta
     cleaned["vega"] = vega
@@ -626,7 +687,8 @@ def _analyse(snapshot: MarketSnapshot, frame: pd.DataFrame, *, rules: CleaningRu
         day = pd.Timestamp(d).date()
         rows = cleaned.loc[days == d].reset_index(drop=True)
         out[day] = ExpiryAnalysis(
-            expiry=day, chain=rows,
+            expiry=day,
+            chain=rows,
             estimates=tuple(e for e in estimates if e.expiry == day),
             fitted=tuple(p for p in fitted if p[0].expiry == day),
         )
@@ -721,8 +783,14 @@ class _Series:
         return (spot - self.pv_div) * math.exp((self.rate - extra) * self.t)
 
 
-def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
-           has_forecast: bool, forwards_only: bool = False) -> _Solved:
+def _solve(
+    frame: pd.DataFrame,
+    *,
+    spot: float,
+    schedule: DividendSchedule,
+    has_forecast: bool,
+    forwards_only: bool = False,
+) -> _Solved:
     """Forwards and implied vols of every series.
 
     European series: the parity forward (exact, every usable pair), then Black-76 vols. American
@@ -750,13 +818,20 @@ def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
         if not t > 0.0:
             continue
         group = frame.iloc[rows]
-        series.append(_Series(exp, st, rows, t, float(group["rate"].iloc[0]),
-                              _style_of(group) == "american"))
+        series.append(
+            _Series(exp, st, rows, t, float(group["rate"].iloc[0]), _style_of(group) == "american")
+        )
 
     european = [s for s in series if not s.american]
     for s in european:
-        s.estimate = estimate_forward(frame.iloc[s.rows], expiry=s.expiry, t_years=s.t,
-                                      rate=s.rate, spot=spot, settlement=s.settlement)
+        s.estimate = estimate_forward(
+            frame.iloc[s.rows],
+            expiry=s.expiry,
+            t_years=s.t,
+            rate=s.rate,
+            spot=spot,
+            settlement=s.settlement,
+        )
         s.forward = s.estimate.forward
     if european and not forwards_only:
         rows = np.concatenate([s.rows for s in european])
@@ -770,8 +845,9 @@ def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
         s.forward = model_fwd
         if not has_forecast and len(s.pairs):
             df = math.exp(-s.rate * s.t)
-            s.forward, _ = parity_forward(s.pairs.strike, s.pairs.call, s.pairs.put, df,
-                                          s.pairs.weight)
+            s.forward, _ = parity_forward(
+                s.pairs.strike, s.pairs.call, s.pairs.put, df, s.pairs.weight
+            )
     if american and forwards_only:
         # Only the rows the first de-Americanisation round reads: the nearest pairs' strikes.
         for s in american:
@@ -781,14 +857,23 @@ def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
         if jobs:
             _american_vols(frame, jobs, spot, schedule, iv, status, whole=True)
     elif american:
-        _american_vols(frame, [(s, s.rows) for s in american], spot, schedule, iv, status,
-                       whole=True)
+        _american_vols(
+            frame, [(s, s.rows) for s in american], spot, schedule, iv, status, whole=True
+        )
     for s in american:
         if s.pairs is None or not len(s.pairs):
             s.estimate = make_estimate(
-                expiry=s.expiry, settlement=s.settlement, t_years=s.t, rate=s.rate, spot=spot,
-                pv_div=s.pv_div, forward=s.forward, n_pairs=0, residual=math.nan,
-                method=METHOD_MODEL)
+                expiry=s.expiry,
+                settlement=s.settlement,
+                t_years=s.t,
+                rate=s.rate,
+                spot=spot,
+                pv_div=s.pv_div,
+                forward=s.forward,
+                n_pairs=0,
+                residual=math.nan,
+                method=METHOD_MODEL,
+            )
     todo = [s for s in american if s.pairs is not None and len(s.pairs)]
     for _ in range(MAX_ROUNDS):
         moved = _deamericanised_forwards(frame, todo, spot, schedule, iv)
@@ -796,14 +881,23 @@ def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
             break
         # Vols at the parity strikes again, with the carry of the new forward; the rest of the
         # series once, after the loop.
-        _american_vols(frame, [(s, _near_rows(frame, s)) for s in moved], spot, schedule, iv,
-                       status, whole=False)
+        _american_vols(
+            frame,
+            [(s, _near_rows(frame, s)) for s in moved],
+            spot,
+            schedule,
+            iv,
+            status,
+            whole=False,
+        )
         todo = moved
-    stale = [s for s in american
-             if abs(s.forward - s.forward_at(s.chain_extra, spot)) > RESOLVE_TOLERANCE * spot]
+    stale = [
+        s
+        for s in american
+        if abs(s.forward - s.forward_at(s.chain_extra, spot)) > RESOLVE_TOLERANCE * spot
+    ]
     if stale and not forwards_only:
-        _american_vols(frame, [(s, s.rows) for s in stale], spot, schedule, iv, status,
-                       whole=True)
+        _american_vols(frame, [(s, s.rows) for s in stale], spot, schedule, iv, status, whole=True)
 
     estimates: list[ForwardEstimate] = []
     for s in series:
@@ -827,9 +921,16 @@ def _near_rows(frame: pd.DataFrame, s: _Series) -> NDArray[np.intp]:
     return np.asarray(s.rows[np.isin(strike, s.near.strike)], dtype=np.intp)
 
 
-def _american_vols(frame: pd.DataFrame, jobs: list[tuple[_Series, NDArray[np.intp]]],
-                   spot: float, schedule: DividendSchedule, iv: FloatArray,
-                   status: NDArray[Any], *, whole: bool) -> None:
+def _american_vols(
+    frame: pd.DataFrame,
+    jobs: list[tuple[_Series, NDArray[np.intp]]],
+    spot: float,
+    schedule: DividendSchedule,
+    iv: FloatArray,
+    status: NDArray[Any],
+    *,
+    whole: bool,
+) -> None:
     """Solve the American vols of the priced quotes at ``rows`` of each series in one call, with
     each series' current extra yield (written to ``iv``/``status`` in place). ``whole`` says the
     rows are the whole series (so its chain carry is updated too)."""
@@ -847,18 +948,27 @@ def _american_vols(frame: pd.DataFrame, jobs: list[tuple[_Series, NDArray[np.int
     if rows.size == 0:
         return
     res = implied_vol(
-        kind=frame["kind"].astype(str).str.lower().to_numpy()[rows].astype(str), spot=spot,
+        kind=frame["kind"].astype(str).str.lower().to_numpy()[rows].astype(str),
+        spot=spot,
         strike=frame["strike"].to_numpy(dtype=np.float64)[rows],
         t_years=frame["t_years"].to_numpy(dtype=np.float64)[rows],
-        rate=frame["rate"].to_numpy(dtype=np.float64)[rows], div_yield=extra, price=mid,
-        style="american", dividends=schedule if schedule else None,
+        rate=frame["rate"].to_numpy(dtype=np.float64)[rows],
+        div_yield=extra,
+        price=mid,
+        style="american",
+        dividends=schedule if schedule else None,
     )
     iv[rows] = res.vol
     status[rows] = res.status.astype(object)
 
 
-def _black76_vols(frame: pd.DataFrame, rows: NDArray[np.intp], forward: FloatArray,
-                  iv: FloatArray, status: NDArray[Any]) -> None:
+def _black76_vols(
+    frame: pd.DataFrame,
+    rows: NDArray[np.intp],
+    forward: FloatArray,
+    iv: FloatArray,
+    status: NDArray[Any],
+) -> None:
     """Black-76 vols of the priced quotes among ``rows`` on their series' parity forwards."""
     from pricing.implied_vol import implied_vol_black76
 
@@ -869,16 +979,23 @@ def _black76_vols(frame: pd.DataFrame, rows: NDArray[np.intp], forward: FloatArr
         return
     res = implied_vol_black76(
         kind=frame["kind"].astype(str).str.lower().to_numpy()[rows].astype(str),
-        forward=forward, strike=frame["strike"].to_numpy(dtype=np.float64)[rows],
+        forward=forward,
+        strike=frame["strike"].to_numpy(dtype=np.float64)[rows],
         t_years=frame["t_years"].to_numpy(dtype=np.float64)[rows],
-        rate=frame["rate"].to_numpy(dtype=np.float64)[rows], price=mid,
+        rate=frame["rate"].to_numpy(dtype=np.float64)[rows],
+        price=mid,
     )
     iv[rows] = res.vol
     status[rows] = res.status.astype(object)
 
 
-def _deamericanised_forwards(frame: pd.DataFrame, series: list[_Series], spot: float,
-                             schedule: DividendSchedule, iv: FloatArray) -> list[_Series]:
+def _deamericanised_forwards(
+    frame: pd.DataFrame,
+    series: list[_Series],
+    spot: float,
+    schedule: DividendSchedule,
+    iv: FloatArray,
+) -> list[_Series]:
     """One round of de-Americanised parity for ``series`` (premiums priced in one batch at each
     strike's out-of-the-money vol); updates forwards and estimates, returns the series whose
     forward moved by more than :data:`RESOLVE_TOLERANCE` of spot (their vols are stale)."""
@@ -893,21 +1010,37 @@ def _deamericanised_forwards(frame: pd.DataFrame, series: list[_Series], spot: f
         nears.append(s.near)
         vols.append(_pair_vols(frame, s, s.near, iv))
     premiums = american_premiums(
-        nears, vols, spot=spot, t_years=[s.t for s in series], rates=[s.rate for s in series],
-        extra_yields=[s.pair_extra for s in series], dividends=schedule)
+        nears,
+        vols,
+        spot=spot,
+        t_years=[s.t for s in series],
+        rates=[s.rate for s in series],
+        extra_yields=[s.pair_extra for s in series],
+        dividends=schedule,
+    )
     moved: list[_Series] = []
     for s, near, (prem_c, prem_p) in zip(series, nears, premiums, strict=True):
         df = math.exp(-s.rate * s.t)
-        new_fwd, resid = parity_forward(near.strike, near.call - prem_c, near.put - prem_p, df,
-                                        near.weight)
+        new_fwd, resid = parity_forward(
+            near.strike, near.call - prem_c, near.put - prem_p, df, near.weight
+        )
         s.rounds += 1
         if abs(new_fwd - s.forward_at(s.pair_extra, spot)) > RESOLVE_TOLERANCE * spot:
             moved.append(s)
         s.forward = new_fwd
         s.estimate = make_estimate(
-            expiry=s.expiry, settlement=s.settlement, t_years=s.t, rate=s.rate, spot=spot,
-            pv_div=s.pv_div, forward=new_fwd, n_pairs=len(near), residual=resid,
-            method=METHOD_PARITY_AMERICAN, rounds=s.rounds)
+            expiry=s.expiry,
+            settlement=s.settlement,
+            t_years=s.t,
+            rate=s.rate,
+            spot=spot,
+            pv_div=s.pv_div,
+            forward=new_fwd,
+            n_pairs=len(near),
+            residual=resid,
+            method=METHOD_PARITY_AMERICAN,
+            rounds=s.rounds,
+        )
     return moved
 
 
@@ -936,8 +1069,9 @@ def _pair_vols(frame: pd.DataFrame, s: _Series, near: ParityPairs, iv: FloatArra
     return fill_vols(np.asarray(np.where(np.isfinite(first), first, second), dtype=np.float64))
 
 
-def _greeks(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
-            extra_yield: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _greeks(
+    frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule, extra_yield: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Delta (per 1.00 of spot) and Black-76 vega (per vol point) of every quote with a vol.
 
     European: Black-76 delta on the forward times ``F / S`` (the forward moves with spot).
@@ -958,8 +1092,9 @@ def _greeks(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
     r = frame["rate"].to_numpy(dtype=np.float64)
     k = frame["strike"].to_numpy(dtype=np.float64)
     f = frame["forward"].to_numpy(dtype=np.float64)
-    g = black76_greeks(kind=kind[ok], forward=f[ok], strike=k[ok], t_years=t[ok], rate=r[ok],
-                       vol=iv[ok])
+    g = black76_greeks(
+        kind=kind[ok], forward=f[ok], strike=k[ok], t_years=t[ok], rate=r[ok], vol=iv[ok]
+    )
     vega[ok] = g.vega
     delta[ok] = g.delta * f[ok] / spot
     american = ok & (frame["style"].astype(str).str.lower().to_numpy() == "american")
@@ -968,9 +1103,15 @@ def _greeks(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
 
         bumped = np.array([[spot * (1.0 - DELTA_BUMP)], [spot * (1.0 + DELTA_BUMP)]])
         prices = american_price(
-            kind=kind[american], spot=bumped, strike=k[american], t_years=t[american],
-            rate=r[american], div_yield=extra_yield[american], vol=iv[american],
-            dividends=schedule if schedule else None)
+            kind=kind[american],
+            spot=bumped,
+            strike=k[american],
+            t_years=t[american],
+            rate=r[american],
+            div_yield=extra_yield[american],
+            vol=iv[american],
+            dividends=schedule if schedule else None,
+        )
         delta[american] = (prices[1] - prices[0]) / (2.0 * DELTA_BUMP * spot)
     return delta, vega
 
@@ -1003,15 +1144,18 @@ def _fit(
     for est in estimates:
         if est.t_years < MIN_FIT_T_YEARS:
             continue
-        series = (expiry_col == np.datetime64(pd.Timestamp(est.expiry))) & (settle_col == est.settlement)
+        series = (expiry_col == np.datetime64(pd.Timestamp(est.expiry))) & (
+            settle_col == est.settlement
+        )
         rows = series & ok
         # Out of the money where available; the in-the-money side only at strikes lacking it.
         itm_needed = rows & ~otm & ~np.isin(strike_col, strike_col[rows & otm])
         chosen = rows & (otm | itm_needed)
         in_fit |= chosen
         weights = 1.0 / np.maximum(unc[chosen], _UNCERTAINTY_FLOOR)
-        smile = fit_svi(k[chosen], iv[chosen], t_years=est.t_years, forward=est.forward,
-                        weights=weights)
+        smile = fit_svi(
+            k[chosen], iv[chosen], t_years=est.t_years, forward=est.forward, weights=weights
+        )
         fit_iv[series] = smile.vol(np.log(strike_col[series] / smile.forward))
         fitted.append((est, smile))
     return fitted, in_fit, fit_iv
@@ -1020,22 +1164,54 @@ def _fit(
 def _fit_row(s: SmileFit, est: ForwardEstimate) -> dict[str, Any]:
     p = s.params
     return {
-        "expiry": est.expiry, "settlement": est.settlement, "t_years": s.t_years, "forward": s.forward, "status": s.status,
-        "n_quotes": s.n_quotes, "rmse_vol_points": s.rmse_vol_points,
-        "max_error_vol_points": s.max_error_vol_points, "svi_a": p.a, "svi_b": p.b,
-        "svi_rho": p.rho, "svi_m": p.m, "svi_sigma": p.sigma,
-        "butterfly_min_g": s.butterfly_min_g, "butterfly_arbitrage": s.butterfly_arbitrage,
-        "calendar_min_diff": s.calendar_min_diff, "calendar_arbitrage": s.calendar_arbitrage,
+        "expiry": est.expiry,
+        "settlement": est.settlement,
+        "t_years": s.t_years,
+        "forward": s.forward,
+        "status": s.status,
+        "n_quotes": s.n_quotes,
+        "rmse_vol_points": s.rmse_vol_points,
+        "max_error_vol_points": s.max_error_vol_points,
+        "svi_a": p.a,
+        "svi_b": p.b,
+        "svi_rho": p.rho,
+        "svi_m": p.m,
+        "svi_sigma": p.sigma,
+        "butterfly_min_g": s.butterfly_min_g,
+        "butterfly_arbitrage": s.butterfly_arbitrage,
+        "calendar_min_diff": s.calendar_min_diff,
+        "calendar_arbitrage": s.calendar_arbitrage,
     }
 
 
 # --- the disk cache: plain arrays and JSON, never pickles -----------------------------------------
 
-_ESTIMATE_FIELDS = ("t_years", "forward", "dividend_yield", "extra_yield", "rate", "n_pairs",
-                    "residual", "method", "rounds", "settlement")
-_SMILE_FIELDS = ("t_years", "forward", "n_quotes", "rmse_vol_points", "max_error_vol_points",
-                 "k_min", "k_max", "butterfly_min_g", "butterfly_arbitrage", "calendar_min_diff",
-                 "calendar_arbitrage", "status")
+_ESTIMATE_FIELDS = (
+    "t_years",
+    "forward",
+    "dividend_yield",
+    "extra_yield",
+    "rate",
+    "n_pairs",
+    "residual",
+    "method",
+    "rounds",
+    "settlement",
+)
+_SMILE_FIELDS = (
+    "t_years",
+    "forward",
+    "n_quotes",
+    "rmse_vol_points",
+    "max_error_vol_points",
+    "k_min",
+    "k_max",
+    "butterfly_min_g",
+    "butterfly_arbitrage",
+    "calendar_min_diff",
+    "calendar_arbitrage",
+    "status",
+)
 
 
 def _estimate_dict(e: ForwardEstimate) -> dict[str, Any]:
@@ -1043,12 +1219,19 @@ def _estimate_dict(e: ForwardEstimate) -> dict[str, Any]:
 
 
 def _estimate_from(d: dict[str, Any]) -> ForwardEstimate:
-    return ForwardEstimate(expiry=date.fromisoformat(d["expiry"]), t_years=float(d["t_years"]),
-                           forward=float(d["forward"]), dividend_yield=float(d["dividend_yield"]),
-                           extra_yield=float(d["extra_yield"]), rate=float(d["rate"]),
-                           n_pairs=int(d["n_pairs"]), residual=float(d["residual"]),
-                           method=str(d["method"]), rounds=int(d["rounds"]),
-                           settlement=str(d["settlement"]))
+    return ForwardEstimate(
+        expiry=date.fromisoformat(d["expiry"]),
+        t_years=float(d["t_years"]),
+        forward=float(d["forward"]),
+        dividend_yield=float(d["dividend_yield"]),
+        extra_yield=float(d["extra_yield"]),
+        rate=float(d["rate"]),
+        n_pairs=int(d["n_pairs"]),
+        residual=float(d["residual"]),
+        method=str(d["method"]),
+        rounds=int(d["rounds"]),
+        settlement=str(d["settlement"]),
+    )
 
 
 def _smile_dict(s: SmileFit) -> dict[str, Any]:
@@ -1057,15 +1240,28 @@ def _smile_dict(s: SmileFit) -> dict[str, Any]:
 
 def _smile_from(d: dict[str, Any]) -> SmileFit:
     p = d["params"]
-    params = SVIParams(a=float(p["a"]), b=float(p["b"]), rho=float(p["rho"]), m=float(p["m"]),
-                       sigma=float(p["sigma"]))
-    return SmileFit(t_years=float(d["t_years"]), forward=float(d["forward"]), params=params,
-                    n_quotes=int(d["n_quotes"]), rmse_vol_points=float(d["rmse_vol_points"]),
-                    max_error_vol_points=float(d["max_error_vol_points"]), k_min=float(d["k_min"]),
-                    k_max=float(d["k_max"]), butterfly_min_g=float(d["butterfly_min_g"]),
-                    butterfly_arbitrage=bool(d["butterfly_arbitrage"]),
-                    calendar_min_diff=float(d["calendar_min_diff"]),
-                    calendar_arbitrage=bool(d["calendar_arbitrage"]), status=str(d["status"]))
+    params = SVIParams(
+        a=float(p["a"]),
+        b=float(p["b"]),
+        rho=float(p["rho"]),
+        m=float(p["m"]),
+        sigma=float(p["sigma"]),
+    )
+    return SmileFit(
+        t_years=float(d["t_years"]),
+        forward=float(d["forward"]),
+        params=params,
+        n_quotes=int(d["n_quotes"]),
+        rmse_vol_points=float(d["rmse_vol_points"]),
+        max_error_vol_points=float(d["max_error_vol_points"]),
+        k_min=float(d["k_min"]),
+        k_max=float(d["k_max"]),
+        butterfly_min_g=float(d["butterfly_min_g"]),
+        butterfly_arbitrage=bool(d["butterfly_arbitrage"]),
+        calendar_min_diff=float(d["calendar_min_diff"]),
+        calendar_arbitrage=bool(d["calendar_arbitrage"]),
+        status=str(d["status"]),
+    )
 
 
 def _column_array(col: pd.Series) -> NDArray[Any]:
@@ -1083,8 +1279,11 @@ def _save_expiry(memo: _Memo, res: ExpiryAnalysis) -> None:
     computed = [c for c in res.chain.columns if c not in raw_cols]
     arrays = {f"col_{i}": _column_array(res.chain[c]) for i, c in enumerate(computed)}
     meta = {
-        "expiry": res.expiry.isoformat(), "n_rows": len(res.chain), "columns": list(res.chain.columns),
-        "computed": computed, "dtypes": [str(res.chain[c].dtype) for c in computed],
+        "expiry": res.expiry.isoformat(),
+        "n_rows": len(res.chain),
+        "columns": list(res.chain.columns),
+        "computed": computed,
+        "dtypes": [str(res.chain[c].dtype) for c in computed],
         "estimates": [_estimate_dict(e) for e in res.estimates],
         "fitted": [[_estimate_dict(e), _smile_dict(s)] for e, s in res.fitted],
     }
@@ -1108,13 +1307,15 @@ def _load_expiry(memo: _Memo, day: date, raw_rows: pd.DataFrame) -> ExpiryAnalys
             values = arrays[f"col_{i}"]
             if values.shape != (len(frame),):
                 raise ValueError(f"cached column {name} has shape {values.shape}")
-            column = pd.Series(values.tolist() if values.dtype.kind == "U" else values,
-                               index=frame.index)
+            column = pd.Series(
+                values.tolist() if values.dtype.kind == "U" else values, index=frame.index
+            )
             frame[name] = column if str(column.dtype) == dtype else column.astype(dtype)
         if list(frame.columns) != list(meta["columns"]):
             raise ValueError("cached columns differ")
         return ExpiryAnalysis(
-            expiry=day, chain=frame,
+            expiry=day,
+            chain=frame,
             estimates=tuple(_estimate_from(e) for e in meta["estimates"]),
             fitted=tuple((_estimate_from(e), _smile_from(s)) for e, s in meta["fitted"]),
         )
@@ -1124,8 +1325,12 @@ def _load_expiry(memo: _Memo, day: date, raw_rows: pd.DataFrame) -> ExpiryAnalys
 
 def _save_forwards(memo: _Memo, day: date, estimates: tuple[ForwardEstimate, ...]) -> None:
     assert memo.cache is not None and memo.key is not None
-    memo.cache.save(memo.key, f"{day.isoformat()}.forwards", {},
-                    {"expiry": day.isoformat(), "estimates": [_estimate_dict(e) for e in estimates]})
+    memo.cache.save(
+        memo.key,
+        f"{day.isoformat()}.forwards",
+        {},
+        {"expiry": day.isoformat(), "estimates": [_estimate_dict(e) for e in estimates]},
+    )
 
 
 def _load_forwards(memo: _Memo, day: date) -> tuple[ForwardEstimate, ...] | None:

@@ -44,8 +44,14 @@ MAX_SNAPSHOTS = 64
 _META = "__meta__"
 _ROOT = Path(__file__).resolve().parents[1]
 _MARKETDATA_SOURCES = (
-    "analysis.py", "analysis_cache.py", "cleaning.py", "forward.py", "dividends.py",
-    "calendar.py", "rates.py", "snapshot.py",
+    "analysis.py",
+    "analysis_cache.py",
+    "cleaning.py",
+    "forward.py",
+    "dividends.py",
+    "calendar.py",
+    "rates.py",
+    "snapshot.py",
 )
 
 
@@ -75,8 +81,14 @@ def rules_token(rules: CleaningRules | None) -> str:
     from marketdata.cleaning import CleaningRules
 
     r = rules or CleaningRules()
-    return json.dumps([r.stale_after_seconds, [list(t) for t in r.max_spread_pct],
-                       r.intrinsic_tolerance, sorted(r.blocking_flags)])
+    return json.dumps(
+        [
+            r.stale_after_seconds,
+            [list(t) for t in r.max_spread_pct],
+            r.intrinsic_tolerance,
+            sorted(r.blocking_flags),
+        ]
+    )
 
 
 def snapshot_key(snapshot: MarketSnapshot, rules: CleaningRules | None = None) -> str:
@@ -94,15 +106,25 @@ def snapshot_key(snapshot: MarketSnapshot, rules: CleaningRules | None = None) -
     h.update(json.dumps([str(t) for t in frame.dtypes]).encode())
     if len(frame):
         cells = pd.util.hash_pandas_object(frame, index=False, categorize=False).to_numpy(
-            dtype=np.uint64)
+            dtype=np.uint64
+        )
         h.update(np.ascontiguousarray(cells).tobytes())
     curve = snapshot.rate_curve
     divs = snapshot.dividends
-    h.update(json.dumps([
-        snapshot.underlying, snapshot.source, repr(float(snapshot.spot)), snapshot.as_of.isoformat(),
-        [repr(float(x)) for x in curve.tenors_years], [repr(float(x)) for x in curve.zero_rates],
-        [d.isoformat() for d in divs.ex_dates], [repr(float(x)) for x in divs.amounts],
-    ]).encode())
+    h.update(
+        json.dumps(
+            [
+                snapshot.underlying,
+                snapshot.source,
+                repr(float(snapshot.spot)),
+                snapshot.as_of.isoformat(),
+                [repr(float(x)) for x in curve.tenors_years],
+                [repr(float(x)) for x in curve.zero_rates],
+                [d.isoformat() for d in divs.ex_dates],
+                [repr(float(x)) for x in divs.amounts],
+            ]
+        ).encode()
+    )
     return h.hexdigest()
 
 
@@ -136,7 +158,9 @@ class AnalysisCache:
                 path.unlink()
             return None
 
-    def save(self, key: str, name: str, arrays: dict[str, NDArray[Any]], meta: dict[str, Any]) -> bool:
+    def save(
+        self, key: str, name: str, arrays: dict[str, NDArray[Any]], meta: dict[str, Any]
+    ) -> bool:
         """Write an entry atomically (temporary file + :func:`os.replace`); True if written.
         Arrays must be plain (numbers, booleans or fixed-width text): no object arrays."""
         folder = self.root / key

@@ -60,8 +60,9 @@ def test_asking_one_expiry_analyses_only_it(snap: MarketSnapshot, eager: ChainAn
     assert lazy.stats["computed"] == [DAYS[1]] and lazy.stats["batches"] == 1
 
 
-def test_surface_vol_analyses_the_bracketing_expiries_only(snap: MarketSnapshot,
-                                                         eager: ChainAnalysis) -> None:
+def test_surface_vol_analyses_the_bracketing_expiries_only(
+    snap: MarketSnapshot, eager: ChainAnalysis
+) -> None:
     lazy = analyze_chain(snap)
     surface = lazy.surface
     assert surface is not None and lazy.stats["computed"] == []
@@ -80,8 +81,9 @@ def test_surface_vol_analyses_the_bracketing_expiries_only(snap: MarketSnapshot,
     np.testing.assert_array_equal(surface.shifted(0.01).vol(ts, ks), full.shifted(0.01).vol(ts, ks))
 
 
-def test_forwards_need_no_full_analysis_and_equal_the_full_ones(snap: MarketSnapshot,
-                                                                eager: ChainAnalysis) -> None:
+def test_forwards_need_no_full_analysis_and_equal_the_full_ones(
+    snap: MarketSnapshot, eager: ChainAnalysis
+) -> None:
     lazy = analyze_chain(snap)
     forwards = lazy.forwards
     assert lazy.stats["computed"] == []
@@ -89,8 +91,9 @@ def test_forwards_need_no_full_analysis_and_equal_the_full_ones(snap: MarketSnap
     pd.testing.assert_frame_equal(forwards, eager.forwards, check_exact=True)
 
 
-def test_lazy_results_equal_the_eager_batch_value_by_value(snap: MarketSnapshot,
-                                                            eager: ChainAnalysis) -> None:
+def test_lazy_results_equal_the_eager_batch_value_by_value(
+    snap: MarketSnapshot, eager: ChainAnalysis
+) -> None:
     lazy = analyze_chain(snap)
     for day in reversed(DAYS):  # one at a time, last first
         frame = lazy.expiry_frame(day)
@@ -104,8 +107,9 @@ def test_lazy_results_equal_the_eager_batch_value_by_value(snap: MarketSnapshot,
     assert np.isfinite(fits["calendar_min_diff"].iloc[1:]).all()  # neighbours checked
 
 
-def test_a_restricted_view_checks_the_calendar_only_when_asked(snap: MarketSnapshot,
-                                                               eager: ChainAnalysis) -> None:
+def test_a_restricted_view_checks_the_calendar_only_when_asked(
+    snap: MarketSnapshot, eager: ChainAnalysis
+) -> None:
     base = analyze_chain(snap)
     plain = base.restrict(DAYS[2])
     fits = plain.fits
@@ -120,8 +124,9 @@ def test_a_restricted_view_checks_the_calendar_only_when_asked(snap: MarketSnaps
 # --- the disk cache -------------------------------------------------------------------------
 
 
-def test_cache_miss_then_hit_gives_identical_results(snap: MarketSnapshot, eager: ChainAnalysis,
-                                                     tmp_path: Path) -> None:
+def test_cache_miss_then_hit_gives_identical_results(
+    snap: MarketSnapshot, eager: ChainAnalysis, tmp_path: Path
+) -> None:
     cache = AnalysisCache(tmp_path)
     first = analyze_chain(snap, cache=cache)
     first.expiry_frame(DAYS[0])
@@ -145,17 +150,30 @@ def _bump_bid(s: MarketSnapshot) -> MarketSnapshot:
     return replace(s, chain=OptionChain(frame))
 
 
-@pytest.mark.parametrize("change", [
-    _bump_bid,
-    lambda s: replace(s, spot=s.spot + 0.01),
-    lambda s: replace(s, as_of=s.as_of.replace(minute=s.as_of.minute + 1)),
-    lambda s: replace(s, rate_curve=RateCurve(s.rate_curve.tenors_years,
-                                              tuple(r + 1e-4 for r in s.rate_curve.zero_rates))),
-    lambda s: replace(s, dividends=replace(s.dividends, amounts=(s.dividends.amounts[0] + 0.01,
-                                                                 *s.dividends.amounts[1:]))),
-], ids=["bid", "spot", "as_of", "rates", "dividends"])
-def test_cache_is_invalidated_by_any_content_change(snap: MarketSnapshot, tmp_path: Path,
-                                                    change: object) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [
+        _bump_bid,
+        lambda s: replace(s, spot=s.spot + 0.01),
+        lambda s: replace(s, as_of=s.as_of.replace(minute=s.as_of.minute + 1)),
+        lambda s: replace(
+            s,
+            rate_curve=RateCurve(
+                s.rate_curve.tenors_years, tuple(r + 1e-4 for r in s.rate_curve.zero_rates)
+            ),
+        ),
+        lambda s: replace(
+            s,
+            dividends=replace(
+                s.dividends, amounts=(s.dividends.amounts[0] + 0.01, *s.dividends.amounts[1:])
+            ),
+        ),
+    ],
+    ids=["bid", "spot", "as_of", "rates", "dividends"],
+)
+def test_cache_is_invalidated_by_any_content_change(
+    snap: MarketSnapshot, tmp_path: Path, change: object
+) -> None:
     cache = AnalysisCache(tmp_path)
     analyze_chain(snap, cache=cache).expiry_frame(DAYS[0])
     changed = change(snap)  # type: ignore[operator]
@@ -170,8 +188,9 @@ def test_cache_is_invalidated_by_any_content_change(snap: MarketSnapshot, tmp_pa
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other_key"])
-def test_a_corrupt_cache_file_is_ignored_and_rebuilt(snap: MarketSnapshot, eager: ChainAnalysis,
-                                                     tmp_path: Path, damage: str) -> None:
+def test_a_corrupt_cache_file_is_ignored_and_rebuilt(
+    snap: MarketSnapshot, eager: ChainAnalysis, tmp_path: Path, damage: str
+) -> None:
     cache = AnalysisCache(tmp_path)
     analyze_chain(snap, cache=cache).expiry_frame(DAYS[1])
     key = snapshot_key(snap)
@@ -222,14 +241,22 @@ _WRITER = textwrap.dedent("""
 """)
 
 
-def test_two_processes_writing_the_cache_at_once(snap: MarketSnapshot, eager: ChainAnalysis,
-                                                 tmp_path: Path) -> None:
+def test_two_processes_writing_the_cache_at_once(
+    snap: MarketSnapshot, eager: ChainAnalysis, tmp_path: Path
+) -> None:
     days = [d.isoformat() for d in DAYS]
     procs = []
     for order in (days, list(reversed(days))):
         code = _WRITER.format(root=str(ROOT), days=days, root_cache=str(tmp_path), order=order)
-        procs.append(subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True, cwd=ROOT))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", code],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+        )
     for p in procs:
         out, err = p.communicate(timeout=600)
         assert p.returncode == 0, err
@@ -242,9 +269,9 @@ def test_two_processes_writing_the_cache_at_once(snap: MarketSnapshot, eager: Ch
     assert reader.stats["computed"] == [] and sorted(reader.stats["loaded"]) == list(DAYS)
 
 
-def test_analyze_chain_cached_memoises_and_uses_the_configured_cache(snap: MarketSnapshot,
-                                                                     tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_analyze_chain_cached_memoises_and_uses_the_configured_cache(
+    snap: MarketSnapshot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HEDGE_CACHE", str(tmp_path))
     fresh = replace(snap, spot=snap.spot + 0.02)  # a key no other test used
     a = analyze_chain_cached(fresh)
@@ -257,7 +284,10 @@ def test_cache_location_follows_the_environment(tmp_path: Path) -> None:
     assert resolve_cache_dir(environ={"HEDGE_CACHE": str(tmp_path)}) == tmp_path
     assert resolve_cache_dir(environ={"HEDGE_CACHE": "off"}) is None
     store = tmp_path / "store" / "snapshots.sqlite3"
-    assert resolve_cache_dir(environ={"HEDGE_STORE": str(store)}) == tmp_path / "store" / "analysis-cache"
+    assert (
+        resolve_cache_dir(environ={"HEDGE_STORE": str(store)})
+        == tmp_path / "store" / "analysis-cache"
+    )
     default = resolve_cache_dir(environ={})
     assert default is not None and default.name == "analysis-cache"
     assert not str(default).startswith(str(ROOT))  # never inside the source tree
