@@ -171,9 +171,10 @@ class _Memo:
     forwards_computed: list[date] = field(default_factory=list)
     batches: int = 0
 
-    def raw_rows(self, expiry: date) -> pd.DataFrame:
-        """The snapshot's quotes of one expiry date, in the chain's order."""
-        return self.snapshot.chain.frame.iloc[self.positions[expiry]]
+    def raw_rows(self, *expiries: date) -> pd.DataFrame:
+        """The snapshot's quotes of the given expiry dates (each in the chain's order)."""
+        rows = np.concatenate([self.positions[d] for d in expiries])
+        return self.snapshot.chain.frame.iloc[rows]
 
 
 class ChainAnalysis:
@@ -293,7 +294,7 @@ class ChainAnalysis:
                         memo.loaded.append(d)
                         missing.remove(d)
             if missing:
-                frame = pd.concat([memo.raw_rows(d) for d in missing])
+                frame = memo.raw_rows(*missing)
                 results = _analyse(memo.snapshot, frame, rules=memo.rules, time_fn=memo.time_fn)
                 memo.batches += 1
                 for d in missing:
@@ -350,7 +351,7 @@ class ChainAnalysis:
                         memo.forwards[d] = hit
                         missing.remove(d)
             if missing:
-                frame = pd.concat([memo.raw_rows(d) for d in missing])
+                frame = memo.raw_rows(*missing)
                 found = _analyse_forwards(
                     memo.snapshot, frame, rules=memo.rules, time_fn=memo.time_fn
                 )
@@ -743,11 +744,6 @@ def _forward_bound(frame: pd.DataFrame) -> FloatArray:
     return np.asarray(df * np.maximum(_signs(frame) * (f - k), 0.0), dtype=np.float64)
 
 
-def _style_of(group: pd.DataFrame) -> str:
-    styles = group["style"].astype(str).str.lower()
-    return "american" if (styles == "american").mean() >= 0.5 else "european"
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class _Solved:
     """Per-row forward, extra yield, vol and status, and the per-series forward estimates."""
@@ -813,14 +809,15 @@ def _solve(
     t_all = frame["t_years"].to_numpy(dtype=np.float64)
     status[t_all <= 0.0] = IV_STATUS_EXPIRED
     series: list[_Series] = []
+    rate_all = frame["rate"].to_numpy(dtype=np.float64)
+    is_american = frame["style"].astype(str).str.lower().to_numpy() == "american"
     for exp, st, rows in _series(frame):
         t = float(t_all[rows].max())
         if not t > 0.0:
             continue
-        group = frame.iloc[rows]
-        series.append(
-            _Series(exp, st, rows, t, float(group["rate"].iloc[0]), _style_of(group) == "american")
-        )
+        # The series' style: the majority of its quotes' (American on a tie).
+        american = bool(is_american[rows].mean() >= 0.5)
+        series.append(_Series(exp, st, rows, t, float(rate_all[rows[0]]), american))
 
     european = [s for s in series if not s.american]
     for s in european:
