@@ -816,8 +816,8 @@ def _solve(
         if not t > 0.0:
             continue
         # The series' style: the majority of its quotes' (American on a tie).
-        american = bool(is_american[rows].mean() >= 0.5)
-        series.append(_Series(exp, st, rows, t, float(rate_all[rows[0]]), american))
+        majority = bool(is_american[rows].mean() >= 0.5)
+        series.append(_Series(exp, st, rows, t, float(rate_all[rows[0]]), majority))
 
     european = [s for s in series if not s.american]
     for s in european:
