@@ -698,16 +698,27 @@ def _analyse(
 
 def _series(frame: pd.DataFrame) -> list[tuple[date, str, NDArray[np.intp]]]:
     """``(expiry, settlement, row positions)`` of each series in the frame, by expiry."""
-    exp = pd.to_datetime(frame["expiry"]).to_numpy()
+    if not len(frame):
+        return []
+    exp_codes, exp_values = pd.factorize(pd.to_datetime(frame["expiry"]).to_numpy())
     codes, names = pd.factorize(frame["settlement"], use_na_sentinel=False)
-    lowered = np.array([str(x).lower() for x in names], dtype=object)
-    settle = lowered[codes] if len(codes) else np.array([], dtype=object)
+    # Settlement names lower-cased; codes into the sorted distinct lower-case names.
+    settle_names, name_codes = np.unique([str(x).lower() for x in names], return_inverse=True)
+    settle = np.asarray(name_codes, dtype=np.intp)[codes]
+    # One combined code per row: expiry rank (increasing date) times names, plus settlement.
+    exp_rank = np.argsort(np.argsort(np.asarray(exp_values)))[exp_codes]
+    combined = exp_rank * len(settle_names) + settle
+    order = np.argsort(combined, kind="stable")
+    keys, starts = np.unique(combined[order], return_index=True)
+    bounds = [*starts.tolist(), len(order)]
+    by_rank = np.sort(np.asarray(exp_values))
     out: list[tuple[date, str, NDArray[np.intp]]] = []
-    for e in np.unique(exp):
-        on_day = exp == e
-        for st in sorted(set(settle[on_day].tolist())):
-            rows = np.flatnonzero(on_day & (settle == st))
-            out.append((pd.Timestamp(e).date(), str(st), rows))
+    for i, key in enumerate(keys.tolist()):
+        rows = np.sort(order[bounds[i] : bounds[i + 1]])
+        day = pd.Timestamp(by_rank[key // len(settle_names)]).date()
+        out.append(
+            (day, str(settle_names[key % len(settle_names)]), np.asarray(rows, dtype=np.intp))
+        )
     return out
 
 
