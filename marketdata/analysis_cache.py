@@ -5,7 +5,7 @@ reads (every cell of the chain frame, spot, ``as_of``, the rate curve, the divid
 cleaning rules) and of the analysis code itself (:func:`code_version`: the source of the
 ``marketdata`` analysis modules and of every ``pricing`` module, and the numpy/scipy/pandas
 versions). A change to any of them gives a new key, so a stale entry is never read; old folders
-are pruned beyond :data:`MAX_SNAPSHOTS`.
+are pruned beyond :data:`MAX_SNAPSHOTS` (least recently written or read first).
 
 Each entry is one ``.npz`` file (plain arrays and a JSON text; never a pickle: files are loaded
 with ``allow_pickle=False``) written to a temporary file in the same folder and moved into place
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 #: Bump when the analysis results change meaning without a source change that the code hash sees.
 ANALYSIS_VERSION = "2"
 #: Snapshot folders kept; the least recently written beyond this are removed.
-MAX_SNAPSHOTS = 64
+MAX_SNAPSHOTS = 32
 _META = "__meta__"
 _ROOT = Path(__file__).resolve().parents[1]
 _MARKETDATA_SOURCES = (
@@ -152,11 +152,13 @@ class AnalysisCache:
             meta = json.loads(str(arrays.pop(_META)[()]))
             if not isinstance(meta, dict) or meta.get("key") != key or meta.get("name") != name:
                 raise ValueError("cache entry for another key")
-            return arrays, meta
         except Exception:  # any unreadable entry: ignore it, it will be rebuilt
             with contextlib.suppress(OSError):
                 path.unlink()
             return None
+        with contextlib.suppress(OSError):  # recently used: pruned last
+            os.utime(path.parent)
+        return arrays, meta
 
     def save(
         self, key: str, name: str, arrays: dict[str, NDArray[Any]], meta: dict[str, Any]
@@ -187,7 +189,8 @@ class AnalysisCache:
             return False
 
     def _prune(self, keep: str) -> None:
-        """Remove the least recently modified snapshot folders beyond :data:`MAX_SNAPSHOTS`."""
+        """Remove the least recently used (written or read) snapshot folders beyond
+        :data:`MAX_SNAPSHOTS`."""
         try:
             folders = [p for p in self.root.iterdir() if p.is_dir() and p.name != keep]
         except OSError:

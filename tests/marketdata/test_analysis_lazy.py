@@ -316,3 +316,18 @@ def test_the_suite_keeps_the_cache_out_of_the_user_folder() -> None:
     configured = resolve_cache_dir()
     assert configured is not None and configured == Path(os.environ["HEDGE_CACHE"])
     assert configured != resolve_cache_dir(environ={})
+
+
+def test_old_snapshot_folders_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import marketdata.analysis_cache as cache_mod
+
+    monkeypatch.setattr(cache_mod, "MAX_SNAPSHOTS", 2)
+    cache = AnalysisCache(tmp_path)
+    for i, key in enumerate(("k0", "k1", "k2", "k3")):
+        assert cache.save(key, "e", {"x": np.arange(3.0)}, {"i": i})
+        os.utime(tmp_path / key, (1_000_000 + i, 1_000_000 + i))  # k0 oldest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k2", "k3"]
+    found = cache.load("k3", "e")
+    assert found is not None and found[1]["i"] == 3
+    np.testing.assert_array_equal(found[0]["x"], np.arange(3.0))
+    assert cache.load("k0", "e") is None
