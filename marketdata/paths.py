@@ -1,6 +1,7 @@
 """Where the program keeps its files: the snapshot store under the platform's user data folder
 (``platformdirs.user_data_dir("smallcap-hedge")``), overridable by the ``--store PATH`` flag and
-the ``HEDGE_STORE`` environment variable (the flag wins)."""
+the ``HEDGE_STORE`` environment variable (the flag wins); the chain-analysis cache beside it
+(``analysis-cache``), or where ``HEDGE_CACHE`` says."""
 
 from __future__ import annotations
 
@@ -43,3 +44,22 @@ def resolve_store_path(
     if raw.strip().endswith(("/", os.sep)) or path.is_dir():
         return path / STORE_FILENAME
     return path
+
+
+CACHE_ENV = "HEDGE_CACHE"
+CACHE_DIRNAME = "analysis-cache"
+_CACHE_OFF = ("off", "none", "0", "false", "no")
+
+
+def resolve_cache_dir(*, environ: Mapping[str, str] | None = None) -> Path | None:
+    """The folder of the chain-analysis cache (:mod:`marketdata.analysis_cache`):
+    ``$HEDGE_CACHE`` if set (``off``/``none``/``0`` disables the cache: None), else the folder
+    ``analysis-cache`` beside the snapshot store (:func:`resolve_store_path`, so ``HEDGE_STORE``
+    moves both). Nothing is created here."""
+    env = os.environ if environ is None else environ
+    raw = env.get(CACHE_ENV, "").strip()
+    if raw:
+        if raw.lower() in _CACHE_OFF:
+            return None
+        return Path(raw).expanduser()
+    return resolve_store_path(environ=env).parent / CACHE_DIRNAME

@@ -64,6 +64,7 @@ def run_tour() -> None:
     with console.status("Cleaning the chain, solving American IVs, fitting the surface... "
                         "(the very first run also compiles the numerical kernels: up to a minute)"):
         analysis = analyze_chain_cached(snapshot)
+        analysis.analyse(analysis.expiries)  # lazy per expiry: the term structure needs them all
     console.print(_term_structure(analysis))
     with console.status("Pricing an IWM put spread across the house view..."):
         report, _ = run_strategy(template="put-spread", underlying="IWM", source="demo",

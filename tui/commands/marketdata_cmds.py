@@ -333,8 +333,11 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     if fmt == "table" and expiry is None:
         expiry = default_expiry(snapshot.chain.expiries, snapshot.as_of.date())
     try:
-        # The whole chain, so that calendar checks see every expiry; output filters below.
+        # Analysed per expiry on demand and cached per snapshot: one expiry shown, that expiry
+        # analysed (and the previous one, for its calendar check); every expiry otherwise.
         analysis = analyze_chain_cached(snapshot)
+        if expiry is not None:
+            analysis = analysis.restrict(expiry, calendar=True)
     except MarketDataError as exc:
         typer.echo(f"hedge chain: {exc}", err=True)
         raise typer.Exit(1) from None
