@@ -942,7 +942,7 @@ def _american_vols(
     """Solve the American vols of the priced quotes at ``rows`` of each series in one call, with
     each series' current extra yield (written to ``iv``/``status`` in place). ``whole`` says the
     rows are the whole series (so its chain carry is updated too)."""
-    from pricing.implied_vol import implied_vol
+    from pricing.american import american_implied_vol
 
     for s, _ in jobs:
         s.pair_extra = _extra_yield(s, spot)
@@ -955,7 +955,7 @@ def _american_vols(
     rows, extra, mid = rows[priced], extra[priced], mid[priced]
     if rows.size == 0:
         return
-    res = implied_vol(
+    res = american_implied_vol(
         kind=frame["kind"].astype(str).str.lower().to_numpy()[rows].astype(str),
         spot=spot,
         strike=frame["strike"].to_numpy(dtype=np.float64)[rows],
@@ -963,8 +963,11 @@ def _american_vols(
         rate=frame["rate"].to_numpy(dtype=np.float64)[rows],
         div_yield=extra,
         price=mid,
-        style="american",
         dividends=schedule if schedule else None,
+        # Quote by quote: the faster "chain" method's vols depend on which other quotes share
+        # the call (about 1e-6 in vol), which would make a lazily analysed expiry differ from
+        # the same expiry analysed with the whole chain; per-expiry caching needs identity.
+        method="per_quote",
     )
     iv[rows] = res.vol
     status[rows] = res.status.astype(object)
