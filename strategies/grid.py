@@ -45,23 +45,12 @@ import pricing
 from pricing.black_scholes import FloatArray
 from pricing.errors import InputError
 from pricing.types import NEW_YORK, ExerciseStyle, OptionContract
+from strategies.betas import co_moves as co_moves  # re-exported: co_moves was first defined here
 from strategies.pricing_context import PricingContext
-from strategies.strategy import RUSSELL_FAMILY, PremiumBasis, Strategy, beta_of
+from strategies.strategy import PremiumBasis, Strategy
 from strategies.valuation import instrument_price
 
 GRID_DATE_CLOCK = time(16, 0)
-
-
-def co_moves(
-    driver: str, axis: str, moves: ArrayLike, *, betas: Mapping[tuple[str, str], float] | None = None
-) -> FloatArray:
-    """Decimal moves of ``driver`` when the axis moves by ``moves``: the same for the Russell
-    family and the same symbol, ``beta x move`` otherwise (floored at -99 %)."""
-    m = np.asarray(moves, dtype=np.float64)
-    d, a = driver.upper(), axis.upper()
-    if d == a or (d in RUSSELL_FAMILY and a in RUSSELL_FAMILY):
-        return m
-    return np.asarray(np.maximum(beta_of(d, a, betas) * m, -0.99), dtype=np.float64)
 
 
 def as_grid_datetime(value: date | datetime, field_name: str = "dates") -> datetime:

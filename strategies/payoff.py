@@ -38,6 +38,7 @@ from scipy.optimize import brentq
 from pricing.black_scholes import FloatArray
 from pricing.errors import InputError
 from pricing.types import NEW_YORK, OptionContract
+from strategies.betas import co_moves
 from strategies.legs import Leg, LeveragedETF, Shares
 from strategies.pricing_context import DEFAULT_RUT_PER_IWM, RUT_PER_MRUT, PricingContext
 from strategies.strategy import Strategy
@@ -292,9 +293,7 @@ def pnl_curve(
     """Priced P&L (dollars) at axis prices ``spots`` on ``at`` (default the first expiry; a bare
     date means 16:00 New York): unexpired legs by the model with vols from ``ctx``, expired legs
     at settlement, other drivers moved by their beta to the axis (see
-    :func:`strategies.grid.co_moves`). ``premium`` defaults to the entry basis."""
-    from strategies.grid import co_moves  # local: grid imports this module
-
+    :func:`strategies.betas.co_moves`). ``premium`` defaults to the entry basis."""
     ax = (axis or _default_axis(strategy)).upper()
     first = first_expiry_datetime(strategy, after=ctx.as_of)
     when = _as_datetime(at, first or ctx.as_of)

@@ -8,7 +8,7 @@ the strikes (kinks) inserted so that the expiry curve is exact at its corners; c
 first expiry (when the strategy has one), today (the context's valuation time) and a chosen date
 (default :func:`default_chart_date`, halfway to the first expiry); the house-view and stress
 scenario points (spot, P&L); today's spot and the breakevens. Other legs move with the
-reference by the house betas (:data:`strategies.calibration.HOUSE_BETAS`).
+reference by the house betas (:data:`strategies.betas.HOUSE_BETAS`).
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ import numpy as np
 
 from pricing.black_scholes import FloatArray
 from pricing.errors import InputError
-from strategies.calibration import HOUSE_BETAS
+from strategies.betas import HOUSE_BETAS
 from strategies.payoff import analyze, first_expiry_datetime, kink_points, pnl_curve
 from strategies.pricing_context import PricingContext
-from strategies.probability import betas_mapping
 from strategies.scenarios import HOUSE_VIEW, reference_symbol, run_scenarios, stress_scenarios
 from strategies.strategy import Strategy
 
@@ -108,7 +107,7 @@ def payoff_chart(
     hi = max([spot * 1.3, *[p.spot for p in points], *[b * 1.03 for b in analysis.breakevens]])
     kinks = tuple(k for k in kinks_on_axis(strategy, ref) if lo < k < hi)
     grid = np.union1d(np.linspace(max(lo, 1e-6), hi, n_points), np.asarray(kinks, dtype=float))
-    table = betas_mapping(HOUSE_BETAS)
+    table = HOUSE_BETAS.table
     wanted: list[tuple[str, str, datetime]] = []
     if first is not None:
         wanted.append((f"expiry {first:%Y-%m-%d}", "expiry", first))

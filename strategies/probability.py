@@ -52,7 +52,7 @@ from marketdata.snapshot import years_between
 from pricing.black_scholes import FloatArray
 from pricing.dividends import pv_dividends
 from pricing.errors import InputError
-from strategies.calibration import HOUSE_BETAS, MarketBetas
+from strategies.betas import HOUSE_BETAS, MarketBetas
 from strategies.grid import as_grid_datetime
 from strategies.payoff import first_expiry_datetime, pnl_curve
 from strategies.pricing_context import PricingContext
@@ -527,15 +527,6 @@ def horizon_datetime(strategy: Strategy, ctx: PricingContext, at: date | datetim
     return when
 
 
-def betas_mapping(betas: MarketBetas) -> dict[tuple[str, str], float]:
-    """``MarketBetas`` as the (driver, axis) -> beta table used by :mod:`strategies.grid`."""
-    table: dict[tuple[str, str], float] = {}
-    for member in ("IWM", "RUT", "MRUT"):
-        table[("SPY", member)] = betas.spy_per_iwm
-        table[(member, "SPY")] = betas.spy_beta
-    return table
-
-
 def strategy_pnl_function(
     strategy: Strategy,
     ctx: PricingContext,
@@ -552,7 +543,7 @@ def strategy_pnl_function(
     base = ctx.base()
     axis = (symbol or reference_symbol(strategy)).upper()
     paid = float(premium) if premium is not None else strategy.net_premium(base, basis=basis)
-    table = betas_mapping(betas)
+    table = betas.table
 
     def fn(spots: FloatArray) -> FloatArray:
         return pnl_curve(strategy, base, spots, at=at, premium=paid, axis=axis, betas=table)

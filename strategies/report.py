@@ -69,7 +69,7 @@ import numpy as np
 from pricing.errors import InputError, PricingError
 from pricing.types import OptionContract
 from strategies.alerts import assignment_alerts
-from strategies.calibration import HOUSE_BETAS, MarketBetas
+from strategies.betas import HOUSE_BETAS, MarketBetas
 from strategies.legs import LeveragedETF, Shares, describe
 from strategies.payoff import PayoffAnalysis, analyze, sampled_profit_loss
 from strategies.pricing_context import PricingContext

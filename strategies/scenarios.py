@@ -55,7 +55,7 @@ from typing import Literal
 from scipy.optimize import brentq
 
 from pricing.errors import InputError
-from strategies.calibration import HOUSE_BETAS, MarketBetas
+from strategies.betas import HOUSE_BETAS, MarketBetas
 from strategies.legs import TNA, TZA, LeveragedETF
 from strategies.leveraged import leveraged_ratio
 from strategies.pricing_context import PricingContext

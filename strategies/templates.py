@@ -42,9 +42,10 @@ from marketdata import calendar
 from marketdata.snapshot import OptionChain
 from pricing.errors import InputError
 from pricing.types import ExerciseStyle, OptionContract, OptionKind, SettlementTime
+from strategies.betas import beta_of
 from strategies.legs import TZA, Leg, LeveragedETF, Shares, option_for
 from strategies.pricing_context import PricingContext
-from strategies.strategy import Strategy, beta_of
+from strategies.strategy import Strategy
 from strategies.valuation import instrument_price, option_inputs
 
 # --- strike specifications ----------------------------------------------------------------------
