@@ -1,5 +1,6 @@
-"""The one home of the betas (:mod:`strategies.betas`): one table type, the defaults, the house
-table, and no import cycle left between the strategy and its payoff."""
+"""One of each (issue 8): the betas' home (:mod:`strategies.betas`, one table type), the root
+finder (:mod:`strategies.roots`), the date-to-close rule (:func:`marketdata.calendar.at_close`),
+and no import cycle left between the strategy and its payoff."""
 
 from __future__ import annotations
 
@@ -39,3 +40,26 @@ def test_strategy_does_not_import_its_payoff() -> None:
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_one_root_finder_finds_crossings_touches_and_refines() -> None:
+    from strategies.roots import bracketed_root, grid_roots
+
+    def fn(x: float) -> float:
+        return (x - 1.3) * (x - 2.0)
+
+    grid = np.linspace(0.0, 3.0, 16)  # 2.0 is a grid point, 1.3 is not
+    roots = grid_roots(fn, grid, np.array([fn(x) for x in grid]), xtol=1e-12)
+    assert len(roots) == 2 and roots[0] == pytest.approx(1.3, abs=1e-10) and roots[1] == 2.0
+    assert bracketed_root(lambda x: x * x - 2.0, 0.0, 2.0, xtol=1e-12) == pytest.approx(2.0**0.5, abs=1e-11)
+
+
+def test_one_date_to_close_rule() -> None:
+    from datetime import date, datetime
+
+    from marketdata.calendar import at_close
+    from pricing.types import NEW_YORK
+
+    assert at_close(date(2026, 12, 18)) == datetime(2026, 12, 18, 16, 0, tzinfo=NEW_YORK)
+    with pytest.raises(InputError, match="horizon"):
+        at_close(datetime(2026, 12, 18, 16, 0), "horizon")

@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -188,10 +188,11 @@ def load_strategy(
 
 
 def _horizon(text: str | None, option: str) -> datetime | None:
-    from pricing.types import NEW_YORK
+    """The option's date at the close (:func:`marketdata.calendar.at_close`), or None."""
+    from marketdata.calendar import at_close
 
     day = parse_date(text, option)
-    return None if day is None else datetime.combine(day, time(16, 0), tzinfo=NEW_YORK)
+    return None if day is None else at_close(day, option)
 
 
 def run_strategy(
