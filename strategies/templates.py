@@ -706,6 +706,19 @@ class Template:
             params[self.underlying_param] = underlying.upper()
         return params
 
+    def defaults(self) -> dict[str, Any]:
+        """The builder's default parameter values (e.g. put-spread: ``underlying="IWM"``,
+        ``dte=60``, ``long_strike="5%"``...), without the context and the chain; strike
+        defaults are parsed to :data:`StrikeSpec`."""
+        import inspect
+
+        out: dict[str, Any] = {}
+        for name, param in inspect.signature(self.build).parameters.items():
+            if name in ("ctx", "chain") or param.default is inspect.Parameter.empty:
+                continue
+            out[name] = parse_strike(param.default, name) if name in self.strike_slots else param.default
+        return out
+
     def symbols(self, params: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         """``(symbols whose snapshots the template needs, leveraged ETFs whose spot it needs)``
         for ``params`` (defaults where a parameter is not given)."""

@@ -126,3 +126,10 @@ def test_payoff_chart_expiry_curve_is_the_payoff_at_the_kinks() -> None:
     with pytest.raises(InputError) as err:
         payoff_chart(loaded.strategy, ctx, when=datetime(2020, 1, 1, tzinfo=NEW_YORK))
     assert err.value.field == "date"
+
+
+def test_template_defaults_are_the_builders() -> None:
+    defaults = TEMPLATES["put-spread"].defaults()
+    assert defaults["dte"] == 60 and defaults["underlying"] == "IWM"
+    assert defaults["long_strike"] == PctOTM(0.05) and defaults["short_strike"] == PctOTM(0.11)
+    assert "ctx" not in defaults and "chain" not in defaults
