@@ -45,18 +45,15 @@ not an integer quantity), NaN and infinities, non-positive strikes, zero quantit
 ids. Every error is a :class:`PositionFileError` naming the file, the field (``legs[1].strike``) and
 the line of the TOML text.
 
-Writing (:func:`save_position_file`) validates first, then replaces the file atomically: a temporary
-file in the same directory is written and fsynced, moved over the target with :func:`os.replace`,
-and the directory is fsynced, so a crash leaves either the old file or the new one, never a mix.
+Writing (:func:`save_position_file`) validates first, then replaces the file atomically through
+:mod:`marketdata.files` (temp file beside the target, fsync, :func:`os.replace`, folder fsync): a
+crash leaves either the old file or the new one, never a mix. Devices, FIFOs, folders and symlinks
+are refused; an existing file that is not a position file is replaced only with ``force``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import stat
-import tempfile
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -68,6 +65,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from marketdata.files import POSITION_FILE, InputFileError, atomic_write_text, check_input_file
 from pricing.types import ExerciseStyle, OptionContract, OptionKind, SettlementTime
 from strategies.legs import TNA, TZA, Leg, LeveragedETF, Shares, option_for
 
@@ -409,10 +407,15 @@ def parse_position_text(text: str, *, path: str | Path = "<text>") -> PositionFi
 def load_position_file(path: str | Path) -> PositionFile:
     """Read and validate a position file (see the module docstring for what is rejected).
 
-    The size is checked before reading and again on the bytes read, so a file that grows in
-    between is still refused.
+    The file must be a regular file (a FIFO, device or folder is refused before opening, so a read
+    never hangs). The size is checked before reading and again on the bytes read, so a file that
+    grows in between is still refused.
     """
     file_path = Path(path)
+    try:
+        check_input_file(file_path)  # a FIFO or a device would block or never end
+    except InputFileError as exc:
+        raise PositionFileError(file_path, [PositionIssue("<file>", None, exc.reason)]) from None
     try:
         size = file_path.stat().st_size
         if size > MAX_POSITION_FILE_BYTES:
@@ -436,62 +439,24 @@ def load_position_file(path: str | Path) -> PositionFile:
     return parse_position_text(text, path=file_path)
 
 
-def _fsync_directory(directory: Path) -> None:
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(directory, flags)
-    except OSError:  # some platforms cannot open directories; the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) atomically and durably: temp file in the same
-    directory, fsync, :func:`os.replace`, fsync of the directory. The file keeps its permissions
-    (new files get 0644 less the umask)."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o644 & ~umask
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_directory(directory)
-
-
-def save_position_file(path: str | Path, position: PositionFile | dict[str, Any]) -> PositionFile:
-    """Validate ``position`` (a model or a plain dict) and write it to ``path`` atomically.
+def save_position_file(
+    path: str | Path, position: PositionFile | dict[str, Any], *, force: bool = False
+) -> PositionFile:
+    """Validate ``position`` (a model or a plain dict) and write it to ``path`` with
+    :func:`marketdata.files.atomic_write_text` (atomic; refuses devices, FIFOs, folders and
+    symlinks; replaces an existing file that is not a position file only with ``force``).
 
     Nothing is written when validation fails or the text would exceed the size cap; the returned
-    model is what was written (it reads back equal).
+    model is what was written (it reads back equal). Raises :class:`PositionFileError` for an
+    invalid position and :class:`marketdata.files.OutputFileError` when the file cannot be
+    written (the old file, if any, is then unchanged).
     """
     model = position if isinstance(position, PositionFile) else PositionFile.model_validate(position)
     text = model.to_toml()
     checked = parse_position_text(text, path=path)  # what we write must read back
     if len(text.encode("utf-8")) > MAX_POSITION_FILE_BYTES:  # pragma: no cover - guarded above
         raise PositionFileError(path, [PositionIssue("<file>", None, "too large to save")])
-    try:
-        atomic_write_text(path, text)
-    except OSError as exc:
-        raise PositionFileError(path, [PositionIssue("<file>", None, f"cannot write: {exc.strerror or exc}")]) from None
+    atomic_write_text(path, text, POSITION_FILE, force=force)
     return checked
 
 
