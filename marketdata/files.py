@@ -229,17 +229,23 @@ def check_output_target(path: str | Path, kind: OutputKind, *, force: bool = Fal
             path, "is a symbolic link; refusing to write through or replace it (give the real path)"
         )
     if not stat.S_ISREG(info.st_mode):
-        raise OutputFileError(path, f"is {_describe_mode(info.st_mode)}, not a regular file; refusing to replace it")
+        raise OutputFileError(
+            path, f"is {_describe_mode(info.st_mode)}, not a regular file; refusing to replace it"
+        )
     if force or info.st_size == 0:
         return target
     try:
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(
+            target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
         try:
             head = os.read(fd, SNIFF_BYTES)
         finally:
             os.close(fd)
     except OSError as exc:
-        raise OutputFileError(path, f"cannot read the existing file to check it: {_reason(exc)}") from None
+        raise OutputFileError(
+            path, f"cannot read the existing file to check it: {_reason(exc)}"
+        ) from None
     if not kind.is_own(head):
         raise OutputFileError(
             path,
@@ -280,7 +286,9 @@ def _atomic(path: str | Path, kind: OutputKind, *, force: bool, binary: bool) ->
     mode = _new_file_mode(target)
     tmp = folder / f".{target.name}{_TEMP_MARK}{os.getpid()}-{secrets.token_hex(6)}"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
     except OSError as exc:
         raise OutputFileError(path, f"cannot create a file in {folder}: {_reason(exc)}") from None
     try:
@@ -293,7 +301,9 @@ def _atomic(path: str | Path, kind: OutputKind, *, force: bool, binary: bool) ->
                 handle.flush()
                 os.fsync(handle.fileno())
             except OSError as exc:
-                raise OutputFileError(path, f"cannot write: {_reason(exc)}; the old file is unchanged") from None
+                raise OutputFileError(
+                    path, f"cannot write: {_reason(exc)}; the old file is unchanged"
+                ) from None
         try:
             os.chmod(tmp, mode)
             # Re-check just before the rename: the target may have changed while we wrote.
@@ -320,20 +330,26 @@ def atomic_output(path: str | Path, kind: OutputKind, *, force: bool = False) ->
 
 
 @contextlib.contextmanager
-def atomic_output_bytes(path: str | Path, kind: OutputKind, *, force: bool = False) -> Iterator[IO[bytes]]:
+def atomic_output_bytes(
+    path: str | Path, kind: OutputKind, *, force: bool = False
+) -> Iterator[IO[bytes]]:
     """:func:`atomic_output` for bytes."""
     with _atomic(path, kind, force=force, binary=True) as handle:
         yield handle
 
 
-def atomic_write_bytes(path: str | Path, data: bytes, kind: OutputKind, *, force: bool = False) -> Path:
+def atomic_write_bytes(
+    path: str | Path, data: bytes, kind: OutputKind, *, force: bool = False
+) -> Path:
     """Write ``data`` to ``path`` through :func:`atomic_output`; returns the path."""
     with atomic_output_bytes(path, kind, force=force) as handle:
         handle.write(data)
     return Path(path)
 
 
-def atomic_write_text(path: str | Path, text: str, kind: OutputKind, *, force: bool = False) -> Path:
+def atomic_write_text(
+    path: str | Path, text: str, kind: OutputKind, *, force: bool = False
+) -> Path:
     """Write ``text`` (UTF-8) to ``path`` through :func:`atomic_output`; returns the path."""
     with atomic_output(path, kind, force=force) as handle:
         handle.write(text)
@@ -352,5 +368,8 @@ def check_input_file(path: str | Path) -> Path:
     except OSError as exc:
         raise InputFileError(path, f"cannot read: {_reason(exc)}") from None
     if not stat.S_ISREG(info.st_mode):
-        raise InputFileError(path, f"is {_describe_mode(info.st_mode)}, not a regular file; cannot read: refusing to read it (only regular files are read)")
+        raise InputFileError(
+            path,
+            f"is {_describe_mode(info.st_mode)}, not a regular file; cannot read: refusing to read it (only regular files are read)",
+        )
     return target

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from marketdata.errors import NoDataError, SchemaError
+from marketdata.files import CHAIN_CSV, atomic_output
 from marketdata.snapshot import DividendForecast, MarketSnapshot, OptionChain, RateCurve
 from marketdata.sources.base import (
     CHAIN_COLUMNS,
@@ -412,10 +413,12 @@ def _format_float(value: Any) -> str:
     return "" if math.isnan(number) else repr(number)
 
 
-def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str]) -> Path:
+def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Write ``snapshot`` as a chain CSV that :func:`read_chain_csv` reads back to the same
     chain (floats written with ``repr`` so they return bit for bit; NaN as blank). Extra
-    columns are written as text after the documented ones. Returns the path."""
+    columns are written as text after the documented ones. The file is written through
+    :func:`marketdata.files.atomic_output` (an existing file that is not a chain CSV is replaced
+    only with ``force``; raises :class:`marketdata.files.OutputFileError`). Returns the path."""
     file = Path(path)
     frame = snapshot.chain.frame
     curve = ";".join(f"{t!r}:{r!r}" for t, r in zip(snapshot.rate_curve.tenors_years, snapshot.rate_curve.zero_rates, strict=True))
@@ -423,7 +426,7 @@ def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str]) -> P
     columns = [c for c in CHAIN_COLUMNS if c in frame.columns] + [c for c in frame.columns if c not in CHAIN_COLUMNS]
     floats = {"strike", "bid", "ask", "last", "multiplier", "source_iv"}
     file.parent.mkdir(parents=True, exist_ok=True)
-    with file.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_output(file, CHAIN_CSV, force=force) as handle:
         handle.write(f"# symbol: {snapshot.underlying}\n")
         handle.write(f"# spot: {snapshot.spot!r}\n")
         handle.write(f"# as_of: {snapshot.as_of.isoformat()}\n")

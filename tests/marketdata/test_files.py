@@ -102,7 +102,9 @@ def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     assert not (tmp_path / "no").exists()
 
 
-def test_injected_enospc_keeps_old_file_byte_for_byte(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_injected_enospc_keeps_old_file_byte_for_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "out.csv"
     old = b"a,status\n" + b"1,ok\n" * 5000
     target.write_bytes(old)
@@ -124,7 +126,9 @@ def _mount_tiny_tmpfs(where: Path) -> bool:
         return False
     where.mkdir()
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)], capture_output=True, check=False
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)],
+        capture_output=True,
+        check=False,
     )
     return done.returncode == 0
 
@@ -137,10 +141,9 @@ def test_real_full_disk_keeps_old_file(tmp_path: Path) -> None:
         target = mnt / "out.csv"
         old = b"a,status\n" + b"1,ok\n" * 4000  # ~20 kB of 64 kB
         target.write_bytes(old)
-        with pytest.raises(OutputFileError, match="disk is full"):
-            with atomic_output(target, BATCH_CSV) as handle:
-                for _ in range(100):
-                    handle.write("b,status\n" + "2,ok\n" * 2000)
+        with pytest.raises(OutputFileError, match="disk is full"), atomic_output(target, BATCH_CSV) as handle:
+            for _ in range(100):
+                handle.write("b,status\n" + "2,ok\n" * 2000)
         assert target.read_bytes() == old
         assert _temps(mnt) == []
     finally:
@@ -150,16 +153,20 @@ def test_real_full_disk_keeps_old_file(tmp_path: Path) -> None:
 def test_exception_in_block_removes_temp_and_keeps_old(tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     target.write_text("a,status\n1,ok\n")
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_output(target, BATCH_CSV) as handle:
-            handle.write("partial")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_output(target, BATCH_CSV) as handle:
+        handle.write("partial")
+        raise KeyboardInterrupt
     assert target.read_text() == "a,status\n1,ok\n"
     assert _temps(tmp_path) == []
 
 
 def test_stale_temp_of_dead_process_removed(tmp_path: Path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pid = int(dead.stdout)
     stale = tmp_path / f".x.csv.hedge-tmp-{pid}-abcdef"
     stale.write_text("junk")
@@ -193,7 +200,10 @@ def test_kill_9_in_a_loop_leaves_no_temp_after_next_run(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for i in range(4):
         proc = subprocess.Popen(
-            [sys.executable, "-c", _KILLED_WRITER, str(target)], stdout=subprocess.PIPE, env=env, cwd=ROOT
+            [sys.executable, "-c", _KILLED_WRITER, str(target)],
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
         )
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == b"ready"

@@ -36,6 +36,7 @@ bad position file (the message names the file, the field and the line).
 from __future__ import annotations
 
 import inspect
+import io
 import math
 import sys
 from collections.abc import Iterable, Sequence
@@ -433,6 +434,7 @@ def run_strategy(
     source: str = "auto",
     fmt: str = "table",
     save: Path | None = None,
+    force: bool = False,
     store: Path | None = None,
     horizon: str | None = None,
     method: str = "risk_neutral",
@@ -452,6 +454,10 @@ def run_strategy(
     if method not in METHODS:
         raise CliFailure(f"--method: {method!r} must be one of {', '.join(METHODS)}")
     when = _horizon(horizon, "--horizon")
+    if save is not None:
+        from marketdata.files import POSITION_FILE, check_output_target
+
+        check_output_target(save, POSITION_FILE, force=force)  # before any work
     loaded = load_strategy(
         file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
         strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, store=store,
@@ -473,7 +479,7 @@ def run_strategy(
                 underlying=reference_symbol(loaded.strategy),
                 notes=f"saved by hedge strategy from {source_info(loaded).description}",
             )
-            save_position_file(save, position)
+            save_position_file(save, position, force=force)
         except PositionFileError as exc:
             raise CliFailure(f"--save: {exc}") from None
     return report, loaded
@@ -490,17 +496,20 @@ def draw_payoff(
     *,
     when: datetime | None = None,
     n_points: int = 241,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Draw the P&L (dollars) against the reference spot: at expiry (the first expiry), today and
     on ``when`` (default halfway to the first expiry), with breakevens, today's spot and the
-    scenario markers; write a PNG with matplotlib (Agg backend, imported here). Returns what was
-    drawn (curves' dates, breakevens, scenario points)."""
+    scenario markers; write a PNG with matplotlib (Agg backend, imported here) through
+    :func:`marketdata.files.atomic_write_bytes` (``force`` replaces a file that is not one of our
+    charts). Returns what was drawn (curves' dates, breakevens, scenario points)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from marketdata.files import PNG_CHART, PNG_SOFTWARE, atomic_write_bytes
     from strategies.calibration import HOUSE_BETAS
     from strategies.payoff import analyze, first_expiry_datetime, pnl_curve
     from strategies.probability import betas_mapping
@@ -559,10 +568,11 @@ def draw_payoff(
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=8)
         fig.tight_layout()
-        png.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(png, format="png")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": PNG_SOFTWARE})
     finally:
         plt.close(fig)
+    atomic_write_bytes(png, buffer.getvalue(), PNG_CHART, force=force)
     return {
         "png": str(png),
         "curves": [label for label, _, _ in curves],
@@ -610,6 +620,7 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
         save: Annotated[Path | None, typer.Option("--save", help="Write the legs to this position file.")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Let --save replace a file that is not a position file.")] = False,
         store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
         horizon: Annotated[str | None, typer.Option("--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry).")] = None,
         method: Annotated[str, typer.Option("--method", help="risk_neutral or lognormal.")] = "risk_neutral",
@@ -622,7 +633,7 @@ def register(app: typer.Typer) -> None:
             report, _ = run_strategy(
                 file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
                 strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, fmt=fmt,
-                save=save, store=store, horizon=horizon, method=method, dynamics=dynamics, spots=spot,
+                save=save, force=force, store=store, horizon=horizon, method=method, dynamics=dynamics, spots=spot,
             )
         except CliFailure as exc:
             _fail(exc)
@@ -648,16 +659,20 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
         store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
         spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Let --png replace a file that is not one of our charts.")] = False,
     ) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
+        from marketdata.files import PNG_CHART, check_output_target
+
+        check_output_target(png, PNG_CHART, force=force)  # before any work
         try:
             loaded = load_strategy(
                 file=file, template=template, underlying=underlying, dte=None, expiry=None,
                 strikes=None, otm=None, delta=None, quantity=None, source=source, store=store,
                 spots=spot, dynamics="sticky_strike", now=now_new_york(),
             )
-            drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"))
+            drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"), force=force)
         except CliFailure as exc:
             _fail(exc)
             return
