@@ -57,7 +57,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -151,7 +151,10 @@ class OptionLegSpec(_LegBase):
     """An option leg: ``quantity`` in contracts, ``entry_price`` per share (index point).
 
     ``style``, ``settlement`` and ``multiplier`` default to the listed product's conventions
-    (IWM/SPY American PM x100, RUT European AM x100, MRUT European PM x100).
+    (IWM/SPY American PM x100, RUT European AM x100, MRUT European PM x100); a value that differs
+    from the listed product is an error unless ``override = true`` (here or at the top of the
+    file). ``settlement_price``: the official settlement value of the underlying (price units)
+    once the leg has expired; it settles the leg (:mod:`strategies.settlement`).
     """
 
     instrument: Literal["option"]
@@ -162,6 +165,8 @@ class OptionLegSpec(_LegBase):
     style: Literal["american", "european"] | None = None
     settlement: Literal["am", "pm"] | None = None
     multiplier: Annotated[float, Field(gt=0.0, le=1.0e6)] | None = None
+    settlement_price: Annotated[float, Field(gt=0.0, le=1.0e7)] | None = None
+    override: bool | None = None
 
 
 class SharesLegSpec(_LegBase):
@@ -216,7 +221,21 @@ class PositionFile(_Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     underlying: Annotated[str, Field(pattern=_SYMBOL_PATTERN)] | None = None
     notes: Annotated[str, Field(max_length=10_000)] | None = None
+    override: bool | None = None
     legs: Annotated[list[LegSpec], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _listed_conventions(self) -> PositionFile:
+        for i, leg in enumerate(self.legs):
+            if not isinstance(leg, OptionLegSpec) or self.override or leg.override:
+                continue
+            problem = convention_problem(leg)
+            if problem is not None:
+                field, message = problem
+                raise PydanticCustomError(
+                    "convention", "{message}", {"message": message, "index": i, "field": field}
+                )
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PositionFile:
@@ -240,6 +259,53 @@ class PositionFile(_Strict):
             for leg in data["legs"]
         ]
         return FILE_HEADER + tomli_w.dumps(data)
+
+
+def _nearest_sessions(day: date) -> str:
+    from datetime import timedelta
+
+    from marketdata.calendar import is_session
+
+    before = next(day - timedelta(days=k) for k in range(1, 15) if is_session(day - timedelta(days=k)))
+    after = next(day + timedelta(days=k) for k in range(1, 15) if is_session(day + timedelta(days=k)))
+    return f"{before.isoformat()} or {after.isoformat()}"
+
+
+def convention_problem(leg: OptionLegSpec) -> tuple[str, str] | None:
+    """``(field, message)`` when an option leg contradicts its listed product (style, settlement,
+    multiplier from :data:`marketdata.calendar.LISTING_RULES`) or expires on a day with no
+    trading session; None when it agrees (or the underlying has no listing rules, in which case
+    only the session check applies)."""
+    from marketdata.calendar import LISTING_RULES, is_session, monthly_expiry
+
+    if not is_session(leg.expiry):
+        return (
+            "expiry",
+            f"{leg.expiry.isoformat()} ({leg.expiry.strftime('%A')}) is not a trading session, so no "
+            f"option expires on it; the nearest sessions are {_nearest_sessions(leg.expiry)}",
+        )
+    rules = LISTING_RULES.get(leg.underlying)
+    if rules is None:
+        return None
+    hint = "; set override = true on the leg to price a non-standard contract"
+    if leg.style is not None and leg.style != rules.style.value:
+        return "style", f"listed {leg.underlying} options are {rules.style.value}, not {leg.style}{hint}"
+    if leg.multiplier is not None and leg.multiplier != rules.multiplier:
+        return (
+            "multiplier",
+            f"listed {leg.underlying} options have multiplier {rules.multiplier:g}, not {leg.multiplier:g}{hint}",
+        )
+    if leg.settlement == "am":
+        if rules.am_root is None:
+            return "settlement", f"listed {leg.underlying} options are PM-settled, not AM-settled{hint}"
+        if monthly_expiry(leg.expiry.year, leg.expiry.month) != leg.expiry:
+            return (
+                "settlement",
+                f"only the standard monthly {leg.underlying} options are AM-settled; "
+                f"{leg.expiry.isoformat()} is not a monthly expiry (the monthly is "
+                f"{monthly_expiry(leg.expiry.year, leg.expiry.month).isoformat()}){hint}",
+            )
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,6 +422,8 @@ def _issues_from_validation(text: str, error: ValidationError) -> list[PositionI
         ctx = item.get("ctx") or {}
         if kind == "duplicate_leg_id":
             loc = ("legs", int(ctx["index"]), "id")
+        elif kind == "convention":
+            loc = ("legs", int(ctx["index"]), str(ctx["field"]))
         elif kind == "leverage_required":
             loc = (*loc, "leverage")
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -363,7 +431,7 @@ def _issues_from_validation(text: str, error: ValidationError) -> list[PositionI
             message = "must be one of 'option', 'shares', 'letf'"
         elif kind == "finite_number":
             message = "must be a finite number (NaN and inf are rejected)"
-        if "input" in item and kind not in ("missing", "duplicate_leg_id", "extra_forbidden"):
+        if "input" in item and kind not in ("missing", "duplicate_leg_id", "extra_forbidden", "convention"):
             shown = repr(item["input"])
             if len(shown) <= 60 and not isinstance(item["input"], (dict, list)):
                 message = f"{message} (got {shown})"
@@ -562,11 +630,76 @@ def position_from_legs(
     """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe)."""
     used: set[str] = set()
     specs = []
-    for i, leg in enumerate(legs):
-        specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
-    return PositionFile(
-        schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs
-    )
+    try:
+        for i, leg in enumerate(legs):
+            specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
+        return PositionFile(
+            schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs
+        )
+    except ValidationError as exc:
+        issues = []
+        for item in exc.errors(include_url=False):
+            loc = _clean_loc(item["loc"])
+            where = f"legs[{len(specs)}]" if not loc or loc[0] != "legs" else ""
+            field = _field_name(loc)
+            value = item.get("input")
+            shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value})"
+            issues.append(PositionIssue(f"{where}.{field}" if where else field, None, f"{item['msg']}{shown}"))
+        raise PositionFileError("<memory>", issues) from None
+
+
+def position_settlement_prices(position: PositionFile) -> dict[str, float]:
+    """The ``settlement_price`` of each option leg that records one, by leg id."""
+    return {
+        spec.id: spec.settlement_price
+        for spec in position.legs
+        if isinstance(spec, OptionLegSpec) and spec.settlement_price is not None
+    }
+
+
+def check_listed_expiries(
+    position: PositionFile, as_of: datetime, *, path: str | Path = "<position>", text: str | None = None
+) -> None:
+    """Raise :class:`PositionFileError` for an option leg, not yet expired at ``as_of``, whose
+    expiry is not listed for its underlying as of ``as_of`` (the message names the nearest listed
+    expiries); legs with ``override = true`` (or a file-level override) and underlyings without
+    listing rules are not checked. ``text``: the file's TOML text, for line numbers."""
+    from marketdata.calendar import LISTING_RULES, listed_expiries
+
+    issues: list[PositionIssue] = []
+    for i, spec in enumerate(position.legs):
+        if not isinstance(spec, OptionLegSpec) or position.override or spec.override:
+            continue
+        if spec.underlying not in LISTING_RULES:
+            continue
+        leg = spec_to_leg(spec)
+        contract = leg.contract
+        assert contract is not None
+        if contract.expiry_datetime <= as_of:
+            continue  # expired: settled, not priced
+        horizon = max(2.0, (spec.expiry - as_of.date()).days / 365.0 + 0.1)
+        listed = listed_expiries(spec.underlying, as_of, horizon)
+        days = sorted({e.expiry for e in listed})
+        if spec.expiry in days:
+            continue
+        issues.append(
+            PositionIssue(
+                f"legs[{i}].expiry",
+                locate_line(text, ("legs", i, "expiry")) if text is not None else None,
+                f"{spec.expiry.isoformat()} is not a listed {spec.underlying} expiry as of "
+                f"{as_of.date().isoformat()}; the nearest listed are {nearest_dates(days, spec.expiry)}",
+            )
+        )
+    if issues:
+        raise PositionFileError(path, issues)
+
+
+def nearest_dates(days: Sequence[date], wanted: date, count: int = 2) -> str:
+    """The listed dates nearest ``wanted`` (up to ``count`` on each side), as ISO text."""
+    before = [d for d in days if d < wanted][-count:]
+    after = [d for d in days if d > wanted][:count]
+    chosen = before + after
+    return ", ".join(d.isoformat() for d in chosen) if chosen else "none"
 
 
 def position_legs(position: PositionFile) -> list[Leg]:

@@ -23,6 +23,17 @@ included) unless a field says "per share"; spots and strikes are in the underlyi
   1 % of rate; position = per share x quantity x multiplier), ``dollar_delta`` (position delta x
   the driver's spot: dollars gained per 100 % move of the driver, so a 1 % move gains 1/100 of
   it), ``beta_weighted_delta`` (shares of the benchmark with the same beta-adjusted exposure).
+- ``expired`` (list): option legs past their settlement moment, settled rather than priced
+  (:mod:`strategies.settlement`), each: ``id``, ``description``, ``quantity``, ``multiplier``,
+  ``entry_price``, ``settlement_price`` (the underlying's price used), ``price_source`` (where
+  it came from: the position file, the recorded spot at expiry, or the current spot, said so),
+  ``intrinsic`` (per share), ``cash`` (dollars the leg settled into, + received), ``outcome``
+  (a sentence), ``delivered_shares`` (signed shares a physical leg delivered, else 0; those
+  shares are a live leg of ``legs``), ``realised_pnl`` (dollars, null when it continues in the
+  delivered shares or the entry price is unknown). Every other number of the report (Greeks, max
+  profit and loss, breakevens, probabilities, scenarios, levels) is that of the live legs.
+- ``value``: ``live`` (model value of the live legs, dollars), ``settled_cash`` (cash from the
+  settled legs), ``total`` (their sum), ``realised_pnl`` (sum over settled legs, null if unknown).
 - ``source``: ``name`` (demo, yahoo, store, csv:...), ``description`` (the human line),
   ``synthetic`` (bool: true for generated data, which every view labels SYNTHETIC), ``as_of``.
 - ``net_premium``: dollars paid to open (+ debit, - credit) from the legs' entry prices.
@@ -94,13 +105,14 @@ from strategies.scenarios import (
     run_scenarios,
     stress_scenarios,
 )
+from strategies.settlement import FROM_CURRENT, Settlement
 from strategies.strategy import Strategy
 
 REPORT_SCHEMA_VERSION = 1
 
 #: Top-level keys of a report, in order (the tests check every one is present).
 REPORT_FIELDS: tuple[str, ...] = (
-    "schema_version", "strategy", "legs", "source", "net_premium", "max_profit", "max_loss",
+    "schema_version", "strategy", "legs", "expired", "value", "source", "net_premium", "max_profit", "max_loss",
     "unbounded", "payoff", "breakevens", "greeks", "pop", "expected_pnl", "cvar", "probability",
     "scenarios", "weighted_pnl", "alerts", "levels", "betas", "dynamics", "warnings",
 )
@@ -211,8 +223,13 @@ def build_report(
     *,
     source: SourceInfo,
     options: ReportOptions | None = None,
+    settlement: Settlement | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready report of ``strategy`` valued in ``ctx`` (see the module docstring)."""
+    """The JSON-ready report of ``strategy`` valued in ``ctx`` (see the module docstring).
+
+    ``strategy`` is the live part; ``settlement`` (from
+    :func:`strategies.settlement.settle_expired`) lists the legs that expired before ``ctx``'s
+    time, shown under ``expired`` and added to ``value`` but to no risk number."""
     opts = options or ReportOptions()
     base = ctx.base()
     if opts.dynamics is not None:
@@ -314,6 +331,7 @@ def build_report(
     ]
     alerts = [a.as_dict() for a in assignment_alerts(strategy, base)]
     total = risk.position
+    expired, value = expired_section(settlement, risk.value, warnings)
     report: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "strategy": {
@@ -325,6 +343,8 @@ def build_report(
             "as_of": base.as_of.isoformat(),
         },
         "legs": legs,
+        "expired": expired,
+        "value": value,
         "source": {
             "name": source.name,
             "description": source.description,
@@ -379,6 +399,88 @@ def build_report(
         "dynamics": base.vol_dynamics,
         "warnings": warnings,
     }
+    return report
+
+
+def expired_section(
+    settlement: Settlement | None, live_value: float, warnings: list[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The report's ``expired`` list and ``value`` block (module docstring); adds a warning per
+    leg settled at the current spot for lack of a recorded settlement price."""
+    settled = settlement.settled if settlement is not None else ()
+    rows: list[dict[str, Any]] = []
+    for item in settled:
+        leg = item.leg
+        rows.append(
+            {
+                "id": leg.leg_id,
+                "description": describe(leg.instrument),
+                "quantity": leg.quantity,
+                "multiplier": leg.multiplier,
+                "entry_price": leg.entry_price,
+                "settlement_price": _finite(item.settlement_price),
+                "price_source": item.price_source,
+                "intrinsic": _finite(item.intrinsic),
+                "cash": _finite(item.cash),
+                "outcome": item.outcome,
+                "delivered_shares": item.delivered.quantity if item.delivered is not None else 0,
+                "realised_pnl": _finite(item.realised_pnl),
+            }
+        )
+        if item.price_source == FROM_CURRENT:
+            warnings.append(
+                f"leg {leg.leg_id} expired on {leg.expiry.isoformat() if leg.expiry else '?'}: "
+                f"settled at the current spot {item.settlement_price:g} because no settlement "
+                "price is recorded (add settlement_price to the leg)"
+            )
+    cash = settlement.settled_cash if settlement is not None else 0.0
+    realised = settlement.realised_pnl if settlement is not None else 0.0
+    value = {
+        "live": _finite(live_value),
+        "settled_cash": _finite(cash),
+        "total": _finite(live_value + cash),
+        "realised_pnl": _finite(realised),
+    }
+    return rows, value
+
+
+def settled_only_report(settlement: Settlement, *, source: SourceInfo) -> dict[str, Any]:
+    """The report of a position whose every leg has expired: ``expired`` and ``value`` filled,
+    every risk field null or empty (nothing is left at risk)."""
+    warnings: list[str] = []
+    if source.synthetic:
+        warnings.append("SYNTHETIC data: generated for demonstration, not market prices")
+    expired, value = expired_section(settlement, 0.0, warnings)
+    warnings.append("every leg has expired: nothing remains at risk")
+    report: dict[str, Any] = dict.fromkeys(REPORT_FIELDS)
+    report.update(
+        {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "strategy": {
+                "name": settlement.settled[0].leg.leg_id if settlement.settled else "",
+                "underlyings": sorted({s.leg.symbol for s in settlement.settled}),
+                "reference": None,
+                "spot": None,
+                "expiries": sorted({s.leg.expiry.isoformat() for s in settlement.settled if s.leg.expiry}),
+                "as_of": settlement.as_of.isoformat(),
+            },
+            "legs": [],
+            "expired": expired,
+            "value": value,
+            "source": {
+                "name": source.name,
+                "description": source.description,
+                "synthetic": bool(source.synthetic),
+                "as_of": source.as_of.isoformat() if source.as_of else None,
+            },
+            "unbounded": {"max_profit": False, "max_loss": False},
+            "breakevens": [],
+            "scenarios": [],
+            "alerts": [],
+            "levels": [],
+            "warnings": warnings,
+        }
+    )
     return report
 
 
@@ -453,9 +555,34 @@ def render_report(report: Mapping[str, Any], console: Any) -> None:
     title = Text(strat["name"], style="bold")
     if src["synthetic"]:
         title.append("  SYNTHETIC DATA", style="bold red")
-    header = Text(f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference']} "
-                  f"spot {strat['spot']:,.2f}")
+    spot_text = "" if strat["spot"] is None else f"spot {strat['spot']:,.2f}"
+    header = Text(f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference'] or '-'} "
+                  f"{spot_text}")
     console.print(Panel(header, title=title, expand=False))
+
+    if report["expired"]:
+        ex = Table(title="Expired legs (settled, not priced; no longer in the risk numbers)")
+        for col in ("id", "instrument", "qty", "settled at", "price source", "outcome", "realised P&L $"):
+            ex.add_column(col, justify="right" if col in ("qty", "settled at", "realised P&L $") else "left")
+        for row in report["expired"]:
+            ex.add_row(
+                row["id"], f"{row['description']} expired", f"{row['quantity']:+d}",
+                f"{row['settlement_price']:,.2f}", row["price_source"], row["outcome"],
+                _money(row["realised_pnl"]),
+            )
+        console.print(ex)
+        val = report["value"]
+        console.print(
+            Text(
+                f"value $: live {_money(val['live'])} + settled cash {_money(val['settled_cash'])} "
+                f"= {_money(val['total'])}"
+            )
+        )
+    if not report["legs"]:
+        for warning in report["warnings"]:
+            style = "bold red" if warning.startswith("SYNTHETIC") else "yellow"
+            console.print(Text(f"warning: {warning}", style=style))
+        return
 
     legs = Table(title="Legs", show_lines=False)
     for col in ("id", "instrument", "qty", "entry", "price", "mark", "value $", "delta", "$ delta"):

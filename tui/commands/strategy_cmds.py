@@ -50,6 +50,7 @@ import typer
 if TYPE_CHECKING:
     from marketdata.snapshot import MarketSnapshot
     from strategies.pricing_context import PricingContext
+    from strategies.settlement import Settlement
     from strategies.strategy import Strategy
 
 FORMATS = ("table", "json")
@@ -82,6 +83,7 @@ class Loaded:
     snapshots: dict[str, MarketSnapshot]
     descriptions: tuple[str, ...]
     source: str
+    settlement: Settlement | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -327,6 +329,19 @@ def file_symbols(position: Any) -> tuple[list[str], list[str]]:
     return symbols, etfs
 
 
+def _known_spots(ctx: PricingContext, strategy: Strategy) -> dict[str, float]:
+    """Current spots of the strategy's option underlyings that ``ctx`` knows."""
+    from pricing.errors import InputError
+
+    out: dict[str, float] = {}
+    for leg in strategy.flat_legs():
+        try:
+            out[leg.symbol] = ctx.spot(leg.symbol)
+        except InputError:
+            continue
+    return out
+
+
 def load_strategy(
     *,
     file: Path | None,
@@ -346,7 +361,14 @@ def load_strategy(
 ) -> Loaded:
     """The strategy (from ``file`` or ``template``) and its market (see the module docstring)."""
     from pricing.errors import InputError
-    from strategies.positions import PositionFileError, load_position_file, position_legs
+    from strategies.positions import (
+        PositionFileError,
+        check_listed_expiries,
+        load_position_file,
+        position_legs,
+        position_settlement_prices,
+    )
+    from strategies.settlement import settle_expired
     from strategies.strategy import Strategy
     from strategies.templates import TEMPLATES
 
@@ -373,10 +395,19 @@ def load_strategy(
             symbols, etfs, source=source, store=store, now=now, spots=extra_spots, dynamics=dynamics
         )
         try:
+            check_listed_expiries(position, ctx.as_of, path=file)
+        except PositionFileError as exc:
+            raise CliFailure(f"bad position file:\n{exc}") from None
+        try:
             strategy = Strategy(position.name, tuple(position_legs(position)))
+            settlement = settle_expired(
+                strategy, ctx.as_of, spots=_known_spots(ctx, strategy),
+                settlement_prices=position_settlement_prices(position),
+            )
         except InputError as exc:
             raise CliFailure(f"{file}: {exc}") from None
-        return Loaded(strategy, ctx, snaps, tuple(lines), source)
+        live = settlement.live if settlement.live is not None else strategy
+        return Loaded(live, ctx, snaps, tuple(lines), source, settlement)
     assert template is not None
     name = template.strip().lower()
     if name not in TEMPLATES:
@@ -446,7 +477,7 @@ def run_strategy(
     Returns the report (see :mod:`strategies.report`) and what was loaded."""
     from pricing.errors import InputError
     from strategies.positions import PositionFileError, position_from_legs, save_position_file
-    from strategies.report import ReportOptions, build_report
+    from strategies.report import ReportOptions, build_report, settled_only_report
     from strategies.scenarios import reference_symbol
 
     if fmt not in FORMATS:
@@ -465,11 +496,15 @@ def run_strategy(
     )
     if when is not None and when <= loaded.ctx.as_of:
         raise CliFailure(f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}")
+    settlement = loaded.settlement
     try:
-        report = build_report(
-            loaded.strategy, loaded.ctx, source=source_info(loaded),
-            options=ReportOptions(horizon=when, method=method),
-        )
+        if settlement is not None and settlement.live is None:
+            report = settled_only_report(settlement, source=source_info(loaded))
+        else:
+            report = build_report(
+                loaded.strategy, loaded.ctx, source=source_info(loaded),
+                options=ReportOptions(horizon=when, method=method), settlement=settlement,
+            )
     except InputError as exc:
         raise CliFailure(str(exc)) from None
     if save is not None:
@@ -516,6 +551,9 @@ def draw_payoff(
     from strategies.scenarios import HOUSE_VIEW, reference_symbol, run_scenarios, stress_scenarios
 
     strategy, ctx = loaded.strategy, loaded.ctx.base()
+    settled = loaded.settlement.settled if loaded.settlement is not None else ()
+    if loaded.settlement is not None and loaded.settlement.live is None:
+        raise CliFailure("every leg has expired (settled): there is no payoff left to draw; see hedge strategy")
     ref = reference_symbol(strategy)
     spot = ctx.spot(ref)
     premium = strategy.net_premium(ctx)
@@ -560,6 +598,8 @@ def draw_payoff(
             ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4 - 11 * near), fontsize=8)
             placed.append((x, y))
         title = f"{strategy.name}: P&L ($) vs {ref}"
+        if settled:
+            title += f"  ({len(settled)} expired leg{'s' if len(settled) > 1 else ''} settled, not shown)"
         if loaded.synthetic:
             title += "  [SYNTHETIC DATA]"
         ax.set_title(title, color="red" if loaded.synthetic else "black")
