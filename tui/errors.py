@@ -26,9 +26,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
+
+try:  # typer >= 0.24 vendors its own click; its exceptions are the ones raised
+    from typer._click import exceptions as click_exceptions
+except ImportError:  # pragma: no cover - older typer on the click package
+    from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
 EXIT_OK = 0
 EXIT_DATA = 1
@@ -135,16 +139,16 @@ class HedgeGroup(TyperGroup):
 
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click.exceptions.NoArgsIsHelpError as exc:
+        except click_exceptions.NoArgsIsHelpError as exc:
             typer.echo(exc.format_message(), err=True)
             rv = EXIT_USAGE
-        except click.UsageError as exc:
+        except click_exceptions.UsageError as exc:
             hint = ""
             if exc.ctx is not None:
                 hint = f" (see: {exc.ctx.command_path} --help)"
             emit(f"{exc.format_message()}{hint}")
             rv = EXIT_USAGE
-        except click.Abort:
+        except typer.Abort:
             typer.echo("error: interrupted", err=True)
             rv = EXIT_DATA
         except HedgeError as exc:
@@ -156,7 +160,7 @@ class HedgeGroup(TyperGroup):
         except InputFileError as exc:
             emit(f"cannot read {exc.path}: {exc.reason}")
             rv = EXIT_USAGE
-        except click.ClickException as exc:
+        except click_exceptions.ClickException as exc:
             emit(exc.format_message())
             rv = EXIT_USAGE
         if not standalone_mode:

@@ -80,6 +80,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tui.errors import EXIT_DATA, HedgeError
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -289,13 +291,16 @@ def render_table(analysis: ChainAnalysis, description: str, expiry: date) -> Any
     return table
 
 
-def _parse_expiry(text: str | None) -> date | None:
+def _parse_expiry(text: str | None) -> Any:
+    from marketdata.expiry_choice import parse_expiry_request
+    from pricing.errors import InputError
+
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise typer.BadParameter(f"expiry={text!r}: expected YYYY-MM-DD", param_hint="--expiry") from None
+        return parse_expiry_request(text)
+    except InputError as exc:
+        raise HedgeError(f"--expiry: {text}: {exc.reason}") from None
 
 
 def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
@@ -311,7 +316,8 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     if fmt not in FORMATS:
         raise typer.BadParameter(f"format={fmt!r}: must be one of {', '.join(FORMATS)}",
                                  param_hint="--format")
-    expiry = _parse_expiry(expiry_text)
+    request = _parse_expiry(expiry_text)
+    expiry: date | None = None
     now = datetime.now(UTC)  # the only clock read: the CLI layer
     kwargs: dict[str, Any] = {"now": now}
     if store is not None:
@@ -321,23 +327,23 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     except InputError as exc:
         raise typer.BadParameter(str(exc), param_hint="--symbol/--source") from None
     except MarketDataError as exc:
-        typer.echo(f"hedge chain: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise HedgeError(f"no {symbol} data from {source}: {exc}", EXIT_DATA) from None
     snapshot = resolved.snapshot
     description = str(resolved.description)
-    if expiry is not None and expiry not in snapshot.chain.expiries:
-        listed = ", ".join(e.isoformat() for e in snapshot.chain.expiries)
-        typer.echo(f"hedge chain: expiry {expiry.isoformat()} not in the {snapshot.underlying} "
-                   f"chain (have: {listed})", err=True)
-        raise typer.Exit(1)
+    if request is not None:
+        from marketdata.expiry_choice import pick_expiry
+
+        try:
+            expiry = pick_expiry(snapshot.chain.expiries, request, what=f"{snapshot.underlying} chain")
+        except InputError as exc:
+            raise HedgeError(f"--expiry: {request.day.isoformat()} {exc.reason}") from None
     if fmt == "table" and expiry is None:
         expiry = default_expiry(snapshot.chain.expiries, snapshot.as_of.date())
     try:
         # The whole chain, so that calendar checks see every expiry; output filters below.
         analysis = analyze_chain_cached(snapshot)
     except MarketDataError as exc:
-        typer.echo(f"hedge chain: {exc}", err=True)
-        raise typer.Exit(1) from None
+        raise HedgeError(f"no {symbol} data from {source}: {exc}", EXIT_DATA) from None
     if fmt == "json":
         document = build_document(analysis, description, expiry)
         return json.dumps(document, indent=2, allow_nan=False) + "\n"
@@ -357,7 +363,7 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Option(
             "--source", help="demo, yahoo, auto, store, or a snapshot FILE.")] = "auto",
         expiry: Annotated[str | None, typer.Option(
-            "--expiry", "-e", help="YYYY-MM-DD; table default: the nearest monthly.")] = None,
+            "--expiry", "-e", help="YYYY-MM-DD exactly, or nearest:YYYY-MM-DD; table default: the nearest monthly.")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
         store: Annotated[Path | None, typer.Option(
             "--store", help="Snapshot store (SQLite) path.")] = None,

@@ -329,6 +329,19 @@ def file_symbols(position: Any) -> tuple[list[str], list[str]]:
     return symbols, etfs
 
 
+def _expiry_request(text: str | None) -> Any:
+    """The parsed ``--expiry`` (:class:`marketdata.expiry_choice.ExpiryRequest`) or None."""
+    from marketdata.expiry_choice import parse_expiry_request
+    from pricing.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return parse_expiry_request(text)
+    except InputError as exc:
+        raise CliFailure(f"--expiry: {text}: {exc.reason}") from None
+
+
 def _known_spots(ctx: PricingContext, strategy: Strategy) -> dict[str, float]:
     """Current spots of the strategy's option underlyings that ``ctx`` knows."""
     from pricing.errors import InputError
@@ -412,8 +425,10 @@ def load_strategy(
     name = template.strip().lower()
     if name not in TEMPLATES:
         raise CliFailure(f"--template: unknown {template!r}; choose from {', '.join(sorted(TEMPLATES))}")
+    request = _expiry_request(expiry)
     params = template_params(
-        name, underlying=underlying, dte=dte, expiry=parse_date(expiry, "--expiry"),
+        name, underlying=underlying, dte=dte,
+        expiry=request.day if request is not None and not request.nearest else None,
         strikes=parse_numbers(strikes, "--strikes"), otm=parse_numbers(otm, "--otm"),
         deltas=parse_numbers(delta, "--delta"), quantity=quantity,
     )
@@ -421,6 +436,15 @@ def load_strategy(
     ctx, snaps, lines = _market(
         symbols, etfs, source=source, store=store, now=now, spots=extra_spots, dynamics=dynamics
     )
+    if request is not None and request.nearest:
+        days = (request.day - ctx.as_of.date()).days
+        if days < 1:
+            raise CliFailure(f"--expiry: {expiry} is not after the data's date {ctx.as_of.date().isoformat()}")
+        accepted = inspect.signature(TEMPLATES[name].build).parameters
+        key = next((k for k in ("dte", "near_dte") if k in accepted), None)
+        if key is None:
+            raise CliFailure(f"--expiry: template {name} has no expiry")
+        params[key] = days
     main = snaps.get(symbols[0].upper())
     if main is not None and "chain" in inspect.signature(TEMPLATES[name].build).parameters:
         params["chain"] = main.chain
@@ -428,6 +452,8 @@ def load_strategy(
         built = TEMPLATES[name](ctx, **params)
         strategy = built.with_entry_prices(ctx, "fill")
     except InputError as exc:
+        if exc.field in ("expiry", "near_expiry", "far_expiry") and isinstance(exc.value, date):
+            raise CliFailure(f"--expiry: {exc.value.isoformat()} {exc.reason}") from None
         raise CliFailure(f"--template {name}: {exc}") from None
     return Loaded(strategy, ctx, snaps, tuple(lines), source)
 
@@ -652,7 +678,7 @@ def register(app: typer.Typer) -> None:
         template: Annotated[str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")] = None,
         underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
         dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
-        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (nearest listed).")] = None,
+        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).")] = None,
         strikes: Annotated[str | None, typer.Option("--strikes", help="Strikes K1,K2,...")] = None,
         otm: Annotated[str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")] = None,
         delta: Annotated[str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")] = None,
@@ -695,6 +721,8 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
         template: Annotated[str | None, typer.Option("--template", "-t", help="Template name.")] = None,
         underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
+        dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
+        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).")] = None,
         when: Annotated[str | None, typer.Option("--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry).")] = None,
         source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
         store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
@@ -708,7 +736,7 @@ def register(app: typer.Typer) -> None:
         check_output_target(png, PNG_CHART, force=force)  # before any work
         try:
             loaded = load_strategy(
-                file=file, template=template, underlying=underlying, dte=None, expiry=None,
+                file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
                 strikes=None, otm=None, delta=None, quantity=None, source=source, store=store,
                 spots=spot, dynamics="sticky_strike", now=now_new_york(),
             )
