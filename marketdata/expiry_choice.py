@@ -30,12 +30,14 @@ def parse_expiry_request(text: str, *, field: str = "--expiry") -> ExpiryRequest
     ``field`` otherwise."""
     raw = text.strip()
     nearest = raw.lower().startswith(NEAREST_PREFIX)
-    body = raw[len(NEAREST_PREFIX):].strip() if nearest else raw
+    body = raw[len(NEAREST_PREFIX) :].strip() if nearest else raw
     try:
         day = date.fromisoformat(body)
     except ValueError:
         raise InputError(
-            field, text, "is not a date: give YYYY-MM-DD, or nearest:YYYY-MM-DD for the nearest listed"
+            field,
+            text,
+            "is not a date: give YYYY-MM-DD, or nearest:YYYY-MM-DD for the nearest listed",
         ) from None
     return ExpiryRequest(day, nearest)
 
@@ -46,7 +48,9 @@ def nearest_listed(listed: Iterable[date], wanted: date, count: int = 2) -> list
     return [d for d in days if d < wanted][-count:] + [d for d in days if d > wanted][:count]
 
 
-def pick_expiry(listed: Iterable[date], request: ExpiryRequest, *, what: str, field: str = "--expiry") -> date:
+def pick_expiry(
+    listed: Iterable[date], request: ExpiryRequest, *, what: str, field: str = "--expiry"
+) -> date:
     """The requested expiry among ``listed`` (the dates still alive): the exact date, or with
     ``request.nearest`` the closest one (ties to the later). Raises :class:`InputError` naming
     ``field``, the date and the nearest listed ones (``what`` names the chain, e.g. "IWM")."""
@@ -59,7 +63,8 @@ def pick_expiry(listed: Iterable[date], request: ExpiryRequest, *, what: str, fi
         return min(days, key=lambda d: (abs((d - request.day).days), -d.toordinal()))
     near = ", ".join(d.isoformat() for d in nearest_listed(days, request.day))
     raise InputError(
-        field, request.day,
+        field,
+        request.day,
         f"is not a listed {what} expiry; the nearest listed are {near} "
         f"(use {field} nearest:{request.day.isoformat()} to take the nearest)",
     )

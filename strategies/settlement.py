@@ -149,7 +149,8 @@ def settle_leg(
     shares = units * contract.kind.sign
     if not float(shares).is_integer():
         raise InputError(
-            f"{leg.leg_id}.multiplier", contract.multiplier,
+            f"{leg.leg_id}.multiplier",
+            contract.multiplier,
             "must give a whole number of delivered shares for a physically settled leg",
         )
     basis: float | None = None
@@ -157,9 +158,7 @@ def settle_leg(
         basis = contract.strike + contract.kind.sign * leg.entry_price
         if basis <= 0.0:  # a put bought for its whole strike: the shares cost nothing net
             basis = None
-    delivered = Leg(
-        Shares(contract.underlying), int(shares), basis, f"{leg.leg_id} delivered"
-    )
+    delivered = Leg(Shares(contract.underlying), int(shares), basis, f"{leg.leg_id} delivered")
     return SettledLeg(leg, price, source, intrinsic, 0.0, delivered, None)
 
 

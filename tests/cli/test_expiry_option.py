@@ -40,17 +40,31 @@ def test_unlisted_expiry_is_an_error_naming_the_nearest(verb: str, typed: str, w
 
 def test_payoff_expiry_is_exact_too(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["payoff", "--template", "put-spread", "--source", "demo", "--expiry", "2026-12-19",
-              "--png", str(tmp_path / "p.png")],
+        app,
+        [
+            "payoff",
+            "--template",
+            "put-spread",
+            "--source",
+            "demo",
+            "--expiry",
+            "2026-12-19",
+            "--png",
+            str(tmp_path / "p.png"),
+        ],
     )
     assert result.exit_code == EXIT_USAGE and "2026-12-18" in result.stderr
     assert not (tmp_path / "p.png").exists()
 
 
 def test_nearest_only_when_asked() -> None:
-    doc = json.loads(runner.invoke(app, [*VERBS["strategy"], "--expiry", "nearest:2026-12-19"]).stdout)
+    doc = json.loads(
+        runner.invoke(app, [*VERBS["strategy"], "--expiry", "nearest:2026-12-19"]).stdout
+    )
     assert {leg["instrument"]["expiry"] for leg in doc["legs"]} == {"2026-12-18"}
     exact = json.loads(runner.invoke(app, [*VERBS["strategy"], "--expiry", "2026-12-18"]).stdout)
     assert {leg["instrument"]["expiry"] for leg in exact["legs"]} == {"2026-12-18"}
-    chain = json.loads(runner.invoke(app, [*VERBS["chain"], "--expiry", "nearest:2026-12-19"]).stdout)
+    chain = json.loads(
+        runner.invoke(app, [*VERBS["chain"], "--expiry", "nearest:2026-12-19"]).stdout
+    )
     assert [e["expiry"] for e in chain["expiries"]] == ["2026-12-18"]

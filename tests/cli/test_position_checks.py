@@ -18,7 +18,13 @@ HEADER = 'schema_version = 1\nname = "test"\n'
 
 
 def _leg(
-    ident: str, kind: str, strike: float, expiry: str, qty: int, price: float, extra: str = "",
+    ident: str,
+    kind: str,
+    strike: float,
+    expiry: str,
+    qty: int,
+    price: float,
+    extra: str = "",
     underlying: str = "IWM",
 ) -> str:
     return (
@@ -30,7 +36,9 @@ def _leg(
 def _run(tmp_path: Path, text: str) -> tuple[int, str, str]:
     path = tmp_path / "pos.toml"
     path.write_text(text)
-    result = runner.invoke(app, ["strategy", "--file", str(path), "--source", "demo", "--format", "json"])
+    result = runner.invoke(
+        app, ["strategy", "--file", str(path), "--source", "demo", "--format", "json"]
+    )
     assert "Traceback" not in result.output
     return result.exit_code, result.stdout, result.stderr
 
@@ -41,7 +49,10 @@ def test_expired_long_leg_is_settled_and_the_rest_is_the_risk(tmp_path: Path) ->
     code, out, err = _run(tmp_path, text)
     assert code == 0, err
     doc = json.loads(out)
-    assert [leg["id"] for leg in doc["legs"]] == ["short", "long delivered"]  # ITM put delivered -100
+    assert [leg["id"] for leg in doc["legs"]] == [
+        "short",
+        "long delivered",
+    ]  # ITM put delivered -100
     (expired,) = doc["expired"]
     assert expired["id"] == "long" and expired["settlement_price"] == 245.5
     assert expired["delivered_shares"] == -100 and "position file" in expired["price_source"]
@@ -67,7 +78,9 @@ def test_product_conventions_are_errors_naming_the_field(tmp_path: Path) -> None
         code, _, err = _run(tmp_path, HEADER + _leg("a", "put", 230.0, "2026-12-18", 1, 2.0, extra))
         assert code == EXIT_USAGE, err
         assert field in err and words in err and "override" in err
-    rut_american = _leg("r", "put", 2300.0, "2026-12-18", 1, 20.0, 'style = "american"\n', underlying="RUT")
+    rut_american = _leg(
+        "r", "put", 2300.0, "2026-12-18", 1, 20.0, 'style = "american"\n', underlying="RUT"
+    )
     code, _, err = _run(tmp_path, HEADER + rut_american)
     assert code == EXIT_USAGE and "legs[0].style" in err and "european" in err
     ok = _leg("a", "put", 230.0, "2026-12-18", 1, 2.0, 'style = "european"\noverride = true\n')
@@ -77,6 +90,8 @@ def test_product_conventions_are_errors_naming_the_field(tmp_path: Path) -> None
 
 def test_saturday_and_unlisted_expiries_name_the_nearest_listed(tmp_path: Path) -> None:
     code, _, err = _run(tmp_path, HEADER + _leg("a", "put", 230.0, "2026-12-19", 1, 2.0))
-    assert code == EXIT_USAGE and "Saturday" in err and "2026-12-18" in err and "legs[0].expiry" in err
+    assert (
+        code == EXIT_USAGE and "Saturday" in err and "2026-12-18" in err and "legs[0].expiry" in err
+    )
     code, _, err = _run(tmp_path, HEADER + _leg("a", "put", 230.0, "2027-02-10", 1, 2.0))
     assert code == EXIT_USAGE and "not a listed IWM expiry" in err and "2027-01-15" in err

@@ -88,8 +88,10 @@ def test_leg_expiring_today_before_and_after_its_settlement_time() -> None:
 
 def test_bad_settlement_price_names_the_leg() -> None:
     leg = Leg(rut_option("put", 2400.0, PAST), 1, 10.0, "p")
-    with pytest.raises(InputError, match="p.settlement_price"):
-        settle_expired(Strategy("s", (leg,)), AS_OF, spots=SPOTS, settlement_prices={"p": float("nan")})
+    with pytest.raises(InputError, match=r"p\.settlement_price"):
+        settle_expired(
+            Strategy("s", (leg,)), AS_OF, spots=SPOTS, settlement_prices={"p": float("nan")}
+        )
 
 
 EXPIRED_DATES = (PAST, date(2026, 1, 14))  # both before AS_OF's settlement moments
