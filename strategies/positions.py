@@ -215,12 +215,15 @@ LegSpec = Annotated[
 
 
 class PositionFile(_Strict):
-    """The whole file: version, name, optional default underlying and notes, and the legs."""
+    """The whole file: version, name, optional default underlying and notes, the optional
+    ``benchmark`` of beta-weighting (a pair's hedge side), an optional file-wide ``override`` of
+    the listed-product checks, and the legs."""
 
     schema_version: Literal[1]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     underlying: Annotated[str, Field(pattern=_SYMBOL_PATTERN)] | None = None
     notes: Annotated[str, Field(max_length=10_000)] | None = None
+    benchmark: Annotated[str, Field(pattern=_SYMBOL_PATTERN)] | None = None
     override: bool | None = None
     legs: Annotated[list[LegSpec], Field(min_length=1, max_length=500)]
 
@@ -625,7 +628,12 @@ def leg_to_spec(
 
 
 def position_from_legs(
-    name: str, legs: Sequence[Leg], *, underlying: str | None = None, notes: str | None = None
+    name: str,
+    legs: Sequence[Leg],
+    *,
+    underlying: str | None = None,
+    notes: str | None = None,
+    benchmark: str | None = None,
 ) -> PositionFile:
     """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe)."""
     used: set[str] = set()
@@ -634,7 +642,7 @@ def position_from_legs(
         for i, leg in enumerate(legs):
             specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
         return PositionFile(
-            schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs
+            schema_version=1, name=name, underlying=underlying, notes=notes, benchmark=benchmark, legs=specs
         )
     except ValidationError as exc:
         issues = []

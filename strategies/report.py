@@ -41,11 +41,13 @@ included) unless a field says "per share"; spots and strikes are in the underlyi
   ``unbounded``: ``{"max_profit": bool, "max_loss": bool}``; ``payoff``: ``axis`` (symbol),
   ``at`` (ISO time of the priced curve, null for the exact expiry payoff), ``exact`` (bool).
 - ``breakevens``: axis prices where the P&L at expiry (or ``payoff.at``) is zero.
-- ``greeks``: position totals ``delta`` (shares of the drivers, summed; see
-  ``delta_by_driver``), ``gamma``, ``vega`` (dollars per vol point), ``theta`` (dollars per
-  calendar day), ``rho`` (dollars per 1 % rate), ``dollar_delta`` (dollars per 1.00 = 100 %
-  move of each driver), ``beta_weighted_delta`` (shares of ``benchmark``),
-  ``beta_weighted_dollar_delta``, ``benchmark``, ``delta_by_driver``.
+- ``greeks``: position totals ``delta`` (shares of the one driver; null when the legs have
+  several drivers, whose shares are never added: read ``delta_by_driver``), ``gamma`` (likewise,
+  ``gamma_by_driver``), ``vega`` (dollars per vol point), ``theta`` (dollars per calendar day),
+  ``rho`` (dollars per 1 % rate), ``dollar_delta`` (dollars per 1.00 = 100 % move of each
+  driver), ``beta_weighted_delta`` (shares of ``benchmark``: the caller's, else the strategy's own
+  such as a pair's hedge side, else IWM), ``beta_weighted_dollar_delta``, ``benchmark``,
+  ``delta_by_driver`` and ``gamma_by_driver`` (by driver symbol).
 - ``pop``, ``expected_pnl`` (dollars), ``cvar`` (dollars, positive = loss: expected loss in the
   worst ``1 - probability.level`` of outcomes) at ``probability.horizon`` under
   ``probability.method`` (risk-neutral by default); ``probability`` also holds ``var``,
@@ -238,7 +240,7 @@ def build_report(
     if source.synthetic:
         warnings.append("SYNTHETIC data: generated for demonstration, not market prices")
     ref = reference_symbol(strategy)
-    bench = _benchmark(base, strategy, opts.benchmark)
+    bench = _benchmark(base, strategy, opts.benchmark or strategy.benchmark)
     risk = strategy.risk(base, benchmark=bench)
 
     legs: list[dict[str, Any]] = []
@@ -332,6 +334,7 @@ def build_report(
     alerts = [a.as_dict() for a in assignment_alerts(strategy, base)]
     total = risk.position
     expired, value = expired_section(settlement, risk.value, warnings)
+    single_driver = len(risk.delta_by_driver) <= 1
     report: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "strategy": {
@@ -364,8 +367,9 @@ def build_report(
         },
         "breakevens": [_finite(b) for b in payoff.breakevens],
         "greeks": {
-            "delta": _finite(total.delta),
-            "gamma": _finite(total.gamma),
+            # shares of different underlyings are never added: per driver below when several
+            "delta": _finite(total.delta) if single_driver else None,
+            "gamma": _finite(total.gamma) if single_driver else None,
             "vega": _finite(total.vega),
             "theta": _finite(total.theta),
             "rho": _finite(total.rho),
@@ -374,6 +378,7 @@ def build_report(
             "beta_weighted_dollar_delta": _finite(risk.beta_weighted_dollar_delta),
             "benchmark": risk.benchmark,
             "delta_by_driver": {k: _finite(v) for k, v in risk.delta_by_driver.items()},
+            "gamma_by_driver": gamma_by_driver(risk),
         },
         "pop": _finite(headline.pop) if headline else None,
         "expected_pnl": _finite(headline.expected_pnl) if headline else None,
@@ -400,6 +405,14 @@ def build_report(
         "warnings": warnings,
     }
     return report
+
+
+def gamma_by_driver(risk: Any) -> dict[str, float | None]:
+    """Position gamma per risk driver (per 1.00 of that driver's spot), in driver order."""
+    out: dict[str, float] = {}
+    for row in risk.legs:
+        out[row.driver] = out.get(row.driver, 0.0) + row.position.gamma
+    return {k: _finite(v) for k, v in out.items()}
 
 
 def expired_section(
@@ -611,9 +624,14 @@ def render_report(report: Mapping[str, Any], console: Any) -> None:
         ("max profit $", "unbounded" if unb["max_profit"] else _money(report["max_profit"])),
         ("max loss $", "unbounded" if unb["max_loss"] else _money(report["max_loss"])),
         ("breakevens", ", ".join(f"{b:,.2f}" for b in report["breakevens"] if b is not None) or "none"),
-        ("delta / $ delta", f"{_money(g['delta'])} / {_money(g['dollar_delta'])}"),
+        *(
+            [("delta / $ delta", f"{_money(g['delta'])} {next(iter(g['delta_by_driver']), '')} sh / {_money(g['dollar_delta'])}")]
+            if g["delta"] is not None
+            else [(f"delta {sym} sh", _money(v)) for sym, v in g["delta_by_driver"].items()]
+            + [("$ delta (all drivers)", _money(g["dollar_delta"]))]
+        ),
         (f"beta-weighted delta ({g['benchmark']} sh)", _money(g["beta_weighted_delta"])),
-        ("gamma / vega $ per pt", f"{g['gamma']:.3f} / {_money(g['vega'])}" if g["gamma"] is not None else "n/a"),
+        ("gamma / vega $ per pt", f"{g['gamma']:.3f} / {_money(g['vega'])}" if g["gamma"] is not None else f"per driver / {_money(g['vega'])}"),
         ("theta $ per day / rho $ per 1%", f"{_money(g['theta'])} / {_money(g['rho'])}"),
         (f"PoP ({prob['method']}, {prob['horizon'] or 'n/a'})", _pct(report["pop"])),
         ("expected P&L $", _money(report["expected_pnl"])),

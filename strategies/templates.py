@@ -569,7 +569,13 @@ def pair_trade(
     betas: Mapping[tuple[str, str], float] | None = None,
 ) -> Strategy:
     """Long ``notional`` dollars of ``long_symbol`` shares, short ``short_symbol`` shares sized
-    dollar-neutral or beta-neutral (short dollars = long dollars x beta(long -> short))."""
+    dollar-neutral or beta-neutral (short dollars = long dollars x beta(long -> short)).
+
+    The strategy's :attr:`~strategies.strategy.Strategy.benchmark` is ``short_symbol``: its
+    beta-weighted delta to it uses the same :func:`~strategies.strategy.beta_of` as the sizing,
+    so a beta-neutral pair reports zero (up to the rounding to whole shares). Regression betas
+    are not reciprocal (beta(IWM -> SPY) x beta(SPY -> IWM) = correlation squared), so weighted to
+    the long side the pair is not neutral, and the report says which benchmark it uses."""
     del chain  # shares only
     n = float(notional)
     if not math.isfinite(n) or n <= 0.0:
@@ -586,6 +592,7 @@ def pair_trade(
     return Strategy(
         f"long {ls} / short {ss} ({neutral}-neutral)",
         (Leg(Shares(ls), n_long, leg_id=f"long {ls}"), Leg(Shares(ss), -n_short, leg_id=f"short {ss}")),
+        benchmark=ss,  # beta-weighted to the hedge side with the same beta: zero by construction
     )
 
 

@@ -412,7 +412,7 @@ def load_strategy(
         except PositionFileError as exc:
             raise CliFailure(f"bad position file:\n{exc}") from None
         try:
-            strategy = Strategy(position.name, tuple(position_legs(position)))
+            strategy = Strategy(position.name, tuple(position_legs(position)), position.benchmark)
             settlement = settle_expired(
                 strategy, ctx.as_of, spots=_known_spots(ctx, strategy),
                 settlement_prices=position_settlement_prices(position),
@@ -539,6 +539,7 @@ def run_strategy(
                 loaded.strategy.name, loaded.strategy.flat_legs(),
                 underlying=reference_symbol(loaded.strategy),
                 notes=f"saved by hedge strategy from {source_info(loaded).description}",
+                benchmark=loaded.strategy.benchmark,
             )
             save_position_file(save, position, force=force)
         except PositionFileError as exc:
