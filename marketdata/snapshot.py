@@ -10,7 +10,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 import numpy as np
@@ -53,7 +53,10 @@ class RateCurve:
             if not math.isfinite(t) or t <= 0.0 or (i and t <= tenors[i - 1]):
                 raise InputError(f"rate_curve.tenors_years[{i}]", t, "must be > 0 and increasing")
             if not math.isfinite(r) or abs(r) > 1.0:
-                raise InputError(f"rate_curve.zero_rates[{i}]", r, "must be a finite decimal rate")
+                raise InputError(
+                    f"rate_curve.zero_rates[{i}]", r,
+                    "must be a decimal rate between -1 and 1 (0.05 means 5 %)",
+                )
         object.__setattr__(self, "tenors_years", tenors)
         object.__setattr__(self, "zero_rates", rates)
 
@@ -186,6 +189,16 @@ class MarketSnapshot:
         if not isinstance(self.spot, (int, float)) or not math.isfinite(self.spot) or self.spot <= 0:
             raise InputError("spot", self.spot, "must be finite and > 0")
         object.__setattr__(self, "spot", float(self.spot))
+        horizon = self.as_of.astimezone(NEW_YORK).date() + timedelta(days=3 * 366)
+        upcoming = math.fsum(
+            a for d, a in zip(self.dividends.ex_dates, self.dividends.amounts, strict=True)
+            if self.as_of.astimezone(NEW_YORK).date() < d <= horizon
+        )
+        if upcoming >= self.spot:
+            raise InputError(
+                "dividends", f"{upcoming:g} per share in the next 3 years",
+                f"cannot be as large as the spot {self.spot:g} (a dividend is cash per share, not a yield or a total)",
+            )
 
     def age_seconds(self, now: datetime) -> float:
         """Seconds from ``as_of`` to ``now`` (tz-aware), for 'data is N minutes old' labels."""

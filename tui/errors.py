@@ -45,7 +45,7 @@ EXIT_CODES = {
     EXIT_WRITE: "a file could not be written",
 }
 #: Longest message line before it is summarised (the rest goes to ``--verbose``).
-MAX_LINE = 200
+MAX_LINE = 400
 
 _state = {"verbose": False}
 
@@ -100,9 +100,14 @@ def summarise(text: str, limit: int = MAX_LINE) -> tuple[str, str | None]:
 
 
 def emit(message: str, detail: str | None = None) -> None:
-    """Print ``error: message`` (and the detail under ``--verbose``) to standard error."""
-    line, extra = summarise(message)
-    typer.echo(f"error: {line}", err=True)
+    """Print ``error: <first line>`` to standard error, then the message's further lines (each
+    problem of a file, say) indented; an over-long first line is cut, and the cut text and any
+    upstream ``detail`` are shown only under ``--verbose``."""
+    lines = [line.rstrip() for line in message.strip().splitlines() if line.strip()] or [""]
+    first, extra = summarise(lines[0])
+    typer.echo(f"error: {first}", err=True)
+    for line in lines[1:]:
+        typer.echo(f"  {line.strip()}", err=True)
     more = "\n".join(d for d in (extra, detail) if d)
     if more and is_verbose():
         for detail_line in more.strip().splitlines():
@@ -166,3 +171,28 @@ class HedgeGroup(TyperGroup):
         if not standalone_mode:
             return rv
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def is_file_source(source: str) -> bool:
+    """True when ``--source`` names a file (the user's input) rather than demo, yahoo, auto or
+    store."""
+    return source.strip().lower() not in ("demo", "yahoo", "auto", "store", "")
+
+
+def source_failure(exc: Exception, *, symbol: str, source: str) -> HedgeError:
+    """The one-line :class:`HedgeError` for a failure to load ``symbol`` from ``source``: exit 2
+    when the user's own input is at fault (a bad CSV or snapshot file, an invalid value such as a
+    rate of 5.0), exit 1 when the data are missing or unreachable; the full upstream text (a curl
+    error, say) is the detail shown under ``--verbose``."""
+    from marketdata.errors import SchemaError
+    from pricing.errors import InputError
+
+    text = str(exc)
+    line, _ = summarise(text, limit=160)
+    if isinstance(exc, InputError) or (isinstance(exc, SchemaError) and is_file_source(source)):
+        return HedgeError(
+            f"--source {source}: {line}", EXIT_USAGE, detail=text if line != text else None
+        )
+    return HedgeError(
+        f"no {symbol} data from {source}: {line}", EXIT_DATA, detail=text if line != text else None
+    )

@@ -146,12 +146,27 @@ def _csv(path: Path, symbol: str, now: datetime, expiries: list[date] | None) ->
     return ResolvedSnapshot(snap, "csv", text)
 
 
+#: Longest upstream message kept in a one-line description (the full text stays in ``reasons``).
+SHORT_REASON_CHARS = 200
+
+
+def short_reason(text: str, limit: int = SHORT_REASON_CHARS) -> str:
+    """The first line of an upstream message (a curl error can run to 400 characters), cut to
+    ``limit`` characters with an ellipsis."""
+    first = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
 def _why_not_live(exc: Exception) -> str:
     if isinstance(exc, RateLimitedError):
         return f"Yahoo rate-limited: {exc}"
     if isinstance(exc, SourceUnavailableError):
         return f"Yahoo unreachable: {exc}"
     return f"Yahoo gave nothing usable: {exc}"
+
+
+def _summary(reasons: Sequence[str]) -> str:
+    return "; ".join(short_reason(r) for r in reasons)
 
 
 def load_snapshot(
@@ -196,12 +211,12 @@ def load_snapshot(
             reasons.append(_why_not_live(exc))
         try:
             found = _stored(name, now, expiries, store_path)
-            return ResolvedSnapshot(found.snapshot, found.kind, f"{'; '.join(reasons)}; using {found.description}", tuple(reasons))
+            return ResolvedSnapshot(found.snapshot, found.kind, f"{_summary(reasons)}; using {found.description}", tuple(reasons))
         except MarketDataError as exc:
             reasons.append(f"no stored snapshot: {exc}")
         try:
             found = _demo(name, now, expiries)
-            return ResolvedSnapshot(found.snapshot, found.kind, f"{'; '.join(reasons)}; using {found.description}", tuple(reasons))
+            return ResolvedSnapshot(found.snapshot, found.kind, f"{_summary(reasons)}; using {found.description}", tuple(reasons))
         except (MarketDataError, InputError, KeyError) as exc:
             reasons.append(f"no demo data: {exc}")
         raise NoDataError(f"no data for {name} from any source: " + "; ".join(reasons))

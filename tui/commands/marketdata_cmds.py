@@ -80,7 +80,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tui.errors import EXIT_DATA, HedgeError
+from tui.errors import HedgeError, source_failure
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -324,10 +324,8 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
         kwargs["store_path"] = store
     try:
         resolved = load_snapshot(symbol, source, **kwargs)
-    except InputError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--symbol/--source") from None
-    except MarketDataError as exc:
-        raise HedgeError(f"no {symbol} data from {source}: {exc}", EXIT_DATA) from None
+    except (InputError, MarketDataError) as exc:
+        raise source_failure(exc, symbol=symbol, source=source) from None
     snapshot = resolved.snapshot
     description = str(resolved.description)
     if request is not None:
@@ -342,8 +340,8 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     try:
         # The whole chain, so that calendar checks see every expiry; output filters below.
         analysis = analyze_chain_cached(snapshot)
-    except MarketDataError as exc:
-        raise HedgeError(f"no {symbol} data from {source}: {exc}", EXIT_DATA) from None
+    except (InputError, MarketDataError) as exc:
+        raise source_failure(exc, symbol=symbol, source=source) from None
     if fmt == "json":
         document = build_document(analysis, description, expiry)
         return json.dumps(document, indent=2, allow_nan=False) + "\n"

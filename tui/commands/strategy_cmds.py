@@ -60,6 +60,8 @@ UNDERLYINGS = ("IWM", "RUT", "MRUT", "SPY")
 ETF_SYMBOLS = ("TNA", "TZA")
 EXIT_NO_DATA = 1
 EXIT_BAD_INPUT = 2
+#: Largest ``--quantity`` (contracts): the position file's limit on a leg's quantity.
+MAX_CONTRACTS = 10_000_000
 #: Nominal leveraged-ETF prices used with SYNTHETIC data only, when the demo bundle has no
 #: snapshot of the fund: a fund sized in dollars has the same dollar P&L whatever its price level,
 #: so this sets the share count shown, never the P&L. Live data need ``--spot TZA=PRICE``.
@@ -67,11 +69,13 @@ NOMINAL_ETF_SPOTS = {"TZA": 10.0, "TNA": 40.0}
 
 
 class CliFailure(Exception):
-    """A failure to report on stderr with an exit code (1 no data, 2 bad input)."""
+    """A failure to report on stderr with an exit code (1 no data, 2 bad input) and an optional
+    detail shown under ``hedge --verbose``."""
 
-    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT, detail: str | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +172,7 @@ def template_params(
     quantity: int | None,
 ) -> dict[str, Any]:
     """Keyword arguments for ``TEMPLATES[name]`` from the CLI options (see the module docstring)."""
+    from pricing.errors import InputError
     from strategies.templates import TEMPLATES, AtDelta, AtStrike, PctOTM
 
     template = TEMPLATES.get(name)
@@ -187,12 +192,20 @@ def template_params(
         if len(values) > len(slots):
             raise CliFailure(f"{opt}: template {name!r} takes at most {len(slots)} ({', '.join(slots)})")
         for slot, value in zip(slots, values, strict=False):
-            if opt == "--strikes":
-                params[slot] = AtStrike(value)
-            elif opt == "--otm":
-                params[slot] = PctOTM(value / 100.0)
-            else:
-                params[slot] = AtDelta(abs(value))
+            try:
+                if opt == "--strikes":
+                    params[slot] = AtStrike(value)
+                elif opt == "--otm":
+                    params[slot] = PctOTM(value / 100.0)
+                else:
+                    params[slot] = AtDelta(abs(value))
+            except InputError:
+                rule = {
+                    "--strikes": "must be a strike price > 0",
+                    "--otm": "must be a percent out of the money between -90 and 90",
+                    "--delta": "must be an absolute delta between 0 and 1 (0.30, not 30)",
+                }[opt]
+                raise CliFailure(f"{opt}: {value:g} {rule}") from None
     if dte is not None and expiry is not None:
         raise CliFailure("give --dte or --expiry, not both")
     timing: list[tuple[object, tuple[str, str], str]] = [
@@ -239,13 +252,13 @@ def _load_snapshot(symbol: str, source: str, now: datetime, store: Path | None) 
     from marketdata.errors import MarketDataError
     from marketdata.sources.resolve import load_snapshot
     from pricing.errors import InputError
+    from tui.errors import source_failure
 
     try:
         resolved = load_snapshot(symbol, source, now=now, store_path=store)
-    except MarketDataError as exc:
-        raise CliFailure(f"no {symbol} data from {source!r}: {exc}", EXIT_NO_DATA) from None
-    except InputError as exc:
-        raise CliFailure(f"--source: {exc}") from None
+    except (MarketDataError, InputError) as exc:
+        failure = source_failure(exc, symbol=symbol, source=source)
+        raise CliFailure(failure.message, failure.code, failure.detail) from None
     return resolved.snapshot, resolved.description
 
 
@@ -391,8 +404,8 @@ def load_strategy(
         raise CliFailure(f"--dynamics: {dynamics!r} must be one of {', '.join(DYNAMICS)}")
     if underlying is not None and underlying.upper() not in UNDERLYINGS:
         raise CliFailure(f"--underlying: {underlying!r} must be one of {', '.join(UNDERLYINGS)}")
-    if quantity is not None and quantity < 1:
-        raise CliFailure(f"--quantity: {quantity} must be a positive number of contracts")
+    if quantity is not None and not 1 <= quantity <= MAX_CONTRACTS:
+        raise CliFailure(f"--quantity: {quantity} must be a number of contracts from 1 to {MAX_CONTRACTS:,}")
     if dte is not None and dte < 1:
         raise CliFailure(f"--dte: {dte} must be >= 1 day")
     extra_spots = parse_spots(spots)
@@ -666,8 +679,9 @@ def kink_points_safe(strategy: Strategy, axis: str) -> list[float]:
 
 
 def _fail(exc: CliFailure) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(exc.code)
+    from tui.errors import fail
+
+    fail(str(exc), exc.code, exc.detail)
 
 
 def register(app: typer.Typer) -> None:
