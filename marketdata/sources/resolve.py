@@ -197,6 +197,11 @@ def load_snapshot(
     expiries = _expiry_list(expiry)
     choice = (source or "auto").strip()
     key = choice.lower()
+    if key in ("yahoo", "live", "auto"):
+        from marketdata.paths import cache_dir
+        from marketdata.sources.yahoo import use_cache_folder
+
+        use_cache_folder(cache_dir(store_path))  # yfinance's caches beside the store, not in $HOME
     if key in ("yahoo", "live"):
         return _live(name, now, expiries, yahoo_factory, yahoo_options, auto=False)
     if key == "store":

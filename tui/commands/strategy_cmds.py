@@ -38,6 +38,7 @@ from __future__ import annotations
 import inspect
 import io
 import math
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -747,8 +748,11 @@ def register(app: typer.Typer) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
         from marketdata.files import PNG_CHART, check_output_target
+        from marketdata.paths import cache_dir
 
         check_output_target(png, PNG_CHART, force=force)  # before any work
+        # matplotlib's font cache and config beside the store, not in $HOME (unless the user set it)
+        os.environ.setdefault("MPLCONFIGDIR", str(cache_dir(store) / "matplotlib"))
         try:
             loaded = load_strategy(
                 file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
