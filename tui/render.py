@@ -259,9 +259,9 @@ def draw_payoff_png(
     charts; raises :class:`marketdata.files.OutputFileError`)."""
     import io
 
-    from marketdata.files import PNG_CHART, PNG_SOFTWARE, atomic_write_bytes
-
     import matplotlib
+
+    from marketdata.files import PNG_CHART, PNG_SOFTWARE, atomic_write_bytes
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

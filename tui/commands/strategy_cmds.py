@@ -134,6 +134,7 @@ def load_strategy(
 ) -> LoadedStrategy:
     """Parse the options and load the strategy (from ``file`` or ``template``) with its market
     through :mod:`strategies.loading`."""
+    from pricing.errors import InputError
     from strategies.loading import (
         UNDERLYINGS,
         LoadError,
@@ -143,7 +144,6 @@ def load_strategy(
         load_template,
         parse_spots,
     )
-    from pricing.errors import InputError
     from strategies.templates import AtDelta, AtStrike, PctOTM, StrikeSpec
 
     strike_option = "--strikes"
