@@ -123,8 +123,13 @@ def mixed_positions(draw: st.DrawFn) -> tuple[list[Leg], dict[str, float]]:
 
 def _expiry_pnl_floor_and_cap(strategy: Strategy, ctx_premium: float) -> tuple[float, float]:
     """Brute force: min and max of the live part's P&L at the common expiry over a spot grid in
-    IWM units (RUT = 10.06 x IWM in the payoff axis is avoided: legs are checked per symbol)."""
-    spots = np.linspace(0.0, 600.0, 60001)
+    IWM units (RUT = 10.06 x IWM, the payoff axis's family ratio) that includes every strike."""
+    kinks = [
+        leg.contract.strike / (1.0 if leg.symbol == "IWM" else 10.06)
+        for leg in strategy.flat_legs()
+        if leg.contract is not None
+    ]
+    spots = np.union1d(np.linspace(0.0, 600.0, 60001), np.asarray(kinks))  # extremes sit at kinks
     total = np.zeros_like(spots)
     for leg in strategy.flat_legs():
         factor = 1.0 if leg.symbol == "IWM" else 10.06
