@@ -60,8 +60,7 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     from tui.render import chain_table
 
     if fmt not in FORMATS:
-        raise typer.BadParameter(f"format={fmt!r}: must be one of {', '.join(FORMATS)}",
-                                 param_hint="--format")
+        raise HedgeError(f"--format: {fmt} is not a format; choose {', '.join(FORMATS)}")
     request = _parse_expiry(expiry_text)
     expiry: date | None = None
     now = datetime.now(UTC)  # the only clock read: the CLI layer

@@ -107,7 +107,7 @@ def _failure(exc: LoadError, strike_option: str = "--strikes") -> CliFailure:
         text = exc.detail
     else:
         option = strike_option if exc.field == "strikes" else (
-            exc.field if exc.field.startswith("template") else f"--{exc.field}"
+            exc.field if exc.field.startswith("template ") else f"--{exc.field}"
         )
         text = f"{option}: {exc.detail}"
     if exc.missing_spot is not None:
