@@ -148,3 +148,12 @@ def test_usage_errors_have_the_same_style() -> None:
 def test_summarise_keeps_one_line_and_the_detail() -> None:
     line, detail = summarise("x" * 500 + "\nmore")
     assert len(line) <= 400 and "\n" not in line and detail is not None and detail.endswith("more")
+
+
+def test_messages_show_datetimes_as_iso_not_repr() -> None:
+    from pricing.errors import InputError
+
+    moment = datetime(2026, 11, 20, 16, 15, tzinfo=ZoneInfo("America/New_York"))
+    text = str(InputError("as_of", moment, "must be before the expiry"))
+    assert text == "as_of=2026-11-20T16:15:00-05:00: must be before the expiry"
+    assert "datetime.datetime(" not in str(InputError("day", moment.date(), "x"))
