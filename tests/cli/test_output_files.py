@@ -125,16 +125,26 @@ def test_force_replaces_foreign_and_own_kind_replaced_without_force(
     assert not [p for p in tmp_path.iterdir() if ".hedge-tmp-" in p.name]
 
 
-def test_price_full_disk_keeps_old_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = tmp_path / "out.csv"
-    old = b"kind,status\n" + b"call,ok\n" * 1000
+OLD_OF_KIND = {
+    "price --output": b"kind,status\n" + b"call,ok\n" * 1000,
+    "strategy --save": b"# smallcap-hedge position file\nschema_version = 1\n" + b"# old\n" * 500,
+    "payoff --png": b"\x89PNG\r\n\x1a\n smallcap-hedge " + b"\0" * 5000,
+}
+
+
+@pytest.mark.parametrize("flag", list(OLD_OF_KIND))
+def test_full_disk_keeps_the_old_file_byte_for_byte(
+    flag: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out.file"
+    old = OLD_OF_KIND[flag]
     out.write_bytes(old)
 
     def full(fd: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(files.os, "fsync", full)
-    err = _refused(_price_args(tmp_path, out))
+    err = _refused(FLAGS[flag](tmp_path, out))
     assert "disk is full" in err
     assert out.read_bytes() == old
     assert not [p for p in tmp_path.iterdir() if ".hedge-tmp-" in p.name]
