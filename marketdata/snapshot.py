@@ -10,7 +10,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 import numpy as np
@@ -189,16 +189,6 @@ class MarketSnapshot:
         if not isinstance(self.spot, (int, float)) or not math.isfinite(self.spot) or self.spot <= 0:
             raise InputError("spot", self.spot, "must be finite and > 0")
         object.__setattr__(self, "spot", float(self.spot))
-        horizon = self.as_of.astimezone(NEW_YORK).date() + timedelta(days=3 * 366)
-        upcoming = math.fsum(
-            a for d, a in zip(self.dividends.ex_dates, self.dividends.amounts, strict=True)
-            if self.as_of.astimezone(NEW_YORK).date() < d <= horizon
-        )
-        if upcoming >= self.spot:
-            raise InputError(
-                "dividends", f"{upcoming:g} per share in the next 3 years",
-                f"cannot be as large as the spot {self.spot:g} (a dividend is cash per share, not a yield or a total)",
-            )
 
     def age_seconds(self, now: datetime) -> float:
         """Seconds from ``as_of`` to ``now`` (tz-aware), for 'data is N minutes old' labels."""

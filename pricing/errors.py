@@ -15,7 +15,7 @@ def shown(value: Any) -> str:
     Python repr such as ``datetime.datetime(...)``; strings quoted; other values as ``repr``."""
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
         return repr(value.item())
     return repr(value)
 

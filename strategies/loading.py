@@ -269,6 +269,8 @@ def load_market(
         ctx = PricingContext.from_snapshot(
             *snapshots.values(), vol=vols, div_yields=yields, extra_spots=extra, vol_dynamics=dynamics
         )
+    except InputError as exc:  # inconsistent inputs (a dividend above the spot...): the data are bad
+        raise LoadError(f"the market data are inconsistent: {exc}", field="source") from None
     except Exception as exc:  # the surface fit can fail on a thin chain: say so
         raise LoadError(f"cannot build the market from the snapshots: {exc}", no_data=True) from None
     return Market(ctx, snapshots, tuple(lines), source)
