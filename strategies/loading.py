@@ -28,7 +28,7 @@ from typing import Any
 
 from marketdata.errors import MarketDataError, SchemaError
 from marketdata.snapshot import MarketSnapshot
-from marketdata.sources.resolve import ResolvedSnapshot, load_snapshot
+from marketdata.sources.resolve import ResolvedSnapshot, load_snapshot, recorded_spot_at
 from pricing.errors import InputError
 from strategies.positions import (
     LeveragedEtfLegSpec,
@@ -359,14 +359,43 @@ def known_spots(ctx: PricingContext, strategy: Strategy) -> dict[str, float]:
     return out
 
 
-def settle_position(position: PositionFile, strategy: Strategy, ctx: PricingContext, path: Path | str) -> Settlement:
+def recorded_spots(
+    strategy: Strategy, as_of: datetime, *, source: str, store: Path | None = None
+) -> dict[tuple[str, date], float]:
+    """Spots recorded in the snapshot store at the settlement moment of each option leg expired
+    at ``as_of`` (:func:`marketdata.sources.resolve.recorded_spot_at`), keyed by ``(symbol,
+    expiry)``. Looked up only for the market sources (``store``, ``auto``, ``yahoo``): demo data
+    and CSV files have no history, and their results must not depend on the machine's store."""
+    if source.strip().lower() not in ("store", "auto", "yahoo", "live"):
+        return {}
+    out: dict[tuple[str, date], float] = {}
+    for leg in strategy.flat_legs():
+        contract = leg.contract
+        if contract is None or contract.expiry_datetime > as_of:
+            continue
+        key = (contract.underlying.upper(), contract.expiry)
+        if key not in out:
+            spot = recorded_spot_at(key[0], contract.expiry_datetime, store_path=store)
+            if spot is not None:
+                out[key] = spot
+    return out
+
+
+def settle_position(
+    position: PositionFile,
+    strategy: Strategy,
+    ctx: PricingContext,
+    path: Path | str,
+    recorded: Mapping[tuple[str, date], float] | None = None,
+) -> Settlement:
     """Split a position file's strategy at the market's time: expired legs settled (at their
-    ``settlement_price`` where the file records one, else the current spot, said so), the rest
-    live (:func:`strategies.settlement.settle_expired`); :class:`LoadError` naming the file."""
+    ``settlement_price`` where the file records one, else the ``recorded`` spot at expiry, else
+    the current spot, said so), the rest live (:func:`strategies.settlement.settle_expired`);
+    :class:`LoadError` naming the file."""
     try:
         return settle_expired(
             strategy, ctx.as_of, spots=known_spots(ctx, strategy),
-            settlement_prices=position_settlement_prices(position),
+            settlement_prices=position_settlement_prices(position), recorded_spots=recorded,
         )
     except InputError as exc:
         raise LoadError(f"{path}: {exc}") from None
@@ -400,7 +429,8 @@ def load_position(
     except PositionFileError as exc:
         raise LoadError(f"bad position file:\n{exc}") from None
     strategy = strategy_from_position(position, path)
-    settlement = settle_position(position, strategy, market.ctx, path)
+    recorded = recorded_spots(strategy, market.ctx.as_of, source=source, store=store)
+    settlement = settle_position(position, strategy, market.ctx, path, recorded)
     live = settlement.live if settlement.live is not None else strategy
     return LoadedStrategy(live, market, settlement)
 

@@ -195,5 +195,7 @@ def settle_expired(
     if not settled:
         return Settlement(as_of, strategy, ())
     remaining = live + delivered
-    live_strategy = Strategy(strategy.name, tuple(remaining), strategy.benchmark) if remaining else None
+    live_strategy = (
+        Strategy(strategy.name, tuple(remaining), strategy.benchmark) if remaining else None
+    )
     return Settlement(as_of, live_strategy, tuple(settled))

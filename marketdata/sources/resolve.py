@@ -229,3 +229,30 @@ def load_snapshot(
     if path.is_file():
         return _csv(path, name, now, expiries)
     raise InputError("source", source, f"must be one of {', '.join(KEYWORDS)} or an existing CSV file")
+
+
+#: How far from a settlement moment a stored snapshot may be taken to count as the spot at expiry.
+SETTLEMENT_SNAPSHOT_WINDOW_S = 30 * 60.0
+
+
+def recorded_spot_at(
+    symbol: str, moment: datetime, *, store_path: str | os.PathLike[str] | None = None
+) -> float | None:
+    """The spot (price units) of ``symbol`` in the stored snapshot taken nearest before
+    ``moment`` + :data:`SETTLEMENT_SNAPSHOT_WINDOW_S`, if it was taken within that window of
+    ``moment`` (tz-aware); None when the store does not exist, has no such snapshot or cannot be
+    read. Never creates the store."""
+    from datetime import timedelta
+
+    from marketdata.sources.store import SnapshotStore
+
+    require_aware("moment", moment)
+    path = resolve_store_path(store_path)
+    if not path.is_file():
+        return None
+    window = timedelta(seconds=SETTLEMENT_SNAPSHOT_WINDOW_S)
+    try:
+        snap = SnapshotStore(path).load(symbol, at=moment + window)
+    except (MarketDataError, InputError):
+        return None
+    return snap.spot if abs(snap.as_of - moment) <= window else None

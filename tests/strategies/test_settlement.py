@@ -4,7 +4,7 @@ sum of settled and live legs and its risk numbers are those of the live part."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -178,3 +178,32 @@ def test_report_value_is_settled_plus_live_and_risk_is_the_live_part(
     if not report["unbounded"]["max_profit"]:
         assert report["max_profit"] == pytest.approx(cap, rel=1e-6, abs=0.5)
     assert {row["id"] for row in report["expired"]} == expired_ids
+
+
+def test_recorded_spot_at_expiry_comes_from_the_store(tmp_path: object) -> None:
+    """Without a settlement_price in the file, a stored snapshot taken within 30 minutes of the
+    settlement moment gives the settlement price (labelled as recorded); one taken hours earlier
+    does not, and demo/CSV sources never look."""
+    from pathlib import Path
+
+    from marketdata.sources.resolve import recorded_spot_at
+    from marketdata.sources.store import SnapshotStore
+    from strategies.loading import recorded_spots
+    from strategies.settlement import FROM_RECORD
+    from tests.marketdata.test_store import make_snapshot
+
+    path = Path(str(tmp_path)) / "s.sqlite3"
+    moment = datetime(2025, 12, 19, 16, 0, tzinfo=NY)  # PM settlement of the PAST expiry
+    store = SnapshotStore(path)
+    store.save(make_snapshot(as_of=moment - timedelta(hours=3), spot=240.0))
+    assert recorded_spot_at("IWM", moment, store_path=path) is None  # too early to count
+    store.save(make_snapshot(as_of=moment + timedelta(minutes=10), spot=231.5))
+    assert recorded_spot_at("IWM", moment, store_path=path) == 231.5
+    assert recorded_spot_at("IWM", moment, store_path=Path(str(tmp_path)) / "none.sqlite3") is None
+    strategy = Strategy("s", (Leg(iwm_option("put", 235.0, PAST), 1, 2.0, "p"),))
+    assert recorded_spots(strategy, AS_OF, source="demo", store=path) == {}
+    recorded = recorded_spots(strategy, AS_OF, source="store", store=path)
+    assert recorded == {("IWM", PAST): 231.5}
+    settled = settle_expired(strategy, AS_OF, spots=SPOTS, recorded_spots=recorded).settled[0]
+    assert settled.price_source == FROM_RECORD and settled.settlement_price == 231.5
+    assert settled.delivered is not None and settled.delivered.quantity == -100
