@@ -410,14 +410,17 @@ def load_position(
     spots: Mapping[str, float] | None = None,
     dynamics: str = "sticky_strike",
     loader: SnapshotLoader | None = None,
+    override: bool = False,
 ) -> LoadedStrategy:
     """Read a position file (:func:`strategies.positions.load_position_file`; a bad file is a
     :class:`LoadError` whose detail names the file, the field and the line), load its market,
     check that its live expiries are listed (:func:`strategies.positions.check_listed_expiries`)
-    and build its strategy, settling the legs that have expired (:func:`settle_position`)."""
+    and build its strategy, settling the legs that have expired (:func:`settle_position`).
+    ``override`` skips the listed-product checks for every leg (as ``override = true`` in the
+    file does)."""
     check_dynamics(dynamics)
     try:
-        position = load_position_file(path)
+        position = load_position_file(path, override=override)
     except PositionFileError as exc:
         raise LoadError(f"bad position file:\n{exc}") from None
     symbols, etfs = position_symbols(position)
@@ -425,7 +428,7 @@ def load_position(
         symbols, etfs, source=source, now=now, store=store, spots=spots, dynamics=dynamics, loader=loader
     )
     try:
-        check_listed_expiries(position, market.ctx.as_of, path=path)
+        check_listed_expiries(position, market.ctx.as_of, path=path, override=override)
     except PositionFileError as exc:
         raise LoadError(f"bad position file:\n{exc}") from None
     strategy = strategy_from_position(position, path)

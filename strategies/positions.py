@@ -62,7 +62,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from marketdata.files import POSITION_FILE, InputFileError, atomic_write_text, check_input_file
@@ -228,9 +236,10 @@ class PositionFile(_Strict):
     legs: Annotated[list[LegSpec], Field(min_length=1, max_length=500)]
 
     @model_validator(mode="after")
-    def _listed_conventions(self) -> PositionFile:
+    def _listed_conventions(self, info: ValidationInfo) -> PositionFile:
+        forced = bool((info.context or {}).get("override"))
         for i, leg in enumerate(self.legs):
-            if not isinstance(leg, OptionLegSpec) or self.override or leg.override:
+            if not isinstance(leg, OptionLegSpec) or forced or self.override or leg.override:
                 continue
             problem = convention_problem(leg)
             if problem is not None:
@@ -447,7 +456,7 @@ def _issues_from_validation(text: str, error: ValidationError) -> list[PositionI
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
 
 
-def parse_position_text(text: str, *, path: str | Path = "<text>") -> PositionFile:
+def parse_position_text(text: str, *, path: str | Path = "<text>", override: bool = False) -> PositionFile:
     """Validate TOML ``text`` as a position file; raise :class:`PositionFileError` naming ``path``."""
     if len(text.encode("utf-8")) > MAX_POSITION_FILE_BYTES:
         raise PositionFileError(
@@ -470,12 +479,12 @@ def parse_position_text(text: str, *, path: str | Path = "<text>") -> PositionFi
             path, [PositionIssue("schema_version", locate_line(text, ("schema_version",)), reason)]
         )
     try:
-        return PositionFile.model_validate(raw)
+        return PositionFile.model_validate(raw, context={"override": override})
     except ValidationError as exc:
         raise PositionFileError(path, _issues_from_validation(text, exc)) from None
 
 
-def load_position_file(path: str | Path) -> PositionFile:
+def load_position_file(path: str | Path, *, override: bool = False) -> PositionFile:
     """Read and validate a position file (see the module docstring for what is rejected).
 
     The file must be a regular file (a FIFO, device or folder is refused before opening, so a read
@@ -507,7 +516,7 @@ def load_position_file(path: str | Path) -> PositionFile:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise PositionFileError(file_path, [PositionIssue("<file>", line, "not valid UTF-8")]) from None
-    return parse_position_text(text, path=file_path)
+    return parse_position_text(text, path=file_path, override=override)
 
 
 def save_position_file(
@@ -666,7 +675,12 @@ def position_settlement_prices(position: PositionFile) -> dict[str, float]:
 
 
 def check_listed_expiries(
-    position: PositionFile, as_of: datetime, *, path: str | Path = "<position>", text: str | None = None
+    position: PositionFile,
+    as_of: datetime,
+    *,
+    path: str | Path = "<position>",
+    text: str | None = None,
+    override: bool = False,
 ) -> None:
     """Raise :class:`PositionFileError` for an option leg, not yet expired at ``as_of``, whose
     expiry is not listed for its underlying as of ``as_of`` (the message names the nearest listed
@@ -676,7 +690,7 @@ def check_listed_expiries(
 
     issues: list[PositionIssue] = []
     for i, spec in enumerate(position.legs):
-        if not isinstance(spec, OptionLegSpec) or position.override or spec.override:
+        if not isinstance(spec, OptionLegSpec) or override or position.override or spec.override:
             continue
         if spec.underlying not in LISTING_RULES:
             continue

@@ -95,3 +95,13 @@ def test_saturday_and_unlisted_expiries_name_the_nearest_listed(tmp_path: Path) 
     )
     code, _, err = _run(tmp_path, HEADER + _leg("a", "put", 230.0, "2027-02-10", 1, 2.0))
     assert code == EXIT_USAGE and "not a listed IWM expiry" in err and "2027-01-15" in err
+
+
+def test_override_flag_prices_a_non_standard_leg(tmp_path: Path) -> None:
+    path = tmp_path / "pos.toml"
+    path.write_text(HEADER + _leg("a", "put", 230.0, "2026-12-18", 1, 2.0, 'style = "european"\n'))
+    base = ["strategy", "--file", str(path), "--source", "demo", "--format", "json"]
+    assert runner.invoke(app, base).exit_code == EXIT_USAGE
+    result = runner.invoke(app, [*base, "--override"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["legs"][0]["instrument"]["style"] == "european"

@@ -131,6 +131,7 @@ def load_strategy(
     spots: Sequence[str] | None,
     dynamics: str,
     now: datetime,
+    override: bool = False,
 ) -> LoadedStrategy:
     """Parse the options and load the strategy (from ``file`` or ``template``) with its market
     through :mod:`strategies.loading`."""
@@ -159,7 +160,9 @@ def load_strategy(
                 raise CliFailure(
                     "--file takes no template options (--strikes, --otm, --delta, --dte, --expiry, --quantity)"
                 )
-            return load_position(file, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics)
+            return load_position(
+                file, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics, override=override
+            )
         assert template is not None
         expiry_request = _expiry_request(expiry)
         expiry_day = expiry_request.day if expiry_request is not None else None
@@ -247,6 +250,7 @@ def run_strategy(
     dynamics: str = "sticky_strike",
     spots: Sequence[str] | None = None,
     now: datetime | None = None,
+    override: bool = False,
 ) -> tuple[dict[str, Any], LoadedStrategy]:
     """Load, value and report a strategy; save it as a position file when ``save`` is given.
     Returns the report (see :mod:`strategies.report`) and what was loaded."""
@@ -268,7 +272,7 @@ def run_strategy(
     loaded = load_strategy(
         file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
         strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, store=store,
-        spots=spots, dynamics=dynamics, now=now or now_new_york(),
+        spots=spots, dynamics=dynamics, now=now or now_new_york(), override=override,
     )
     if when is not None and when <= loaded.ctx.as_of:
         raise CliFailure(f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}")
@@ -359,6 +363,7 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
         save: Annotated[Path | None, typer.Option("--save", help="Write the legs to this position file.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Let --save replace a file that is not a position file.")] = False,
+        override: Annotated[bool, typer.Option("--override", help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).")] = False,
         store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
         horizon: Annotated[str | None, typer.Option("--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry).")] = None,
         method: Annotated[str, typer.Option("--method", help="risk_neutral or lognormal.")] = "risk_neutral",
@@ -371,7 +376,7 @@ def register(app: typer.Typer) -> None:
             report, _ = run_strategy(
                 file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
                 strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, fmt=fmt,
-                save=save, force=force, store=store, horizon=horizon, method=method, dynamics=dynamics, spots=spot,
+                save=save, force=force, store=store, horizon=horizon, override=override, method=method, dynamics=dynamics, spots=spot,
             )
         except CliFailure as exc:
             _fail(exc)
@@ -401,6 +406,7 @@ def register(app: typer.Typer) -> None:
         store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
         spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Let --png replace a file that is not one of our charts.")] = False,
+        override: Annotated[bool, typer.Option("--override", help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).")] = False,
     ) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
@@ -416,7 +422,7 @@ def register(app: typer.Typer) -> None:
             loaded = load_strategy(
                 file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
                 strikes=None, otm=None, delta=None, quantity=None, source=source, store=store,
-                spots=spot, dynamics="sticky_strike", now=now_new_york(),
+                spots=spot, dynamics="sticky_strike", now=now_new_york(), override=override,
             )
             drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"), force=force)
         except CliFailure as exc:
