@@ -168,6 +168,10 @@ def test_strategy_and_payoff(place: dict[str, str], data: st.DataObject) -> None
             args += ["--date", data.draw(dates())]
     if data.draw(st.booleans()):
         args.append("--force")
+    if data.draw(st.integers(0, 3)) == 0:
+        args.append("--override")
+    if data.draw(st.booleans()):
+        args.insert(0, "--verbose")
     _check(args)
 
 
