@@ -141,7 +141,10 @@ def test_real_full_disk_keeps_old_file(tmp_path: Path) -> None:
         target = mnt / "out.csv"
         old = b"a,status\n" + b"1,ok\n" * 4000  # ~20 kB of 64 kB
         target.write_bytes(old)
-        with pytest.raises(OutputFileError, match="disk is full"), atomic_output(target, BATCH_CSV) as handle:
+        with (
+            pytest.raises(OutputFileError, match="disk is full"),
+            atomic_output(target, BATCH_CSV) as handle,
+        ):
             for _ in range(100):
                 handle.write("b,status\n" + "2,ok\n" * 2000)
         assert target.read_bytes() == old
