@@ -151,9 +151,12 @@ SHORT_REASON_CHARS = 200
 
 
 def short_reason(text: str, limit: int = SHORT_REASON_CHARS) -> str:
-    """The first line of an upstream message (a curl error can run to 400 characters), cut to
-    ``limit`` characters with an ellipsis."""
+    """The first sentence of the first line of an upstream message (a curl error can run to 400
+    characters), cut to ``limit`` characters with an ellipsis."""
     first = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
+    end = first.find(". ")
+    if 0 < end < limit:  # the first sentence: drops "See https://..." tails
+        first = first[: end + 1]
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 

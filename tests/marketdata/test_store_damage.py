@@ -52,3 +52,8 @@ def test_long_upstream_errors_are_one_short_line() -> None:
         len(short) <= resolve_mod.SHORT_REASON_CHARS and "\n" not in short and short.endswith("…")
     )
     assert short_reason("short\nmore") == "short"
+    curl_real = (
+        "cannot reach Yahoo Finance (IWM expiries): curl: (6) Could not resolve host: "
+        "query2.finance.yahoo.com (Domain name not found). See https://curl.se/libcurl/c/libcurl-errors.html"
+    )
+    assert short_reason(curl_real).endswith("(Domain name not found).")
