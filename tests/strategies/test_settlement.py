@@ -94,8 +94,9 @@ def test_bad_settlement_price_names_the_leg() -> None:
         )
 
 
-EXPIRED_DATES = (PAST, date(2026, 1, 14))  # both before AS_OF's settlement moments
+EXPIRED_DATES = (PAST, date(2026, 1, 14), TODAY)  # TODAY: AM-settled legs, settled at 09:30
 LIVE_DATE = EXPIRY
+TODAY_AM = datetime(2026, 1, 15, 9, 30, tzinfo=NY)  # exactly at the AM legs' settlement moment
 
 
 @st.composite
@@ -108,11 +109,13 @@ def mixed_positions(draw: st.DrawFn) -> tuple[list[Leg], dict[str, float]]:
         kind = draw(st.sampled_from(["call", "put"]))
         qty = draw(st.integers(-3, 3).filter(bool))
         entry = draw(st.floats(0.5, 20.0))
-        if draw(st.booleans()):
+        if day != TODAY and draw(st.booleans()):
             contract = iwm_option(kind, float(draw(st.integers(200, 260))), day)
             settle = float(draw(st.integers(200, 260))) + 0.5
-        else:
-            contract = rut_option(kind, draw(st.integers(420, 500)) * 5.0, day, "pm")
+        else:  # RUT: PM-settled before today, AM-settled (09:30) today
+            contract = rut_option(
+                kind, draw(st.integers(420, 500)) * 5.0, day, "am" if day == TODAY else "pm"
+            )
             settle = draw(st.integers(420, 500)) * 5.0 + 2.5
         legs.append(Leg(contract, qty, entry, f"leg{i}"))
         if draw(st.booleans()):
@@ -143,15 +146,16 @@ def _expiry_pnl_floor_and_cap(strategy: Strategy, ctx_premium: float) -> tuple[f
     return float(pnl.min()), float(pnl.max())
 
 
-@settings(max_examples=8, deadline=None)
-@given(mixed_positions())
+@settings(max_examples=10, deadline=None)
+@given(mixed_positions(), st.sampled_from([AS_OF, TODAY_AM]))
 def test_report_value_is_settled_plus_live_and_risk_is_the_live_part(
-    case: tuple[list[Leg], dict[str, float]],
+    case: tuple[list[Leg], dict[str, float]], when: datetime
 ) -> None:
+    """Legs before, at (valued exactly at their 09:30 settlement) and after expiry."""
     legs, prices = case
     ctx = market()
     strategy = Strategy("random", tuple(legs))
-    settlement = settle_expired(strategy, AS_OF, spots=SPOTS, settlement_prices=prices)
+    settlement = settle_expired(strategy, when, spots=SPOTS, settlement_prices=prices)
     live = settlement.live
     assert live is not None
     # every expired leg is settled, every other leg stays
