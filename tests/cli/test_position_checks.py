@@ -105,3 +105,27 @@ def test_override_flag_prices_a_non_standard_leg(tmp_path: Path) -> None:
     result = runner.invoke(app, [*base, "--override"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["legs"][0]["instrument"]["style"] == "european"
+
+
+def test_expired_legs_in_the_table_and_the_payoff(tmp_path: Path) -> None:
+    path = tmp_path / "pos.toml"
+    path.write_text(
+        HEADER
+        + _leg("long", "put", 250.0, "2026-11-20", 1, 3.0, "settlement_price = 245.5\n")
+        + _leg("short", "put", 230.0, "2026-12-18", -1, 2.0)
+    )
+    table = runner.invoke(app, ["strategy", "--file", str(path), "--source", "demo"])
+    assert table.exit_code == 0, table.output
+    assert "Expired legs" in table.stdout and "245.50" in table.stdout
+    png = tmp_path / "p.png"
+    drawn = runner.invoke(
+        app, ["payoff", "--file", str(path), "--source", "demo", "--png", str(png)]
+    )
+    assert drawn.exit_code == 0, drawn.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    only_expired = tmp_path / "old.toml"
+    only_expired.write_text(HEADER + _leg("old", "call", 300.0, "2026-11-20", 2, 1.5))
+    none_left = runner.invoke(
+        app, ["payoff", "--file", str(only_expired), "--source", "demo", "--png", str(png)]
+    )
+    assert none_left.exit_code == EXIT_USAGE and "every leg has expired" in none_left.stderr
