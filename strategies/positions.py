@@ -643,20 +643,29 @@ def position_from_legs(
     underlying: str | None = None,
     notes: str | None = None,
     benchmark: str | None = None,
+    override: bool = False,
 ) -> PositionFile:
-    """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe)."""
+    """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe). ``override`` writes
+    ``override = true`` into the file, for legs that differ from the listed product (they were
+    loaded with ``--override``), so that the saved file reads back; without it such legs are a
+    :class:`PositionFileError` naming the leg and the field."""
     used: set[str] = set()
     specs = []
     try:
         for i, leg in enumerate(legs):
             specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
         return PositionFile(
-            schema_version=1, name=name, underlying=underlying, notes=notes, benchmark=benchmark, legs=specs
+            schema_version=1, name=name, underlying=underlying, notes=notes, benchmark=benchmark,
+            override=True if override else None, legs=specs,
         )
     except ValidationError as exc:
         issues = []
         for item in exc.errors(include_url=False):
             loc = _clean_loc(item["loc"])
+            ctx = item.get("ctx") or {}
+            if item["type"] == "convention":
+                issues.append(PositionIssue(f"legs[{ctx['index']}].{ctx['field']}", None, item["msg"]))
+                continue
             where = f"legs[{len(specs)}]" if not loc or loc[0] != "legs" else ""
             field = _field_name(loc)
             value = item.get("input")

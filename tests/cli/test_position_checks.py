@@ -105,6 +105,14 @@ def test_override_flag_prices_a_non_standard_leg(tmp_path: Path) -> None:
     result = runner.invoke(app, [*base, "--override"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["legs"][0]["instrument"]["style"] == "european"
+    saved = tmp_path / "saved.toml"
+    again = runner.invoke(app, [*base, "--override", "--save", str(saved)])
+    assert again.exit_code == 0, again.output
+    assert "override = true" in saved.read_text()  # the saved file reads back as it was priced
+    reread = runner.invoke(
+        app, ["strategy", "--file", str(saved), "--source", "demo", "--format", "json"]
+    )
+    assert reread.exit_code == 0, reread.output
 
 
 def test_expired_legs_in_the_table_and_the_payoff(tmp_path: Path) -> None:

@@ -151,11 +151,33 @@ def _expiry_pnl_floor_and_cap(strategy: Strategy, ctx_premium: float) -> tuple[f
 def test_report_value_is_settled_plus_live_and_risk_is_the_live_part(
     case: tuple[list[Leg], dict[str, float]], when: datetime
 ) -> None:
-    """Legs before, at (valued exactly at their 09:30 settlement) and after expiry."""
+    """Random position files with legs before, at (valued exactly at their 09:30 settlement) and
+    after expiry: written as TOML, read back, settled."""
+    from strategies.positions import (
+        PositionFile,
+        parse_position_text,
+        position_from_legs,
+        position_legs,
+        position_settlement_prices,
+    )
+
     legs, prices = case
+    data = position_from_legs("random", legs, override=True).model_dump(
+        mode="python", exclude_none=True
+    )
+    for leg_data in data["legs"]:
+        if leg_data["id"] in prices:
+            leg_data["settlement_price"] = prices[leg_data["id"]]
+    # override: the AM-settled RUT legs expiring on a Thursday are not a listed product
+    text = PositionFile.model_validate(data, context={"override": True}).to_toml()
+    position = parse_position_text(text, path="random.toml", override=True)
+    assert position_settlement_prices(position) == prices
+    legs = position_legs(position)
     ctx = market()
-    strategy = Strategy("random", tuple(legs))
-    settlement = settle_expired(strategy, when, spots=SPOTS, settlement_prices=prices)
+    strategy = Strategy(position.name, tuple(legs))
+    settlement = settle_expired(
+        strategy, when, spots=SPOTS, settlement_prices=position_settlement_prices(position)
+    )
     live = settlement.live
     assert live is not None
     # every expired leg is settled, every other leg stays

@@ -294,6 +294,7 @@ def run_strategy(
                 underlying=reference_symbol(loaded.strategy),
                 notes=f"saved by hedge strategy from {source_info(loaded).description}",
                 benchmark=loaded.strategy.benchmark,
+                override=override,
             )
             save_position_file(save, position, force=force)
         except PositionFileError as exc:
