@@ -157,3 +157,23 @@ def test_messages_show_datetimes_as_iso_not_repr() -> None:
     text = str(InputError("as_of", moment, "must be before the expiry"))
     assert text == "as_of=2026-11-20T16:15:00-05:00: must be before the expiry"
     assert "datetime.datetime(" not in str(InputError("day", moment.date(), "x"))
+
+
+def test_verbose_shows_the_upstream_detail(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.errors import emit, set_verbose
+
+    detail = "curl: (6) Could not resolve host\nline two of the upstream text"
+    try:
+        set_verbose(False)
+        emit("no IWM data from yahoo: Yahoo unreachable", detail)
+        quiet = capsys.readouterr().err
+        set_verbose(True)
+        emit("no IWM data from yahoo: Yahoo unreachable", detail)
+        loud = capsys.readouterr().err
+    finally:
+        set_verbose(False)
+    assert quiet.splitlines() == [
+        "error: no IWM data from yahoo: Yahoo unreachable",
+        "  (details: hedge --verbose ...)",
+    ]
+    assert "line two of the upstream text" in loud and "curl: (6)" in loud
