@@ -17,6 +17,9 @@ Columns added to the chain's frame (units: price units per share, index points f
     (:attr:`CleaningRules.max_spread_pct`: cheap options may be relatively wider);
   - ``below_intrinsic``: mid below the no-arbitrage lower bound (intrinsic at spot for American
     options; a caller-supplied model-free bound otherwise) by more than a tolerance;
+  - ``duplicate``: another row quotes the same contract (expiry, kind, strike, and root and
+    settlement when the chain has those columns); every row of such a group is flagged, since nothing says
+    which quote is right, and none of them enters a fit;
 
 - ``usable``: True when none of :attr:`CleaningRules.blocking_flags` is set.
 """
@@ -40,9 +43,11 @@ FLAG_ZERO_BID = "zero_bid"
 FLAG_STALE = "stale"
 FLAG_TOO_WIDE = "too_wide"
 FLAG_BELOW_INTRINSIC = "below_intrinsic"
+FLAG_DUPLICATE = "duplicate"
 #: Every flag, in the order they appear in the ``flags`` column.
 ALL_FLAGS: tuple[str, ...] = (
     FLAG_NO_QUOTE, FLAG_CROSSED, FLAG_ZERO_BID, FLAG_STALE, FLAG_TOO_WIDE, FLAG_BELOW_INTRINSIC,
+    FLAG_DUPLICATE,
 )
 #: Columns :func:`clean_chain` adds.
 CLEAN_COLUMNS: tuple[str, ...] = ("mid", "spread", "spread_pct", "flags", "usable")
@@ -153,6 +158,9 @@ def clean_chain(
         bound = np.where(american, np.fmax(bound, spot_intrinsic), bound)
     below = np.isfinite(mid) & np.isfinite(bound) & (mid < bound - rules.intrinsic_tolerance)
 
+    key_columns = [c for c in ("root", "expiry", "kind", "strike", "settlement") if c in frame.columns]
+    duplicate = frame.duplicated(subset=key_columns, keep=False).to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
+
     masks = {
         FLAG_NO_QUOTE: no_quote,
         FLAG_CROSSED: crossed,
@@ -160,6 +168,7 @@ def clean_chain(
         FLAG_STALE: stale,
         FLAG_TOO_WIDE: too_wide,
         FLAG_BELOW_INTRINSIC: below,
+        FLAG_DUPLICATE: duplicate,
     }
     flags = _join_flags(masks, n)
     blocking = np.zeros(n, dtype=bool)

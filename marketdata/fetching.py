@@ -92,6 +92,10 @@ def fetch_and_store(
     symbol's failure: it becomes an outcome with its message."""
     emit = on_event or (lambda event: None)
     path = resolve_store_path(store_path)
+    from marketdata.paths import cache_dir
+    from marketdata.sources.yahoo import use_cache_folder
+
+    use_cache_folder(cache_dir(store_path))  # yfinance's caches beside the store, not in $HOME
     store = SnapshotStore(path)
     source = YahooSource(
         clock=clock, ticker_factory=ticker_factory, max_expiries=max_expiries, sleep=sleep, timeout_s=timeout_s

@@ -1,7 +1,9 @@
 """Where the program keeps its files: the snapshot store under the platform's user data folder
 (``platformdirs.user_data_dir("smallcap-hedge")``), overridable by the ``--store PATH`` flag and
 the ``HEDGE_STORE`` environment variable (the flag wins); the chain-analysis cache beside it
-(``analysis-cache``), or where ``HEDGE_CACHE`` says."""
+(``analysis-cache``), or where ``HEDGE_CACHE`` says. Caches of the libraries we drive (yfinance's
+cookie and time-zone databases, matplotlib's font list) live in ``cache/`` beside the store
+(:func:`cache_dir`), so nothing is written outside the configured folder."""
 
 from __future__ import annotations
 
@@ -63,3 +65,16 @@ def resolve_cache_dir(*, environ: Mapping[str, str] | None = None) -> Path | Non
             return None
         return Path(raw).expanduser()
     return resolve_store_path(environ=env).parent / CACHE_DIRNAME
+
+
+CACHE_FOLDER = "cache"
+
+
+def cache_dir(
+    flag: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Path:
+    """The folder for third-party caches: ``cache/`` in the folder of the store file that
+    :func:`resolve_store_path` gives for the same ``flag`` and environment (not created here)."""
+    return resolve_store_path(flag, environ=environ).parent / CACHE_FOLDER

@@ -53,7 +53,10 @@ class RateCurve:
             if not math.isfinite(t) or t <= 0.0 or (i and t <= tenors[i - 1]):
                 raise InputError(f"rate_curve.tenors_years[{i}]", t, "must be > 0 and increasing")
             if not math.isfinite(r) or abs(r) > 1.0:
-                raise InputError(f"rate_curve.zero_rates[{i}]", r, "must be a finite decimal rate")
+                raise InputError(
+                    f"rate_curve.zero_rates[{i}]", r,
+                    "must be a decimal rate between -1 and 1 (0.05 means 5 %)",
+                )
         object.__setattr__(self, "tenors_years", tenors)
         object.__setattr__(self, "zero_rates", rates)
 

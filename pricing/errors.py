@@ -6,7 +6,18 @@ without reading a traceback.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
+
+
+def shown(value: Any) -> str:
+    """``value`` as a message shows it: dates and times as ISO 8601 (with the zone), never a
+    Python repr such as ``datetime.datetime(...)``; strings quoted; other values as ``repr``."""
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return repr(value.item())
+    return repr(value)
 
 
 class PricingError(Exception):
@@ -20,7 +31,7 @@ class InputError(PricingError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}")
+        super().__init__(f"{field}={shown(value)}: {reason}")
 
 
 class ImpliedVolError(PricingError):
@@ -30,7 +41,7 @@ class ImpliedVolError(PricingError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}={value!r}: {reason}" if value is not None else reason)
+        super().__init__(f"{field}={shown(value)}: {reason}" if value is not None else reason)
 
 
 class EngineError(PricingError):

@@ -21,14 +21,14 @@ Errors are :class:`LoadError` with the request field at fault and whether it is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from marketdata.errors import MarketDataError
+from marketdata.errors import MarketDataError, SchemaError
 from marketdata.snapshot import MarketSnapshot
-from marketdata.sources.resolve import ResolvedSnapshot, load_snapshot
+from marketdata.sources.resolve import ResolvedSnapshot, load_snapshot, recorded_spot_at
 from pricing.errors import InputError
 from strategies.positions import (
     LeveragedEtfLegSpec,
@@ -36,11 +36,14 @@ from strategies.positions import (
     PositionFile,
     PositionFileError,
     SharesLegSpec,
+    check_listed_expiries,
     load_position_file,
     position_legs,
+    position_settlement_prices,
 )
 from strategies.pricing_context import PricingContext, analyse_snapshot
 from strategies.report import SourceInfo
+from strategies.settlement import Settlement, settle_expired
 from strategies.strategy import Strategy
 from strategies.templates import TEMPLATES, StrikeSpec
 
@@ -52,6 +55,8 @@ SnapshotLoader = Callable[..., ResolvedSnapshot]
 DYNAMICS = ("sticky_strike", "sticky_moneyness")
 #: Option underlyings a template can be built on.
 UNDERLYINGS = ("IWM", "RUT", "MRUT", "SPY")
+#: Largest quantity of a template (contracts): the position file's limit on a leg.
+MAX_CONTRACTS = 10_000_000
 #: Nominal leveraged-ETF prices used with SYNTHETIC data only, when the demo bundle has no
 #: snapshot of the fund: a fund sized in dollars has the same dollar P&L whatever its price level,
 #: so this sets the share count shown, never the P&L. Live data need an explicit spot.
@@ -91,6 +96,9 @@ class TemplateRequest:
     dte: int | None = None
     quantity: int | None = None
     underlying: str | None = None
+    #: True: ``expiry`` may be moved to the nearest listed expiry (``--expiry nearest:DATE``);
+    #: False: it must be listed exactly, else the error names the nearest listed ones.
+    expiry_nearest: bool = False
 
     def __post_init__(self) -> None:
         name = self.name.strip().lower()
@@ -100,8 +108,10 @@ class TemplateRequest:
         object.__setattr__(self, "strikes", tuple(self.strikes))
         if self.underlying is not None and self.underlying.upper() not in UNDERLYINGS:
             raise LoadError(f"{self.underlying!r} must be one of {', '.join(UNDERLYINGS)}", field="underlying")
-        if self.quantity is not None and self.quantity < 1:
-            raise LoadError(f"{self.quantity} must be a positive number of contracts", field="quantity")
+        if self.quantity is not None and not 1 <= self.quantity <= MAX_CONTRACTS:
+            raise LoadError(
+                f"{self.quantity} must be a number of contracts from 1 to {MAX_CONTRACTS:,}", field="quantity"
+            )
         if self.dte is not None and self.dte < 1:
             raise LoadError(f"{self.dte} must be >= 1 day", field="dte")
         if self.dte is not None and self.expiry is not None:
@@ -140,10 +150,13 @@ class Market:
 
 @dataclass(frozen=True, slots=True)
 class LoadedStrategy:
-    """A strategy and the market it was loaded with."""
+    """A strategy and the market it was loaded with (and, for a position file, what expired)."""
 
     strategy: Strategy
     market: Market
+    #: The legs that had expired at the market's time (settled, not priced) and the live rest;
+    #: ``strategy`` is then the live part (or the whole strategy when nothing remains live).
+    settlement: Settlement | None = None
 
     @property
     def ctx(self) -> PricingContext:
@@ -176,11 +189,21 @@ def _snapshot(
 ) -> tuple[MarketSnapshot, str]:
     try:
         resolved = (loader or load_snapshot)(symbol, source, now=now, store_path=store)
+    except SchemaError as exc:
+        if is_file_source(source):  # the user's own file is at fault: bad input, not missing data
+            raise LoadError(f"{source}: {exc}", field="source") from None
+        raise LoadError(f"no {symbol} data from {source!r}: {exc}", no_data=True) from None
     except MarketDataError as exc:
         raise LoadError(f"no {symbol} data from {source!r}: {exc}", no_data=True) from None
     except InputError as exc:
         raise LoadError(str(exc), field="source") from None
     return resolved.snapshot, resolved.description
+
+
+def is_file_source(source: str) -> bool:
+    """True when ``source`` names a file (the user's input) rather than demo, yahoo, live, auto or
+    store."""
+    return source.strip().lower() not in ("demo", "yahoo", "live", "auto", "store", "")
 
 
 def check_dynamics(dynamics: str) -> str:
@@ -246,6 +269,8 @@ def load_market(
         ctx = PricingContext.from_snapshot(
             *snapshots.values(), vol=vols, div_yields=yields, extra_spots=extra, vol_dynamics=dynamics
         )
+    except InputError as exc:  # inconsistent inputs (a dividend above the spot...): the data are bad
+        raise LoadError(f"the market data are inconsistent: {exc}", field="source") from None
     except Exception as exc:  # the surface fit can fail on a thin chain: say so
         raise LoadError(f"cannot build the market from the snapshots: {exc}", no_data=True) from None
     return Market(ctx, snapshots, tuple(lines), source)
@@ -256,6 +281,14 @@ def build_template(request: TemplateRequest, market: Market) -> Strategy:
     underlying's chain), its legs entered at the fill price now. :class:`LoadError` (field
     ``template NAME``) when the template cannot be built there."""
     template = TEMPLATES[request.name]
+    if request.expiry_nearest and request.expiry is not None:
+        days = (request.expiry - market.ctx.as_of.date()).days
+        if days < 1:
+            raise LoadError(
+                f"{request.expiry.isoformat()} is not after the data's date {market.ctx.as_of.date().isoformat()}",
+                field="expiry",
+            )
+        request = replace(request, expiry=None, dte=days, expiry_nearest=False)  # nearest, as asked
     params = request.params()
     symbols, _ = template.symbols(params)
     main = market.snapshots.get(symbols[0].upper())
@@ -264,6 +297,8 @@ def build_template(request: TemplateRequest, market: Market) -> Strategy:
     try:
         return template(market.ctx, **params).with_entry_prices(market.ctx, "fill")
     except InputError as exc:
+        if exc.field in ("expiry", "near_expiry", "far_expiry") and isinstance(exc.value, date):
+            raise LoadError(f"{exc.value.isoformat()} {exc.reason}", field="expiry") from None
         raise LoadError(str(exc), field=f"template {request.name}") from None
 
 
@@ -305,9 +340,63 @@ def position_symbols(position: PositionFile) -> tuple[list[str], list[str]]:
 
 
 def strategy_from_position(position: PositionFile, path: Path | str) -> Strategy:
-    """The strategy of a loaded position file; :class:`LoadError` naming the file otherwise."""
+    """The strategy of a loaded position file (with its ``benchmark``); :class:`LoadError`
+    naming the file otherwise."""
     try:
-        return Strategy(position.name, tuple(position_legs(position)))
+        return Strategy(position.name, tuple(position_legs(position)), position.benchmark)
+    except InputError as exc:
+        raise LoadError(f"{path}: {exc}") from None
+
+
+def known_spots(ctx: PricingContext, strategy: Strategy) -> dict[str, float]:
+    """Current spots (price units) of the strategy's leg symbols that ``ctx`` knows."""
+    out: dict[str, float] = {}
+    for leg in strategy.flat_legs():
+        try:
+            out[leg.symbol] = ctx.spot(leg.symbol)
+        except InputError:
+            continue
+    return out
+
+
+def recorded_spots(
+    strategy: Strategy, as_of: datetime, *, source: str, store: Path | None = None
+) -> dict[tuple[str, date], float]:
+    """Spots recorded in the snapshot store at the settlement moment of each option leg expired
+    at ``as_of`` (:func:`marketdata.sources.resolve.recorded_spot_at`), keyed by ``(symbol,
+    expiry)``. Looked up only for the market sources (``store``, ``auto``, ``yahoo``): demo data
+    and CSV files have no history, and their results must not depend on the machine's store."""
+    if source.strip().lower() not in ("store", "auto", "yahoo", "live"):
+        return {}
+    out: dict[tuple[str, date], float] = {}
+    for leg in strategy.flat_legs():
+        contract = leg.contract
+        if contract is None or contract.expiry_datetime > as_of:
+            continue
+        key = (contract.underlying.upper(), contract.expiry)
+        if key not in out:
+            spot = recorded_spot_at(key[0], contract.expiry_datetime, store_path=store)
+            if spot is not None:
+                out[key] = spot
+    return out
+
+
+def settle_position(
+    position: PositionFile,
+    strategy: Strategy,
+    ctx: PricingContext,
+    path: Path | str,
+    recorded: Mapping[tuple[str, date], float] | None = None,
+) -> Settlement:
+    """Split a position file's strategy at the market's time: expired legs settled (at their
+    ``settlement_price`` where the file records one, else the ``recorded`` spot at expiry, else
+    the current spot, said so), the rest live (:func:`strategies.settlement.settle_expired`);
+    :class:`LoadError` naming the file."""
+    try:
+        return settle_expired(
+            strategy, ctx.as_of, spots=known_spots(ctx, strategy),
+            settlement_prices=position_settlement_prices(position), recorded_spots=recorded,
+        )
     except InputError as exc:
         raise LoadError(f"{path}: {exc}") from None
 
@@ -321,20 +410,32 @@ def load_position(
     spots: Mapping[str, float] | None = None,
     dynamics: str = "sticky_strike",
     loader: SnapshotLoader | None = None,
+    override: bool = False,
 ) -> LoadedStrategy:
     """Read a position file (:func:`strategies.positions.load_position_file`; a bad file is a
-    :class:`LoadError` whose detail names the file, the field and the line), load its market and
-    build its strategy."""
+    :class:`LoadError` whose detail names the file, the field and the line), load its market,
+    check that its live expiries are listed (:func:`strategies.positions.check_listed_expiries`)
+    and build its strategy, settling the legs that have expired (:func:`settle_position`).
+    ``override`` skips the listed-product checks for every leg (as ``override = true`` in the
+    file does)."""
     check_dynamics(dynamics)
     try:
-        position = load_position_file(path)
+        position = load_position_file(path, override=override)
     except PositionFileError as exc:
         raise LoadError(f"bad position file:\n{exc}") from None
     symbols, etfs = position_symbols(position)
     market = load_market(
         symbols, etfs, source=source, now=now, store=store, spots=spots, dynamics=dynamics, loader=loader
     )
-    return LoadedStrategy(strategy_from_position(position, path), market)
+    try:
+        check_listed_expiries(position, market.ctx.as_of, path=path, override=override)
+    except PositionFileError as exc:
+        raise LoadError(f"bad position file:\n{exc}") from None
+    strategy = strategy_from_position(position, path)
+    recorded = recorded_spots(strategy, market.ctx.as_of, source=source, store=store)
+    settlement = settle_position(position, strategy, market.ctx, path, recorded)
+    live = settlement.live if settlement.live is not None else strategy
+    return LoadedStrategy(live, market, settlement)
 
 
 def source_info(loaded: LoadedStrategy | Market) -> SourceInfo:

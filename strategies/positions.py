@@ -45,29 +45,35 @@ not an integer quantity), NaN and infinities, non-positive strikes, zero quantit
 ids. Every error is a :class:`PositionFileError` naming the file, the field (``legs[1].strike``) and
 the line of the TOML text.
 
-Writing (:func:`save_position_file`) validates first, then replaces the file atomically: a temporary
-file in the same directory is written and fsynced, moved over the target with :func:`os.replace`,
-and the directory is fsynced, so a crash leaves either the old file or the new one, never a mix.
+Writing (:func:`save_position_file`) validates first, then replaces the file atomically through
+:mod:`marketdata.files` (temp file beside the target, fsync, :func:`os.replace`, folder fsync): a
+crash leaves either the old file or the new one, never a mix. Devices, FIFOs, folders and symlinks
+are refused; an existing file that is not a position file is replaced only with ``force``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import stat
-import tempfile
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
+from marketdata.files import POSITION_FILE, InputFileError, atomic_write_text, check_input_file
 from pricing.types import ExerciseStyle, OptionContract, OptionKind, SettlementTime
 from strategies.legs import TNA, TZA, Leg, LeveragedETF, Shares, option_for
 
@@ -153,7 +159,10 @@ class OptionLegSpec(_LegBase):
     """An option leg: ``quantity`` in contracts, ``entry_price`` per share (index point).
 
     ``style``, ``settlement`` and ``multiplier`` default to the listed product's conventions
-    (IWM/SPY American PM x100, RUT European AM x100, MRUT European PM x100).
+    (IWM/SPY American PM x100, RUT European AM x100, MRUT European PM x100); a value that differs
+    from the listed product is an error unless ``override = true`` (here or at the top of the
+    file). ``settlement_price``: the official settlement value of the underlying (price units)
+    once the leg has expired; it settles the leg (:mod:`strategies.settlement`).
     """
 
     instrument: Literal["option"]
@@ -164,6 +173,8 @@ class OptionLegSpec(_LegBase):
     style: Literal["american", "european"] | None = None
     settlement: Literal["am", "pm"] | None = None
     multiplier: Annotated[float, Field(gt=0.0, le=1.0e6)] | None = None
+    settlement_price: Annotated[float, Field(gt=0.0, le=1.0e7)] | None = None
+    override: bool | None = None
 
 
 class SharesLegSpec(_LegBase):
@@ -212,13 +223,31 @@ LegSpec = Annotated[
 
 
 class PositionFile(_Strict):
-    """The whole file: version, name, optional default underlying and notes, and the legs."""
+    """The whole file: version, name, optional default underlying and notes, the optional
+    ``benchmark`` of beta-weighting (a pair's hedge side), an optional file-wide ``override`` of
+    the listed-product checks, and the legs."""
 
     schema_version: Literal[1]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     underlying: Annotated[str, Field(pattern=_SYMBOL_PATTERN)] | None = None
     notes: Annotated[str, Field(max_length=10_000)] | None = None
+    benchmark: Annotated[str, Field(pattern=_SYMBOL_PATTERN)] | None = None
+    override: bool | None = None
     legs: Annotated[list[LegSpec], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _listed_conventions(self, info: ValidationInfo) -> PositionFile:
+        forced = bool((info.context or {}).get("override"))
+        for i, leg in enumerate(self.legs):
+            if not isinstance(leg, OptionLegSpec) or forced or self.override or leg.override:
+                continue
+            problem = convention_problem(leg)
+            if problem is not None:
+                field, message = problem
+                raise PydanticCustomError(
+                    "convention", "{message}", {"message": message, "index": i, "field": field}
+                )
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PositionFile:
@@ -242,6 +271,53 @@ class PositionFile(_Strict):
             for leg in data["legs"]
         ]
         return FILE_HEADER + tomli_w.dumps(data)
+
+
+def _nearest_sessions(day: date) -> str:
+    from datetime import timedelta
+
+    from marketdata.calendar import is_session
+
+    before = next(day - timedelta(days=k) for k in range(1, 15) if is_session(day - timedelta(days=k)))
+    after = next(day + timedelta(days=k) for k in range(1, 15) if is_session(day + timedelta(days=k)))
+    return f"{before.isoformat()} or {after.isoformat()}"
+
+
+def convention_problem(leg: OptionLegSpec) -> tuple[str, str] | None:
+    """``(field, message)`` when an option leg contradicts its listed product (style, settlement,
+    multiplier from :data:`marketdata.calendar.LISTING_RULES`) or expires on a day with no
+    trading session; None when it agrees (or the underlying has no listing rules, in which case
+    only the session check applies)."""
+    from marketdata.calendar import LISTING_RULES, is_session, monthly_expiry
+
+    if not is_session(leg.expiry):
+        return (
+            "expiry",
+            f"{leg.expiry.isoformat()} ({leg.expiry.strftime('%A')}) is not a trading session, so no "
+            f"option expires on it; the nearest sessions are {_nearest_sessions(leg.expiry)}",
+        )
+    rules = LISTING_RULES.get(leg.underlying)
+    if rules is None:
+        return None
+    hint = "; set override = true on the leg to price a non-standard contract"
+    if leg.style is not None and leg.style != rules.style.value:
+        return "style", f"listed {leg.underlying} options are {rules.style.value}, not {leg.style}{hint}"
+    if leg.multiplier is not None and leg.multiplier != rules.multiplier:
+        return (
+            "multiplier",
+            f"listed {leg.underlying} options have multiplier {rules.multiplier:g}, not {leg.multiplier:g}{hint}",
+        )
+    if leg.settlement == "am":
+        if rules.am_root is None:
+            return "settlement", f"listed {leg.underlying} options are PM-settled, not AM-settled{hint}"
+        if monthly_expiry(leg.expiry.year, leg.expiry.month) != leg.expiry:
+            return (
+                "settlement",
+                f"only the standard monthly {leg.underlying} options are AM-settled; "
+                f"{leg.expiry.isoformat()} is not a monthly expiry (the monthly is "
+                f"{monthly_expiry(leg.expiry.year, leg.expiry.month).isoformat()}){hint}",
+            )
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,6 +434,8 @@ def _issues_from_validation(text: str, error: ValidationError) -> list[PositionI
         ctx = item.get("ctx") or {}
         if kind == "duplicate_leg_id":
             loc = ("legs", int(ctx["index"]), "id")
+        elif kind == "convention":
+            loc = ("legs", int(ctx["index"]), str(ctx["field"]))
         elif kind == "leverage_required":
             loc = (*loc, "leverage")
         elif kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -365,7 +443,7 @@ def _issues_from_validation(text: str, error: ValidationError) -> list[PositionI
             message = "must be one of 'option', 'shares', 'letf'"
         elif kind == "finite_number":
             message = "must be a finite number (NaN and inf are rejected)"
-        if "input" in item and kind not in ("missing", "duplicate_leg_id", "extra_forbidden"):
+        if "input" in item and kind not in ("missing", "duplicate_leg_id", "extra_forbidden", "convention"):
             shown = repr(item["input"])
             if len(shown) <= 60 and not isinstance(item["input"], (dict, list)):
                 message = f"{message} (got {shown})"
@@ -378,7 +456,7 @@ def _issues_from_validation(text: str, error: ValidationError) -> list[PositionI
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
 
 
-def parse_position_text(text: str, *, path: str | Path = "<text>") -> PositionFile:
+def parse_position_text(text: str, *, path: str | Path = "<text>", override: bool = False) -> PositionFile:
     """Validate TOML ``text`` as a position file; raise :class:`PositionFileError` naming ``path``."""
     if len(text.encode("utf-8")) > MAX_POSITION_FILE_BYTES:
         raise PositionFileError(
@@ -401,18 +479,23 @@ def parse_position_text(text: str, *, path: str | Path = "<text>") -> PositionFi
             path, [PositionIssue("schema_version", locate_line(text, ("schema_version",)), reason)]
         )
     try:
-        return PositionFile.model_validate(raw)
+        return PositionFile.model_validate(raw, context={"override": override})
     except ValidationError as exc:
         raise PositionFileError(path, _issues_from_validation(text, exc)) from None
 
 
-def load_position_file(path: str | Path) -> PositionFile:
+def load_position_file(path: str | Path, *, override: bool = False) -> PositionFile:
     """Read and validate a position file (see the module docstring for what is rejected).
 
-    The size is checked before reading and again on the bytes read, so a file that grows in
-    between is still refused.
+    The file must be a regular file (a FIFO, device or folder is refused before opening, so a read
+    never hangs). The size is checked before reading and again on the bytes read, so a file that
+    grows in between is still refused.
     """
     file_path = Path(path)
+    try:
+        check_input_file(file_path)  # a FIFO or a device would block or never end
+    except InputFileError as exc:
+        raise PositionFileError(file_path, [PositionIssue("<file>", None, exc.reason)]) from None
     try:
         size = file_path.stat().st_size
         if size > MAX_POSITION_FILE_BYTES:
@@ -433,65 +516,27 @@ def load_position_file(path: str | Path) -> PositionFile:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise PositionFileError(file_path, [PositionIssue("<file>", line, "not valid UTF-8")]) from None
-    return parse_position_text(text, path=file_path)
+    return parse_position_text(text, path=file_path, override=override)
 
 
-def _fsync_directory(directory: Path) -> None:
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
-    try:
-        fd = os.open(directory, flags)
-    except OSError:  # some platforms cannot open directories; the rename is still atomic
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8) atomically and durably: temp file in the same
-    directory, fsync, :func:`os.replace`, fsync of the directory. The file keeps its permissions
-    (new files get 0644 less the umask)."""
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        mode = stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o644 & ~umask
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
-        os.replace(tmp_name, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_directory(directory)
-
-
-def save_position_file(path: str | Path, position: PositionFile | dict[str, Any]) -> PositionFile:
-    """Validate ``position`` (a model or a plain dict) and write it to ``path`` atomically.
+def save_position_file(
+    path: str | Path, position: PositionFile | dict[str, Any], *, force: bool = False
+) -> PositionFile:
+    """Validate ``position`` (a model or a plain dict) and write it to ``path`` with
+    :func:`marketdata.files.atomic_write_text` (atomic; refuses devices, FIFOs, folders and
+    symlinks; replaces an existing file that is not a position file only with ``force``).
 
     Nothing is written when validation fails or the text would exceed the size cap; the returned
-    model is what was written (it reads back equal).
+    model is what was written (it reads back equal). Raises :class:`PositionFileError` for an
+    invalid position and :class:`marketdata.files.OutputFileError` when the file cannot be
+    written (the old file, if any, is then unchanged).
     """
     model = position if isinstance(position, PositionFile) else PositionFile.model_validate(position)
     text = model.to_toml()
     checked = parse_position_text(text, path=path)  # what we write must read back
     if len(text.encode("utf-8")) > MAX_POSITION_FILE_BYTES:  # pragma: no cover - guarded above
         raise PositionFileError(path, [PositionIssue("<file>", None, "too large to save")])
-    try:
-        atomic_write_text(path, text)
-    except OSError as exc:
-        raise PositionFileError(path, [PositionIssue("<file>", None, f"cannot write: {exc.strerror or exc}")]) from None
+    atomic_write_text(path, text, POSITION_FILE, force=force)
     return checked
 
 
@@ -592,16 +637,100 @@ def leg_to_spec(
 
 
 def position_from_legs(
-    name: str, legs: Sequence[Leg], *, underlying: str | None = None, notes: str | None = None
+    name: str,
+    legs: Sequence[Leg],
+    *,
+    underlying: str | None = None,
+    notes: str | None = None,
+    benchmark: str | None = None,
+    override: bool = False,
 ) -> PositionFile:
-    """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe)."""
+    """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe). ``override`` writes
+    ``override = true`` into the file, for legs that differ from the listed product (they were
+    loaded with ``--override``), so that the saved file reads back; without it such legs are a
+    :class:`PositionFileError` naming the leg and the field."""
     used: set[str] = set()
     specs = []
-    for i, leg in enumerate(legs):
-        specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
-    return PositionFile(
-        schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs
-    )
+    try:
+        for i, leg in enumerate(legs):
+            specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
+        return PositionFile(
+            schema_version=1, name=name, underlying=underlying, notes=notes, benchmark=benchmark,
+            override=True if override else None, legs=specs,
+        )
+    except ValidationError as exc:
+        issues = []
+        for item in exc.errors(include_url=False):
+            loc = _clean_loc(item["loc"])
+            ctx = item.get("ctx") or {}
+            if item["type"] == "convention":
+                issues.append(PositionIssue(f"legs[{ctx['index']}].{ctx['field']}", None, item["msg"]))
+                continue
+            where = f"legs[{len(specs)}]" if not loc or loc[0] != "legs" else ""
+            field = _field_name(loc)
+            value = item.get("input")
+            shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value})"
+            issues.append(PositionIssue(f"{where}.{field}" if where else field, None, f"{item['msg']}{shown}"))
+        raise PositionFileError("<memory>", issues) from None
+
+
+def position_settlement_prices(position: PositionFile) -> dict[str, float]:
+    """The ``settlement_price`` of each option leg that records one, by leg id."""
+    return {
+        spec.id: spec.settlement_price
+        for spec in position.legs
+        if isinstance(spec, OptionLegSpec) and spec.settlement_price is not None
+    }
+
+
+def check_listed_expiries(
+    position: PositionFile,
+    as_of: datetime,
+    *,
+    path: str | Path = "<position>",
+    text: str | None = None,
+    override: bool = False,
+) -> None:
+    """Raise :class:`PositionFileError` for an option leg, not yet expired at ``as_of``, whose
+    expiry is not listed for its underlying as of ``as_of`` (the message names the nearest listed
+    expiries); legs with ``override = true`` (or a file-level override) and underlyings without
+    listing rules are not checked. ``text``: the file's TOML text, for line numbers."""
+    from marketdata.calendar import LISTING_RULES, listed_expiries
+
+    issues: list[PositionIssue] = []
+    for i, spec in enumerate(position.legs):
+        if not isinstance(spec, OptionLegSpec) or override or position.override or spec.override:
+            continue
+        if spec.underlying not in LISTING_RULES:
+            continue
+        leg = spec_to_leg(spec)
+        contract = leg.contract
+        assert contract is not None
+        if contract.expiry_datetime <= as_of:
+            continue  # expired: settled, not priced
+        horizon = max(2.0, (spec.expiry - as_of.date()).days / 365.0 + 0.1)
+        listed = listed_expiries(spec.underlying, as_of, horizon)
+        days = sorted({e.expiry for e in listed})
+        if spec.expiry in days:
+            continue
+        issues.append(
+            PositionIssue(
+                f"legs[{i}].expiry",
+                locate_line(text, ("legs", i, "expiry")) if text is not None else None,
+                f"{spec.expiry.isoformat()} is not a listed {spec.underlying} expiry as of "
+                f"{as_of.date().isoformat()}; the nearest listed are {nearest_dates(days, spec.expiry)}",
+            )
+        )
+    if issues:
+        raise PositionFileError(path, issues)
+
+
+def nearest_dates(days: Sequence[date], wanted: date, count: int = 2) -> str:
+    """The listed dates nearest ``wanted`` (up to ``count`` on each side), as ISO text."""
+    before = [d for d in days if d < wanted][-count:]
+    after = [d for d in days if d > wanted][:count]
+    chosen = before + after
+    return ", ".join(d.isoformat() for d in chosen) if chosen else "none"
 
 
 def position_legs(position: PositionFile) -> list[Leg]:

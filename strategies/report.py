@@ -23,6 +23,17 @@ included) unless a field says "per share"; spots and strikes are in the underlyi
   1 % of rate; position = per share x quantity x multiplier), ``dollar_delta`` (position delta x
   the driver's spot: dollars gained per 100 % move of the driver, so a 1 % move gains 1/100 of
   it), ``beta_weighted_delta`` (shares of the benchmark with the same beta-adjusted exposure).
+- ``expired`` (list): option legs past their settlement moment, settled rather than priced
+  (:mod:`strategies.settlement`), each: ``id``, ``description``, ``quantity``, ``multiplier``,
+  ``entry_price``, ``settlement_price`` (the underlying's price used), ``price_source`` (where
+  it came from: the position file, the recorded spot at expiry, or the current spot, said so),
+  ``intrinsic`` (per share), ``cash`` (dollars the leg settled into, + received), ``outcome``
+  (a sentence), ``delivered_shares`` (signed shares a physical leg delivered, else 0; those
+  shares are a live leg of ``legs``), ``realised_pnl`` (dollars, null when it continues in the
+  delivered shares or the entry price is unknown). Every other number of the report (Greeks, max
+  profit and loss, breakevens, probabilities, scenarios, levels) is that of the live legs.
+- ``value``: ``live`` (model value of the live legs, dollars), ``settled_cash`` (cash from the
+  settled legs), ``total`` (their sum), ``realised_pnl`` (sum over settled legs, null if unknown).
 - ``source``: ``name`` (demo, yahoo, store, csv:...), ``description`` (the human line),
   ``synthetic`` (bool: true for generated data, which every view labels SYNTHETIC), ``as_of``.
 - ``net_premium``: dollars paid to open (+ debit, - credit) from the legs' entry prices.
@@ -30,11 +41,13 @@ included) unless a field says "per share"; spots and strikes are in the underlyi
   ``unbounded``: ``{"max_profit": bool, "max_loss": bool}``; ``payoff``: ``axis`` (symbol),
   ``at`` (ISO time of the priced curve, null for the exact expiry payoff), ``exact`` (bool).
 - ``breakevens``: axis prices where the P&L at expiry (or ``payoff.at``) is zero.
-- ``greeks``: position totals ``delta`` (shares of the drivers, summed; see
-  ``delta_by_driver``), ``gamma``, ``vega`` (dollars per vol point), ``theta`` (dollars per
-  calendar day), ``rho`` (dollars per 1 % rate), ``dollar_delta`` (dollars per 1.00 = 100 %
-  move of each driver), ``beta_weighted_delta`` (shares of ``benchmark``),
-  ``beta_weighted_dollar_delta``, ``benchmark``, ``delta_by_driver``.
+- ``greeks``: position totals ``delta`` (shares of the one driver; null when the legs have
+  several drivers, whose shares are never added: read ``delta_by_driver``), ``gamma`` (likewise,
+  ``gamma_by_driver``), ``vega`` (dollars per vol point), ``theta`` (dollars per calendar day),
+  ``rho`` (dollars per 1 % rate), ``dollar_delta`` (dollars per 1.00 = 100 % move of each
+  driver), ``beta_weighted_delta`` (shares of ``benchmark``: the caller's, else the strategy's own
+  such as a pair's hedge side, else IWM), ``beta_weighted_dollar_delta``, ``benchmark``,
+  ``delta_by_driver`` and ``gamma_by_driver`` (by driver symbol).
 - ``pop``, ``expected_pnl`` (dollars), ``cvar`` (dollars, positive = loss: expected loss in the
   worst ``1 - probability.level`` of outcomes) at ``probability.horizon`` under
   ``probability.method`` (risk-neutral by default); ``probability`` also holds ``var``,
@@ -94,13 +107,14 @@ from strategies.scenarios import (
     run_scenarios,
     stress_scenarios,
 )
+from strategies.settlement import FROM_CURRENT, Settlement
 from strategies.strategy import Strategy
 
 REPORT_SCHEMA_VERSION = 1
 
 #: Top-level keys of a report, in order (the tests check every one is present).
 REPORT_FIELDS: tuple[str, ...] = (
-    "schema_version", "strategy", "legs", "source", "net_premium", "max_profit", "max_loss",
+    "schema_version", "strategy", "legs", "expired", "value", "source", "net_premium", "max_profit", "max_loss",
     "unbounded", "payoff", "breakevens", "greeks", "pop", "expected_pnl", "cvar", "probability",
     "scenarios", "weighted_pnl", "alerts", "levels", "betas", "dynamics", "warnings",
 )
@@ -211,8 +225,13 @@ def build_report(
     *,
     source: SourceInfo,
     options: ReportOptions | None = None,
+    settlement: Settlement | None = None,
 ) -> dict[str, Any]:
-    """The JSON-ready report of ``strategy`` valued in ``ctx`` (see the module docstring)."""
+    """The JSON-ready report of ``strategy`` valued in ``ctx`` (see the module docstring).
+
+    ``strategy`` is the live part; ``settlement`` (from
+    :func:`strategies.settlement.settle_expired`) lists the legs that expired before ``ctx``'s
+    time, shown under ``expired`` and added to ``value`` but to no risk number."""
     opts = options or ReportOptions()
     base = ctx.base()
     if opts.dynamics is not None:
@@ -221,7 +240,7 @@ def build_report(
     if source.synthetic:
         warnings.append("SYNTHETIC data: generated for demonstration, not market prices")
     ref = reference_symbol(strategy)
-    bench = _benchmark(base, strategy, opts.benchmark)
+    bench = _benchmark(base, strategy, opts.benchmark or strategy.benchmark)
     risk = strategy.risk(base, benchmark=bench)
 
     legs: list[dict[str, Any]] = []
@@ -314,6 +333,8 @@ def build_report(
     ]
     alerts = [a.as_dict() for a in assignment_alerts(strategy, base)]
     total = risk.position
+    expired, value = expired_section(settlement, risk.value, warnings)
+    single_driver = len(risk.delta_by_driver) <= 1
     report: dict[str, Any] = {
         "schema_version": REPORT_SCHEMA_VERSION,
         "strategy": {
@@ -325,6 +346,8 @@ def build_report(
             "as_of": base.as_of.isoformat(),
         },
         "legs": legs,
+        "expired": expired,
+        "value": value,
         "source": {
             "name": source.name,
             "description": source.description,
@@ -344,8 +367,9 @@ def build_report(
         },
         "breakevens": [_finite(b) for b in payoff.breakevens],
         "greeks": {
-            "delta": _finite(total.delta),
-            "gamma": _finite(total.gamma),
+            # shares of different underlyings are never added: per driver below when several
+            "delta": _finite(total.delta) if single_driver else None,
+            "gamma": _finite(total.gamma) if single_driver else None,
             "vega": _finite(total.vega),
             "theta": _finite(total.theta),
             "rho": _finite(total.rho),
@@ -354,6 +378,7 @@ def build_report(
             "beta_weighted_dollar_delta": _finite(risk.beta_weighted_dollar_delta),
             "benchmark": risk.benchmark,
             "delta_by_driver": {k: _finite(v) for k, v in risk.delta_by_driver.items()},
+            "gamma_by_driver": gamma_by_driver(risk),
         },
         "pop": _finite(headline.pop) if headline else None,
         "expected_pnl": _finite(headline.expected_pnl) if headline else None,
@@ -379,6 +404,96 @@ def build_report(
         "dynamics": base.vol_dynamics,
         "warnings": warnings,
     }
+    return report
+
+
+def gamma_by_driver(risk: Any) -> dict[str, float | None]:
+    """Position gamma per risk driver (per 1.00 of that driver's spot), in driver order."""
+    out: dict[str, float] = {}
+    for row in risk.legs:
+        out[row.driver] = out.get(row.driver, 0.0) + row.position.gamma
+    return {k: _finite(v) for k, v in out.items()}
+
+
+def expired_section(
+    settlement: Settlement | None, live_value: float, warnings: list[str]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The report's ``expired`` list and ``value`` block (module docstring); adds a warning per
+    leg settled at the current spot for lack of a recorded settlement price."""
+    settled = settlement.settled if settlement is not None else ()
+    rows: list[dict[str, Any]] = []
+    for item in settled:
+        leg = item.leg
+        rows.append(
+            {
+                "id": leg.leg_id,
+                "description": describe(leg.instrument),
+                "quantity": leg.quantity,
+                "multiplier": leg.multiplier,
+                "entry_price": leg.entry_price,
+                "settlement_price": _finite(item.settlement_price),
+                "price_source": item.price_source,
+                "intrinsic": _finite(item.intrinsic),
+                "cash": _finite(item.cash),
+                "outcome": item.outcome,
+                "delivered_shares": item.delivered.quantity if item.delivered is not None else 0,
+                "realised_pnl": _finite(item.realised_pnl),
+            }
+        )
+        if item.price_source == FROM_CURRENT:
+            warnings.append(
+                f"leg {leg.leg_id} expired on {leg.expiry.isoformat() if leg.expiry else '?'}: "
+                f"settled at the current spot {item.settlement_price:g} because no settlement "
+                "price is recorded (add settlement_price to the leg)"
+            )
+    cash = settlement.settled_cash if settlement is not None else 0.0
+    realised = settlement.realised_pnl if settlement is not None else 0.0
+    value = {
+        "live": _finite(live_value),
+        "settled_cash": _finite(cash),
+        "total": _finite(live_value + cash),
+        "realised_pnl": _finite(realised),
+    }
+    return rows, value
+
+
+def settled_only_report(settlement: Settlement, *, source: SourceInfo) -> dict[str, Any]:
+    """The report of a position whose every leg has expired: ``expired`` and ``value`` filled,
+    every risk field null or empty (nothing is left at risk)."""
+    warnings: list[str] = []
+    if source.synthetic:
+        warnings.append("SYNTHETIC data: generated for demonstration, not market prices")
+    expired, value = expired_section(settlement, 0.0, warnings)
+    warnings.append("every leg has expired: nothing remains at risk")
+    report: dict[str, Any] = dict.fromkeys(REPORT_FIELDS)
+    report.update(
+        {
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "strategy": {
+                "name": settlement.settled[0].leg.leg_id if settlement.settled else "",
+                "underlyings": sorted({s.leg.symbol for s in settlement.settled}),
+                "reference": None,
+                "spot": None,
+                "expiries": sorted({s.leg.expiry.isoformat() for s in settlement.settled if s.leg.expiry}),
+                "as_of": settlement.as_of.isoformat(),
+            },
+            "legs": [],
+            "expired": expired,
+            "value": value,
+            "source": {
+                "name": source.name,
+                "description": source.description,
+                "synthetic": bool(source.synthetic),
+                "as_of": source.as_of.isoformat() if source.as_of else None,
+            },
+            "unbounded": {"max_profit": False, "max_loss": False},
+            "breakevens": [],
+            "scenarios": [],
+            "alerts": [],
+            "levels": [],
+            "warnings": warnings,
+        }
+    )
     return report
 
 

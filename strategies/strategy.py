@@ -101,10 +101,17 @@ class Strategy:
 
     name: str
     legs: Sequence[Leg | Strategy]  # any sequence in; stored as a tuple
+    #: The symbol the strategy is hedged against (a beta-neutral pair's short side), used for
+    #: beta-weighting when the caller names none; None: the report's default (IWM).
+    benchmark: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
             raise InputError("name", self.name, "must be a non-empty string")
+        if self.benchmark is not None:
+            if not isinstance(self.benchmark, str) or not self.benchmark.strip():
+                raise InputError("benchmark", self.benchmark, "must be a symbol or None")
+            object.__setattr__(self, "benchmark", self.benchmark.strip().upper())
         try:
             parts = tuple(self.legs)
         except TypeError:
@@ -164,6 +171,7 @@ class Strategy:
         return Strategy(
             self.name,
             tuple(p.scaled(factor) for p in self.legs),
+            self.benchmark,
         )
 
     def with_entry_prices(self, ctx: PricingContext, basis: PremiumBasis = "fill") -> Strategy:

@@ -10,7 +10,8 @@ Strike specifications (:data:`StrikeSpec`), parsed from text by :func:`parse_str
 - :class:`AtDelta` ``(delta)`` — the strike whose |delta| is nearest ("25d" = 0.25);
 - :class:`AtPrice` ``(price)`` — the strike whose premium per share is nearest ("$1.50").
 
-Expiries: ``expiry=date`` or ``dte=days``; with a ``chain`` the nearest listed expiry (and then the
+Expiries: ``expiry=date`` (exactly that listed expiry, or an error naming the nearest listed ones)
+or ``dte=days`` (the nearest listed expiry to today + days); with a ``chain`` (and then the
 nearest listed strike that has a two-sided quote), otherwise the nearest standard monthly expiry
 (third Friday, holiday-adjusted) and strikes rounded to the product's usual increment (IWM/SPY 1, RUT 5, MRUT 1).
 
@@ -204,13 +205,24 @@ class Listings:
         return cls(underlying.upper(), monthly_expiries(start))
 
     def choose_expiry(self, as_of: date, *, expiry: date | None = None, dte: int | None = None) -> date:
-        """The listed expiry equal or nearest to ``expiry``, else nearest to ``as_of + dte``
-        (ties go to the later one); only expiries after ``as_of``."""
+        """``expiry`` itself when it is listed after ``as_of`` (else :class:`InputError` naming
+        the nearest listed expiries: a date is never silently moved), or the listed expiry
+        nearest to ``as_of + dte`` (ties go to the later one); only expiries after ``as_of``."""
         future = [d for d in self.expiries if d > as_of]
         if not future:
             raise InputError("expiry", as_of, f"no listed {self.underlying} expiry after it")
         if expiry is not None:
-            target = expiry
+            if expiry in future:
+                return expiry
+            before = [d for d in future if d < expiry][-2:]
+            after = [d for d in future if d > expiry][:2]
+            nearest = ", ".join(d.isoformat() for d in before + after)
+            why = "is not after the data's date" if expiry <= as_of else "is not a listed expiry"
+            raise InputError(
+                "expiry", expiry,
+                f"{why} of {self.underlying}; the nearest listed are {nearest} "
+                "(ask for the nearest with dte or nearest:DATE)",
+            )
         elif dte is not None:
             if isinstance(dte, bool) or not isinstance(dte, int) or dte < 1:
                 raise InputError("dte", dte, "must be a whole number of days >= 1")
@@ -558,7 +570,13 @@ def pair_trade(
     betas: Mapping[tuple[str, str], float] | None = None,
 ) -> Strategy:
     """Long ``notional`` dollars of ``long_symbol`` shares, short ``short_symbol`` shares sized
-    dollar-neutral or beta-neutral (short dollars = long dollars x beta(long -> short))."""
+    dollar-neutral or beta-neutral (short dollars = long dollars x beta(long -> short)).
+
+    The strategy's :attr:`~strategies.strategy.Strategy.benchmark` is ``short_symbol``: its
+    beta-weighted delta to it uses the same :func:`~strategies.strategy.beta_of` as the sizing,
+    so a beta-neutral pair reports zero (up to the rounding to whole shares). Regression betas
+    are not reciprocal (beta(IWM -> SPY) x beta(SPY -> IWM) = correlation squared), so weighted to
+    the long side the pair is not neutral, and the report says which benchmark it uses."""
     del chain  # shares only
     n = float(notional)
     if not math.isfinite(n) or n <= 0.0:
@@ -575,6 +593,7 @@ def pair_trade(
     return Strategy(
         f"long {ls} / short {ss} ({neutral}-neutral)",
         (Leg(Shares(ls), n_long, leg_id=f"long {ls}"), Leg(Shares(ss), -n_short, leg_id=f"short {ss}")),
+        benchmark=ss,  # beta-weighted to the hedge side with the same beta: zero by construction
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from tui.commands import fetch_cmds, marketdata_cmds, pricing_cmds, strategy_cmds
+from tui.errors import HedgeGroup, set_verbose
 
 app = typer.Typer(
     name="hedge",
@@ -16,12 +17,20 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=HedgeGroup,
 )
 
 
 @app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context) -> None:
-    """With no verb, show the tour (the terminal app replaces it once it exists)."""
+def _root(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the details of errors."),
+) -> None:
+    """With no verb, show the tour (the terminal app replaces it once it exists).
+
+    Exit codes of every verb: 0 ok, 1 some rows or data failed, 2 bad input or usage, 3 a file
+    could not be written (see :mod:`tui.errors`)."""
+    set_verbose(verbose)
     if ctx.invoked_subcommand is None:
         from tui.tour import run_tour
 

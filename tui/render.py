@@ -39,9 +39,34 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
     title = Text(strat["name"], style="bold")
     if src["synthetic"]:
         title.append("  SYNTHETIC DATA", style="bold red")
-    header = Text(f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference']} "
-                  f"spot {strat['spot']:,.2f}")
+    spot_text = "" if strat["spot"] is None else f"spot {strat['spot']:,.2f}"
+    header = Text(f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference'] or '-'} "
+                  f"{spot_text}")
     console.print(Panel(header, title=title, expand=False))
+
+    if report["expired"]:
+        ex = Table(title="Expired legs (settled, not priced; no longer in the risk numbers)")
+        for col in ("id", "instrument", "qty", "settled at", "price source", "outcome", "realised P&L $"):
+            ex.add_column(col, justify="right" if col in ("qty", "settled at", "realised P&L $") else "left")
+        for row in report["expired"]:
+            ex.add_row(
+                row["id"], f"{row['description']} expired", f"{row['quantity']:+d}",
+                f"{row['settlement_price']:,.2f}", row["price_source"], row["outcome"],
+                _money(row["realised_pnl"]),
+            )
+        console.print(ex)
+        val = report["value"]
+        console.print(
+            Text(
+                f"value $: live {_money(val['live'])} + settled cash {_money(val['settled_cash'])} "
+                f"= {_money(val['total'])}"
+            )
+        )
+    if not report["legs"]:
+        for warning in report["warnings"]:
+            style = "bold red" if warning.startswith("SYNTHETIC") else "yellow"
+            console.print(Text(f"warning: {warning}", style=style))
+        return
 
     legs = Table(title="Legs", show_lines=False)
     for col in ("id", "instrument", "qty", "entry", "price", "mark", "value $", "delta", "$ delta"):
@@ -70,9 +95,14 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
         ("max profit $", "unbounded" if unb["max_profit"] else _money(report["max_profit"])),
         ("max loss $", "unbounded" if unb["max_loss"] else _money(report["max_loss"])),
         ("breakevens", ", ".join(f"{b:,.2f}" for b in report["breakevens"] if b is not None) or "none"),
-        ("delta / $ delta", f"{_money(g['delta'])} / {_money(g['dollar_delta'])}"),
+        *(
+            [("delta / $ delta", f"{_money(g['delta'])} {next(iter(g['delta_by_driver']), '')} sh / {_money(g['dollar_delta'])}")]
+            if g["delta"] is not None
+            else [(f"delta {sym} sh", _money(v)) for sym, v in g["delta_by_driver"].items()]
+            + [("$ delta (all drivers)", _money(g["dollar_delta"]))]
+        ),
         (f"beta-weighted delta ({g['benchmark']} sh)", _money(g["beta_weighted_delta"])),
-        ("gamma / vega $ per pt", f"{g['gamma']:.3f} / {_money(g['vega'])}" if g["gamma"] is not None else "n/a"),
+        ("gamma / vega $ per pt", f"{g['gamma']:.3f} / {_money(g['vega'])}" if g["gamma"] is not None else f"per driver / {_money(g['vega'])}"),
         ("theta $ per day / rho $ per 1%", f"{_money(g['theta'])} / {_money(g['rho'])}"),
         (f"PoP ({prob['method']}, {prob['horizon'] or 'n/a'})", _pct(report["pop"])),
         ("expected P&L $", _money(report["expected_pnl"])),
@@ -218,11 +248,20 @@ def render_fetch_summary(result: FetchResult, out: Console, err: Console) -> Non
 _STYLE = {"expiry": "-", "today": "--", "date": ":"}
 
 
-def draw_payoff_png(chart: PayoffChart, png: Path, *, synthetic: bool) -> None:
+def draw_payoff_png(
+    chart: PayoffChart, png: Path, *, synthetic: bool, force: bool = False, note: str = ""
+) -> None:
     """Draw ``chart`` to ``png`` with matplotlib (Agg backend, imported here): the curves, the
     zero line, today's spot, the breakevens (labelled) and the scenario points (named), titled
-    with the strategy (SYNTHETIC DATA in red for generated data), axes in price and dollars."""
+    with the strategy (SYNTHETIC DATA in red for generated data; ``note`` appended, e.g. expired
+    legs), axes in price and dollars. The file is written atomically through
+    :func:`marketdata.files.atomic_write_bytes` (``force`` replaces a file that is not one of our
+    charts; raises :class:`marketdata.files.OutputFileError`)."""
+    import io
+
     import matplotlib
+
+    from marketdata.files import PNG_CHART, PNG_SOFTWARE, atomic_write_bytes
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -248,6 +287,8 @@ def draw_payoff_png(chart: PayoffChart, png: Path, *, synthetic: bool) -> None:
             ax.annotate(p.name, (p.spot, p.pnl), textcoords="offset points", xytext=(4, 4 - 11 * near), fontsize=8)
             placed.append((p.spot, p.pnl))
         title = f"{chart.strategy_name}: P&L ($) vs {chart.axis}"
+        if note:
+            title += f"  ({note})"
         if synthetic:
             title += "  [SYNTHETIC DATA]"
         ax.set_title(title, color="red" if synthetic else "black")
@@ -256,7 +297,8 @@ def draw_payoff_png(chart: PayoffChart, png: Path, *, synthetic: bool) -> None:
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=8)
         fig.tight_layout()
-        png.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(png, format="png")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", metadata={"Software": PNG_SOFTWARE})
     finally:
         plt.close(fig)
+    atomic_write_bytes(png, buffer.getvalue(), PNG_CHART, force=force)

@@ -60,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from marketdata.errors import NoDataError, SchemaError
+from marketdata.files import CHAIN_CSV, atomic_output
 from marketdata.snapshot import DividendForecast, MarketSnapshot, OptionChain, RateCurve
 from marketdata.sources.base import (
     CHAIN_COLUMNS,
@@ -116,10 +117,51 @@ def _is_blank(text: str) -> bool:
     return text.strip().lower() in _BLANK
 
 
-def _parse_float(text: str) -> float:
-    cleaned = text.strip().replace(",", "")
+_DOT_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d{1,3}(,\d{3})+\.\d*)([eE][+-]?\d+)?$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?(\d+,\d*|,\d+|\d{1,3}(\.\d{3})+,\d*)$")
+_COMMA_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")  # 1,250: thousands, or 1.25 in a comma file?
+_NUMERIC_COLUMNS = frozenset({"strike", "bid", "ask", "last", "multiplier", "source_iv"})
+
+
+def detect_decimal(cells: list[str], *, where: str) -> str:
+    """The decimal separator of a file's number cells: ``"."`` or ``","``.
+
+    A cell such as ``278,0`` or ``4,25`` is a decimal comma; ``278.0`` or ``1,250.5`` a decimal
+    point. A file with both kinds is refused, and so is one whose only commas could be either
+    (``1,250``: one thousand two hundred and fifty, or 1.25 with a decimal comma?), so a number is
+    never silently rescaled. Raises :class:`SchemaError` naming ``where`` and an example cell.
+    """
+    dot = next((c for c in cells if _DOT_DECIMAL.match(c.strip())), None)
+    comma = next((c for c in cells if _COMMA_DECIMAL.match(c.strip()) and not _COMMA_GROUPED.match(c.strip())), None)
+    grouped = next((c for c in cells if _COMMA_GROUPED.match(c.strip())), None)
+    if dot is not None and comma is not None:
+        raise SchemaError(
+            f"{where}: numbers mix a decimal point ({dot.strip()!r}) and a decimal comma "
+            f"({comma.strip()!r}); write every number the same way"
+        )
+    if comma is not None:
+        return ","
+    if grouped is not None and dot is None:
+        raise SchemaError(
+            f"{where}: cannot tell the decimal separator: {grouped.strip()!r} could be a thousands "
+            "group or a decimal comma; write decimals with a point (1250.0) or a comma (1,25) "
+            "somewhere in the file"
+        )
+    return "."
+
+
+def _parse_float(text: str, decimal: str = ".") -> float:
+    cleaned = text.strip()
     if cleaned.lower() in ("", "nan", "none", "null", "-"):
         return math.nan
+    if decimal == ",":
+        if "." in cleaned and not re.fullmatch(r"[+-]?\d{1,3}(\.\d{3})+(,\d*)?", cleaned):
+            raise ValueError("has a decimal point in a file that writes decimals with a comma")
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    elif "," in cleaned:
+        if not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", cleaned):
+            raise ValueError("has a comma that is not a thousands separator (the file writes decimals with a point)")
+        cleaned = cleaned.replace(",", "")
     return float(cleaned)
 
 
@@ -276,6 +318,35 @@ def read_chain_csv(
         if needed not in seen:
             raise SchemaError(f"{file}:{header_line}: column {needed!r} is missing (columns {names_raw})")
 
+    raw_rows: list[tuple[int, list[str]]] = []
+    for row in reader:
+        raw_rows.append((first + reader.line_num, row))
+    numeric = [pos for pos, name in keep if name in _NUMERIC_COLUMNS]
+    decimal = detect_decimal(
+        [row[pos] for _, row in raw_rows for pos in numeric if pos < len(row)], where=str(file)
+    )
+    if decimal == "," and delimiter == ",":
+        raise SchemaError(
+            f"{file}: numbers use a decimal comma but the columns are separated by commas too; "
+            "separate the columns with semicolons"
+        )
+
+    def number(text: str) -> float:
+        return _parse_float(text, decimal)
+
+    def count(text: str) -> float:
+        value = number(text)
+        if math.isnan(value):
+            return 0.0
+        if not math.isfinite(value) or value < 0:
+            raise ValueError("must be a count >= 0")
+        return float(round(value))
+
+    parsers: dict[str, Callable[[str], Any]] = dict(_PARSERS)
+    for name_ in _NUMERIC_COLUMNS:
+        parsers[name_] = number
+    parsers["volume"] = parsers["open_interest"] = count
+
     def meta_value(key: str, parse: Callable[[str], Any], what: str) -> Any:
         if key not in header:
             return None
@@ -286,7 +357,7 @@ def read_chain_csv(
             raise SchemaError(f"{file}:{line}: header {key!r}: value {text!r} is not {what} ({exc})") from None
 
     sym_text = symbol or meta_value("symbol", str, "a symbol") or meta_value("underlying", str, "a symbol")
-    spot_value = spot if spot is not None else meta_value("spot", float, "a price")
+    spot_value = spot if spot is not None else meta_value("spot", number, "a price")
     as_of_value = as_of if as_of is not None else meta_value("asof", _parse_as_of, "an ISO time")
     curve = rate_curve
     if curve is None and rate is not None:
@@ -294,7 +365,7 @@ def read_chain_csv(
     if curve is None:
         curve = meta_value("ratecurve", _parse_curve, "'t_years:rate;...'")
     if curve is None:
-        flat = meta_value("rate", float, "a decimal rate")
+        flat = meta_value("rate", number, "a decimal rate")
         curve = RateCurve.flat(flat) if flat is not None else None
     divs = dividends if dividends is not None else meta_value("dividends", _parse_dividends, "'YYYY-MM-DD:amount;...'")
     synthetic = bool(meta_value("synthetic", _parse_bool, "true/false") or False)
@@ -302,8 +373,7 @@ def read_chain_csv(
     records: list[dict[str, Any]] = []
     line_numbers: list[int] = []
     width = len(names)
-    for row in reader:
-        line = first + reader.line_num
+    for line, row in raw_rows:
         if not row or all(not c.strip() for c in row):
             continue
         if len(row) > width:
@@ -312,7 +382,7 @@ def read_chain_csv(
         record: dict[str, Any] = {}
         for pos, name in keep:
             cell = row[pos]
-            parser = _PARSERS.get(name)
+            parser = parsers.get(name)
             if parser is None:
                 record[name] = cell.strip()
                 continue
@@ -412,10 +482,12 @@ def _format_float(value: Any) -> str:
     return "" if math.isnan(number) else repr(number)
 
 
-def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str]) -> Path:
+def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Write ``snapshot`` as a chain CSV that :func:`read_chain_csv` reads back to the same
     chain (floats written with ``repr`` so they return bit for bit; NaN as blank). Extra
-    columns are written as text after the documented ones. Returns the path."""
+    columns are written as text after the documented ones. The file is written through
+    :func:`marketdata.files.atomic_output` (an existing file that is not a chain CSV is replaced
+    only with ``force``; raises :class:`marketdata.files.OutputFileError`). Returns the path."""
     file = Path(path)
     frame = snapshot.chain.frame
     curve = ";".join(f"{t!r}:{r!r}" for t, r in zip(snapshot.rate_curve.tenors_years, snapshot.rate_curve.zero_rates, strict=True))
@@ -423,7 +495,7 @@ def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str]) -> P
     columns = [c for c in CHAIN_COLUMNS if c in frame.columns] + [c for c in frame.columns if c not in CHAIN_COLUMNS]
     floats = {"strike", "bid", "ask", "last", "multiplier", "source_iv"}
     file.parent.mkdir(parents=True, exist_ok=True)
-    with file.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_output(file, CHAIN_CSV, force=force) as handle:
         handle.write(f"# symbol: {snapshot.underlying}\n")
         handle.write(f"# spot: {snapshot.spot!r}\n")
         handle.write(f"# as_of: {snapshot.as_of.isoformat()}\n")

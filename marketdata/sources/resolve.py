@@ -146,12 +146,30 @@ def _csv(path: Path, symbol: str, now: datetime, expiries: list[date] | None) ->
     return ResolvedSnapshot(snap, "csv", text)
 
 
+#: Longest upstream message kept in a one-line description (the full text stays in ``reasons``).
+SHORT_REASON_CHARS = 200
+
+
+def short_reason(text: str, limit: int = SHORT_REASON_CHARS) -> str:
+    """The first sentence of the first line of an upstream message (a curl error can run to 400
+    characters), cut to ``limit`` characters with an ellipsis."""
+    first = " ".join(text.strip().splitlines()[0].split()) if text.strip() else ""
+    end = first.find(". ")
+    if 0 < end < limit:  # the first sentence: drops "See https://..." tails
+        first = first[: end + 1]
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
 def _why_not_live(exc: Exception) -> str:
     if isinstance(exc, RateLimitedError):
         return f"Yahoo rate-limited: {exc}"
     if isinstance(exc, SourceUnavailableError):
         return f"Yahoo unreachable: {exc}"
     return f"Yahoo gave nothing usable: {exc}"
+
+
+def _summary(reasons: Sequence[str]) -> str:
+    return "; ".join(short_reason(r) for r in reasons)
 
 
 def load_snapshot(
@@ -182,6 +200,11 @@ def load_snapshot(
     expiries = _expiry_list(expiry)
     choice = (source or "auto").strip()
     key = choice.lower()
+    if key in ("yahoo", "live", "auto"):
+        from marketdata.paths import cache_dir
+        from marketdata.sources.yahoo import use_cache_folder
+
+        use_cache_folder(cache_dir(store_path))  # yfinance's caches beside the store, not in $HOME
     if key in ("yahoo", "live"):
         return _live(name, now, expiries, yahoo_factory, yahoo_options, auto=False)
     if key == "store":
@@ -196,12 +219,12 @@ def load_snapshot(
             reasons.append(_why_not_live(exc))
         try:
             found = _stored(name, now, expiries, store_path)
-            return ResolvedSnapshot(found.snapshot, found.kind, f"{'; '.join(reasons)}; using {found.description}", tuple(reasons))
+            return ResolvedSnapshot(found.snapshot, found.kind, f"{_summary(reasons)}; using {found.description}", tuple(reasons))
         except MarketDataError as exc:
             reasons.append(f"no stored snapshot: {exc}")
         try:
             found = _demo(name, now, expiries)
-            return ResolvedSnapshot(found.snapshot, found.kind, f"{'; '.join(reasons)}; using {found.description}", tuple(reasons))
+            return ResolvedSnapshot(found.snapshot, found.kind, f"{_summary(reasons)}; using {found.description}", tuple(reasons))
         except (MarketDataError, InputError, KeyError) as exc:
             reasons.append(f"no demo data: {exc}")
         raise NoDataError(f"no data for {name} from any source: " + "; ".join(reasons))
@@ -209,3 +232,30 @@ def load_snapshot(
     if path.is_file():
         return _csv(path, name, now, expiries)
     raise InputError("source", source, f"must be one of {', '.join(KEYWORDS)} or an existing CSV file")
+
+
+#: How far from a settlement moment a stored snapshot may be taken to count as the spot at expiry.
+SETTLEMENT_SNAPSHOT_WINDOW_S = 30 * 60.0
+
+
+def recorded_spot_at(
+    symbol: str, moment: datetime, *, store_path: str | os.PathLike[str] | None = None
+) -> float | None:
+    """The spot (price units) of ``symbol`` in the stored snapshot taken nearest before
+    ``moment`` + :data:`SETTLEMENT_SNAPSHOT_WINDOW_S`, if it was taken within that window of
+    ``moment`` (tz-aware); None when the store does not exist, has no such snapshot or cannot be
+    read. Never creates the store."""
+    from datetime import timedelta
+
+    from marketdata.sources.store import SnapshotStore
+
+    require_aware("moment", moment)
+    path = resolve_store_path(store_path)
+    if not path.is_file():
+        return None
+    window = timedelta(seconds=SETTLEMENT_SNAPSHOT_WINDOW_S)
+    try:
+        snap = SnapshotStore(path).load(symbol, at=moment + window)
+    except (MarketDataError, InputError):
+        return None
+    return snap.spot if abs(snap.as_of - moment) <= window else None

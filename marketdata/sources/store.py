@@ -553,6 +553,20 @@ class SnapshotStore:
                 raise self._fail("read", exc) from exc
 
     def _read(self, conn: sqlite3.Connection, row: sqlite3.Row) -> MarketSnapshot:
+        """Decode one stored row; any damage (bad JSON, a broken column, a value that does not
+        validate) is a :class:`StoreError` naming the snapshot, so ``auto`` can fall back."""
+        try:
+            return self._decode(conn, row)
+        except StoreError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
+            detail = " ".join(str(exc).split())[:200]
+            raise StoreError(
+                f"{self._path}: snapshot {row['id']} ({row['underlying']}) is damaged and cannot be read: "
+                f"{type(exc).__name__}: {detail}"
+            ) from exc
+
+    def _decode(self, conn: sqlite3.Connection, row: sqlite3.Row) -> MarketSnapshot:
         cols = conn.execute(
             "SELECT name, dtype, encoding, data FROM chain_columns WHERE snapshot_id = ? ORDER BY position",
             (row["id"],),

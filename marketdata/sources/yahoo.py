@@ -30,10 +30,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -120,12 +122,28 @@ TickerFactory = Callable[[str], TickerLike]
 """Builds a ticker for a Yahoo symbol (``"IWM"``, ``"^RUT"``, ``"^TNX"``)."""
 
 
+_CACHE: dict[str, Path | None] = {"folder": None}
+
+
+def use_cache_folder(folder: str | os.PathLike[str]) -> None:
+    """Keep yfinance's own caches (cookies, time zones, ISINs) in ``folder`` (created when first
+    used) instead of the user's home cache; :func:`marketdata.paths.cache_dir` gives the folder
+    beside the store. Takes effect for tickers built afterwards."""
+    _CACHE["folder"] = Path(folder)
+
+
 def default_ticker_factory(symbol: str) -> TickerLike:
-    """A real ``yfinance.Ticker`` (imported here, lazily), told not to hide its exceptions."""
+    """A real ``yfinance.Ticker`` (imported here, lazily), told not to hide its exceptions, with
+    its caches in :func:`use_cache_folder`'s folder (default: :func:`marketdata.paths.cache_dir`)."""
     import logging
 
     import yfinance as yf
 
+    from marketdata.paths import cache_dir
+
+    folder = _CACHE["folder"] or cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    yf.set_tz_cache_location(str(folder / "yfinance"))  # moves the cookie and ISIN caches too
     yf.config.debug.hide_exceptions = False
     # yfinance logs its own retries as warnings; our typed errors say what matters, so keep its
     # log quiet unless the application configures logging.

@@ -114,7 +114,7 @@ def test_default_expiry_rule() -> None:
 @pytest.mark.parametrize(
     ("args", "code", "text"),
     [
-        (("--expiry", "2027-01-16"), 1, "not in the IWM chain"),
+        (("--expiry", "2027-01-16"), 2, "not a listed IWM chain expiry"),
         (("--expiry", "next friday"), 2, "YYYY-MM-DD"),
         (("--format", "xml"), 2, "format"),
         (("--symbol", "!!"), 2, "symbol"),

@@ -136,3 +136,31 @@ def test_bundled_examples_run(verb: str, name: str) -> None:
         # The last quote is below intrinsic (2,793.30 - 2,400 > 300): a reason, not a vol.
         assert [r["status"] for r in rows[:-1]] == ["ok"] * (len(rows) - 1)
         assert rows[-1]["status"] == "below_intrinsic" and result.exit_code == 1
+
+
+def test_price_streams_in_chunks_with_the_same_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are priced and written a chunk at a time (constant memory): with chunks of 3 rows the
+    10 rows take 4 calls of the core and the output is identical to one big chunk, CSV and JSON."""
+    import pricing.batch as batch
+    from tui.commands import pricing_cmds
+
+    rows = (GOOD * 3)[:10]
+    src = tmp_path / "in.csv"
+    src.write_text(HEADER + "\n".join(rows) + "\n")
+    whole = {fmt: runner.invoke(app, ["price", "--input", str(src), "--format", fmt]).stdout for fmt in ("csv", "json")}
+    calls: list[int] = []
+    real = batch.price_rows
+
+    def counting(chunk: list[dict[str, str]], **kw: object) -> list[dict[str, object]]:
+        calls.append(len(chunk))
+        return real(chunk, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pricing_cmds, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(batch, "price_rows", counting)
+    for fmt in ("csv", "json"):
+        calls.clear()
+        result = runner.invoke(app, ["price", "--input", str(src), "--format", fmt])
+        assert result.exit_code == 0, result.output
+        assert calls == [3, 3, 3, 1]
+        assert result.stdout == whole[fmt]
+    assert json.loads(whole["json"])[0]["status"] == "ok"

@@ -111,10 +111,15 @@ def test_strike_sides_and_structures() -> None:
 
 
 def test_explicit_strikes_and_expiry() -> None:
-    s = TEMPLATES["put-spread"](market(), expiry=date(2026, 4, 20), long_strike=220, short_strike="200")
+    s = TEMPLATES["put-spread"](market(), expiry=date(2026, 4, 17), long_strike=220, short_strike="200")
     long, short = s.flat_legs()
     assert (long.strike, short.strike) == (220.0, 200.0)
-    assert long.expiry == date(2026, 4, 17)  # nearest monthly to the asked date
+    assert long.expiry == date(2026, 4, 17)
+    # an unlisted date is never moved silently: the error names the nearest listed expiries
+    with pytest.raises(InputError, match="2026-04-17"):
+        TEMPLATES["put-spread"](market(), expiry=date(2026, 4, 20))
+    near = TEMPLATES["put-spread"](market(), dte=(date(2026, 4, 20) - market().as_of.date()).days)
+    assert near.flat_legs()[0].expiry == date(2026, 4, 17)  # nearest only when asked (dte)
 
 
 def iwm_chain() -> OptionChain:

@@ -38,12 +38,23 @@ def _clock() -> datetime:
 
 def split_symbols(values: Sequence[str] | None) -> list[str]:
     """Symbols from ``--symbols`` values and extra arguments: ``IWM RUT,SPY`` -> [IWM, RUT, SPY]
-    (upper case, duplicates dropped, order kept); the defaults if none."""
+    (upper case, duplicates dropped, order kept); the defaults when no symbol option or argument
+    is given at all. A value that holds no symbol (``--symbols ""``) is an error, never a quiet
+    fetch of the defaults; so is a symbol that is not a ticker."""
+    import re
+
+    from tui.errors import HedgeError
+
     out: list[str] = []
     for value in values or ():
-        for part in value.replace(",", " ").split():
+        parts = value.replace(",", " ").split()
+        if not parts:
+            raise HedgeError('--symbols: "" holds no symbol; give tickers such as IWM RUT SPY')
+        for part in parts:
             name = part.strip().upper().lstrip("^")
-            if name and name not in out:
+            if not re.fullmatch(r"[A-Z][A-Z0-9.\-]{0,9}", name):
+                raise HedgeError(f"--symbols: {part} is not a ticker (letters, digits, '.', '-')")
+            if name not in out:
                 out.append(name)
     return out or list(DEFAULT_SYMBOLS)
 

@@ -30,16 +30,21 @@ from typing import Annotated, Any
 
 import typer
 
+from tui.errors import HedgeError, source_failure
+
 FORMATS = ("table", "csv", "json")
 
 
-def _parse_expiry(text: str | None) -> date | None:
+def _parse_expiry(text: str | None) -> Any:
+    from marketdata.expiry_choice import parse_expiry_request
+    from pricing.errors import InputError
+
     if text is None:
         return None
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise typer.BadParameter(f"expiry={text!r}: expected YYYY-MM-DD", param_hint="--expiry") from None
+        return parse_expiry_request(text)
+    except InputError as exc:
+        raise HedgeError(f"--expiry: {text}: {exc.reason}") from None
 
 
 def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
@@ -55,27 +60,26 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     from tui.render import chain_table
 
     if fmt not in FORMATS:
-        raise typer.BadParameter(f"format={fmt!r}: must be one of {', '.join(FORMATS)}",
-                                 param_hint="--format")
-    expiry = _parse_expiry(expiry_text)
+        raise HedgeError(f"--format: {fmt} is not a format; choose {', '.join(FORMATS)}")
+    request = _parse_expiry(expiry_text)
+    expiry: date | None = None
     now = datetime.now(UTC)  # the only clock read: the CLI layer
     kwargs: dict[str, Any] = {"now": now}
     if store is not None:
         kwargs["store_path"] = store
     try:
         resolved = load_snapshot(symbol, source, **kwargs)
-    except InputError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--symbol/--source") from None
-    except MarketDataError as exc:
-        typer.echo(f"hedge chain: {exc}", err=True)
-        raise typer.Exit(1) from None
+    except (InputError, MarketDataError) as exc:
+        raise source_failure(exc, symbol=symbol, source=source) from None
     snapshot = resolved.snapshot
     description = str(resolved.description)
-    if expiry is not None and expiry not in snapshot.chain.expiries:
-        listed = ", ".join(e.isoformat() for e in snapshot.chain.expiries)
-        typer.echo(f"hedge chain: expiry {expiry.isoformat()} not in the {snapshot.underlying} "
-                   f"chain (have: {listed})", err=True)
-        raise typer.Exit(1)
+    if request is not None:
+        from marketdata.expiry_choice import pick_expiry
+
+        try:
+            expiry = pick_expiry(snapshot.chain.expiries, request, what=f"{snapshot.underlying} chain")
+        except InputError as exc:
+            raise HedgeError(f"--expiry: {request.day.isoformat()} {exc.reason}") from None
     if fmt == "table" and expiry is None:
         try:
             expiry = default_expiry(snapshot.chain.expiries, snapshot.as_of.date())
@@ -87,9 +91,8 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
         analysis = analyze_chain_cached(snapshot)
         if expiry is not None:
             analysis = analysis.restrict(expiry, calendar=True)
-    except MarketDataError as exc:
-        typer.echo(f"hedge chain: {exc}", err=True)
-        raise typer.Exit(1) from None
+    except (InputError, MarketDataError) as exc:
+        raise source_failure(exc, symbol=symbol, source=source) from None
     if fmt == "json":
         document = chain_document(analysis, description, expiry)
         return json.dumps(document, indent=2, allow_nan=False) + "\n"
@@ -109,7 +112,7 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Option(
             "--source", help="demo, yahoo, auto, store, or a snapshot FILE.")] = "auto",
         expiry: Annotated[str | None, typer.Option(
-            "--expiry", "-e", help="YYYY-MM-DD; table default: the nearest monthly.")] = None,
+            "--expiry", "-e", help="YYYY-MM-DD exactly, or nearest:YYYY-MM-DD; table default: the nearest monthly.")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
         store: Annotated[Path | None, typer.Option(
             "--store", help="Snapshot store (SQLite) path.")] = None,

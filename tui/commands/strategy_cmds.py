@@ -58,7 +58,8 @@ EXIT_BAD_INPUT = 2
 
 
 class CliFailure(Exception):
-    """A failure to report on stderr with an exit code (1 no data, 2 bad input)."""
+    """A failure to report on stderr with an exit code (1 no data, 2 bad input; see
+    :mod:`tui.errors`)."""
 
     def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
         super().__init__(message)
@@ -105,7 +106,9 @@ def _failure(exc: LoadError, strike_option: str = "--strikes") -> CliFailure:
     if exc.field is None:
         text = exc.detail
     else:
-        option = strike_option if exc.field == "strikes" else f"--{exc.field}"
+        option = strike_option if exc.field == "strikes" else (
+            exc.field if exc.field.startswith("template ") else f"--{exc.field}"
+        )
         text = f"{option}: {exc.detail}"
     if exc.missing_spot is not None:
         text += f"; give its price with --spot {exc.missing_spot}=PRICE"
@@ -128,9 +131,11 @@ def load_strategy(
     spots: Sequence[str] | None,
     dynamics: str,
     now: datetime,
+    override: bool = False,
 ) -> LoadedStrategy:
     """Parse the options and load the strategy (from ``file`` or ``template``) with its market
     through :mod:`strategies.loading`."""
+    from pricing.errors import InputError
     from strategies.loading import (
         UNDERLYINGS,
         LoadError,
@@ -155,9 +160,12 @@ def load_strategy(
                 raise CliFailure(
                     "--file takes no template options (--strikes, --otm, --delta, --dte, --expiry, --quantity)"
                 )
-            return load_position(file, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics)
+            return load_position(
+                file, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics, override=override
+            )
         assert template is not None
-        expiry_day = parse_date(expiry, "--expiry")
+        expiry_request = _expiry_request(expiry)
+        expiry_day = expiry_request.day if expiry_request is not None else None
         given = [
             (parse_numbers(strikes, "--strikes"), "--strikes"),
             (parse_numbers(otm, "--otm"), "--otm"),
@@ -170,21 +178,47 @@ def load_strategy(
         if chosen:
             values, strike_option = chosen[0]
             for value in values:
-                if strike_option == "--strikes":
-                    specs.append(AtStrike(value))
-                elif strike_option == "--otm":
-                    specs.append(PctOTM(value / 100.0))
-                else:
-                    specs.append(AtDelta(abs(value)))
+                try:
+                    if strike_option == "--strikes":
+                        specs.append(AtStrike(value))
+                    elif strike_option == "--otm":
+                        specs.append(PctOTM(value / 100.0))
+                    else:
+                        specs.append(AtDelta(abs(value)))
+                except InputError:
+                    raise CliFailure(f"{strike_option}: {value:g} {STRIKE_RULES[strike_option]}") from None
         if dte is not None and expiry_day is not None:
             raise CliFailure("give --dte or --expiry, not both")
         request = TemplateRequest(
-            template, strikes=tuple(specs), expiry=expiry_day, dte=dte, quantity=quantity, underlying=underlying
+            template, strikes=tuple(specs), expiry=expiry_day, dte=dte, quantity=quantity, underlying=underlying,
+            expiry_nearest=expiry_request is not None and expiry_request.nearest,
         )
         request.params()  # option errors before any data is loaded
         return load_template(request, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics)
     except LoadError as exc:
         raise _failure(exc, strike_option) from None
+
+
+#: What each strike option accepts, for its error message.
+STRIKE_RULES = {
+    "--strikes": "must be a strike price > 0",
+    "--otm": "must be a percent out of the money between -90 and 90",
+    "--delta": "must be an absolute delta between 0 and 1 (0.30, not 30)",
+}
+
+
+def _expiry_request(text: str | None) -> Any:
+    """The parsed ``--expiry`` (:class:`marketdata.expiry_choice.ExpiryRequest`: exact, or
+    ``nearest:DATE``) or None."""
+    from marketdata.expiry_choice import parse_expiry_request
+    from pricing.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        return parse_expiry_request(text)
+    except InputError as exc:
+        raise CliFailure(f"--expiry: {text}: {exc.reason}") from None
 
 
 def _horizon(text: str | None, option: str) -> datetime | None:
@@ -209,19 +243,21 @@ def run_strategy(
     source: str = "auto",
     fmt: str = "table",
     save: Path | None = None,
+    force: bool = False,
     store: Path | None = None,
     horizon: str | None = None,
     method: str = "risk_neutral",
     dynamics: str = "sticky_strike",
     spots: Sequence[str] | None = None,
     now: datetime | None = None,
+    override: bool = False,
 ) -> tuple[dict[str, Any], LoadedStrategy]:
     """Load, value and report a strategy; save it as a position file when ``save`` is given.
     Returns the report (see :mod:`strategies.report`) and what was loaded."""
     from pricing.errors import InputError
     from strategies.loading import source_info
     from strategies.positions import PositionFileError, position_from_legs, save_position_file
-    from strategies.report import ReportOptions, build_report
+    from strategies.report import ReportOptions, build_report, settled_only_report
     from strategies.scenarios import reference_symbol
 
     if fmt not in FORMATS:
@@ -229,18 +265,26 @@ def run_strategy(
     if method not in METHODS:
         raise CliFailure(f"--method: {method!r} must be one of {', '.join(METHODS)}")
     when = _horizon(horizon, "--horizon")
+    if save is not None:
+        from marketdata.files import POSITION_FILE, check_output_target
+
+        check_output_target(save, POSITION_FILE, force=force)  # refused targets fail before any work
     loaded = load_strategy(
         file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
         strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, store=store,
-        spots=spots, dynamics=dynamics, now=now or now_new_york(),
+        spots=spots, dynamics=dynamics, now=now or now_new_york(), override=override,
     )
     if when is not None and when <= loaded.ctx.as_of:
         raise CliFailure(f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}")
+    settlement = loaded.settlement
     try:
-        report = build_report(
-            loaded.strategy, loaded.ctx, source=source_info(loaded),
-            options=ReportOptions(horizon=when, method=method),
-        )
+        if settlement is not None and settlement.live is None:
+            report = settled_only_report(settlement, source=source_info(loaded))
+        else:
+            report = build_report(
+                loaded.strategy, loaded.ctx, source=source_info(loaded),
+                options=ReportOptions(horizon=when, method=method), settlement=settlement,
+            )
     except InputError as exc:
         raise CliFailure(str(exc)) from None
     if save is not None:
@@ -249,29 +293,39 @@ def run_strategy(
                 loaded.strategy.name, loaded.strategy.flat_legs(),
                 underlying=reference_symbol(loaded.strategy),
                 notes=f"saved by hedge strategy from {source_info(loaded).description}",
+                benchmark=loaded.strategy.benchmark,
+                override=override,
             )
-            save_position_file(save, position)
+            save_position_file(save, position, force=force)
         except PositionFileError as exc:
             raise CliFailure(f"--save: {exc}") from None
     return report, loaded
 
 
-def draw_payoff(loaded: LoadedStrategy, png: Path, *, when: datetime | None = None) -> dict[str, Any]:
+def draw_payoff(
+    loaded: LoadedStrategy, png: Path, *, when: datetime | None = None, force: bool = False
+) -> dict[str, Any]:
     """Build the chart data (:func:`strategies.payoff_chart.payoff_chart`) and draw it to
-    ``png`` (:func:`tui.render.draw_payoff_png`). Returns what was drawn (curves' labels,
+    ``png`` (:func:`tui.render.draw_payoff_png`, written through :mod:`marketdata.files`;
+    ``force`` replaces a file that is not one of our charts). Expired legs are settled and left
+    out of the curves (the title says how many). Returns what was drawn (curves' labels,
     breakevens, scenario points)."""
     from pricing.errors import InputError
     from strategies.payoff_chart import payoff_chart
     from tui.render import draw_payoff_png
 
     ctx = loaded.ctx.base()
+    settled = loaded.settlement.settled if loaded.settlement is not None else ()
+    if loaded.settlement is not None and loaded.settlement.live is None:
+        raise CliFailure("every leg has expired (settled): there is no payoff left to draw; see hedge strategy")
     try:
         chart = payoff_chart(loaded.strategy, ctx, when=when)
     except InputError as exc:
         if exc.field != "date":
             raise
         raise CliFailure(f"--date: {exc.value:%Y-%m-%d} {exc.reason}") from None
-    draw_payoff_png(chart, png, synthetic=loaded.synthetic)
+    note = f"{len(settled)} expired leg{'s' if len(settled) > 1 else ''} settled, not shown" if settled else ""
+    draw_payoff_png(chart, png, synthetic=loaded.synthetic, force=force, note=note)
     return {
         "png": str(png),
         "curves": [c.label for c in chart.curves],
@@ -287,8 +341,9 @@ def draw_payoff(loaded: LoadedStrategy, png: Path, *, when: datetime | None = No
 
 
 def _fail(exc: CliFailure) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(exc.code)
+    from tui.errors import fail
+
+    fail(str(exc), exc.code)
 
 
 def register(app: typer.Typer) -> None:
@@ -300,7 +355,7 @@ def register(app: typer.Typer) -> None:
         template: Annotated[str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")] = None,
         underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
         dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
-        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (nearest listed).")] = None,
+        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).")] = None,
         strikes: Annotated[str | None, typer.Option("--strikes", help="Strikes K1,K2,...")] = None,
         otm: Annotated[str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")] = None,
         delta: Annotated[str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")] = None,
@@ -308,6 +363,8 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
         save: Annotated[Path | None, typer.Option("--save", help="Write the legs to this position file.")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Let --save replace a file that is not a position file.")] = False,
+        override: Annotated[bool, typer.Option("--override", help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).")] = False,
         store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
         horizon: Annotated[str | None, typer.Option("--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry).")] = None,
         method: Annotated[str, typer.Option("--method", help="risk_neutral or lognormal.")] = "risk_neutral",
@@ -320,7 +377,7 @@ def register(app: typer.Typer) -> None:
             report, _ = run_strategy(
                 file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
                 strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, fmt=fmt,
-                save=save, store=store, horizon=horizon, method=method, dynamics=dynamics, spots=spot,
+                save=save, force=force, store=store, horizon=horizon, override=override, method=method, dynamics=dynamics, spots=spot,
             )
         except CliFailure as exc:
             _fail(exc)
@@ -343,20 +400,32 @@ def register(app: typer.Typer) -> None:
         file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
         template: Annotated[str | None, typer.Option("--template", "-t", help="Template name.")] = None,
         underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
+        dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
+        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).")] = None,
         when: Annotated[str | None, typer.Option("--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry).")] = None,
         source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
         store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
         spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Let --png replace a file that is not one of our charts.")] = False,
+        override: Annotated[bool, typer.Option("--override", help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).")] = False,
     ) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
+        import os
+
+        from marketdata.files import PNG_CHART, check_output_target
+        from marketdata.paths import cache_dir
+
+        check_output_target(png, PNG_CHART, force=force)  # refused targets fail before any work
+        # matplotlib's font cache and config beside the store, not in $HOME (unless the user set it)
+        os.environ.setdefault("MPLCONFIGDIR", str(cache_dir(store) / "matplotlib"))
         try:
             loaded = load_strategy(
-                file=file, template=template, underlying=underlying, dte=None, expiry=None,
+                file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
                 strikes=None, otm=None, delta=None, quantity=None, source=source, store=store,
-                spots=spot, dynamics="sticky_strike", now=now_new_york(),
+                spots=spot, dynamics="sticky_strike", now=now_new_york(), override=override,
             )
-            drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"))
+            drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"), force=force)
         except CliFailure as exc:
             _fail(exc)
             return
