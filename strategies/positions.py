@@ -4,6 +4,8 @@ A position file looks like this (``schema_version = 1``; dates are bare TOML dat
 
     # smallcap-hedge position file
     schema_version = 1
+    # optional: house-view weights saved by the app (sum to 1), written as a table
+    # [scenario_weights] bear = 0.3, base = 0.45, bull = 0.25
     name = "IWM 200/180 put spread"
     underlying = "IWM"                 # optional: the strategy's main underlying (scenarios)
     notes = "hedge for the small-cap book"
@@ -219,6 +221,18 @@ class PositionFile(_Strict):
     underlying: Annotated[str, Field(pattern=_SYMBOL_PATTERN)] | None = None
     notes: Annotated[str, Field(max_length=10_000)] | None = None
     legs: Annotated[list[LegSpec], Field(min_length=1, max_length=500)]
+    #: Optional house-view weights saved by the app: scenario name -> probability (sum 1).
+    scenario_weights: dict[Annotated[str, Field(pattern=_ID_PATTERN)], Annotated[float, Field(ge=0.0, le=1.0)]] | None = None
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> PositionFile:
+        if self.scenario_weights is not None:
+            total = sum(self.scenario_weights.values())
+            if not self.scenario_weights or abs(total - 1.0) > 1e-6:
+                raise PydanticCustomError(
+                    "weights_sum", "scenario_weights must sum to 1 (they sum to {total})", {"total": total}
+                )
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> PositionFile:
@@ -592,15 +606,18 @@ def leg_to_spec(
 
 
 def position_from_legs(
-    name: str, legs: Sequence[Leg], *, underlying: str | None = None, notes: str | None = None
+    name: str, legs: Sequence[Leg], *, underlying: str | None = None, notes: str | None = None,
+    scenario_weights: dict[str, float] | None = None,
 ) -> PositionFile:
-    """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe)."""
+    """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe), with optional
+    house-view ``scenario_weights`` (scenario name -> probability, summing to 1)."""
     used: set[str] = set()
     specs = []
     for i, leg in enumerate(legs):
         specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
     return PositionFile(
-        schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs
+        schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs,
+        scenario_weights=scenario_weights,
     )
 
 
