@@ -110,7 +110,7 @@ class HedgeApp(WorkersMixin, App[None]):
 
     def on_mount(self) -> None:
         self.loading = True
-        self.load_market(True)
+        self.call_after_refresh(self.load_market, True)
 
     @property
     def main(self) -> MainScreen:
@@ -213,8 +213,9 @@ class HedgeApp(WorkersMixin, App[None]):
             self.show_chain()
             self.show_smile()
 
-    def on_resize(self) -> None:
-        if self.market is not None and isinstance(self.screen, MainScreen):
+    def relayout(self) -> None:
+        """After a resize: switch the chain between its wide and compact columns."""
+        if self.market is not None:
             table = self.main.query_one(ChainTable)
             if table.compact != (self.size.width < COMPACT_WIDTH):
                 self.show_chain()
@@ -773,3 +774,17 @@ def make_app(
     name = source if isinstance(source, str) else getattr(source, "__name__", "custom")
     return HedgeApp(loader=loader, clock=clock or new_york_now, symbol=symbol,
                     position_file=position_file, source_name=name)
+
+
+async def wait_until_ready(app: HedgeApp, pilot: Any, *, timeout_s: float = 300.0) -> None:
+    """Wait (in a Pilot session) until the market is analysed or failed to load and every
+    worker has finished, so what is on screen is final."""
+    import time
+
+    start = time.monotonic()
+    while app.loading and app.is_running and time.monotonic() - start < timeout_s:
+        await pilot.pause(0.05)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()

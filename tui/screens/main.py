@@ -3,6 +3,7 @@ smile), the position / what-if strip and the footer."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
@@ -51,3 +52,9 @@ class MainScreen(Screen[None]):
                 yield Static("", id="smile-note")
         yield PositionStrip(id="strip")
         yield Footer()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Let the app re-lay the chain for the new width."""
+        relayout = getattr(self.app, "relayout", None)
+        if relayout is not None:
+            relayout()

@@ -42,9 +42,12 @@ class ExpiryTabs(Tabs):
     async def set_expiries(self, expiries: list[date], today: date, active: date | None) -> None:
         """Replace the tabs (``active`` selected); kept as they are when the expiries match."""
         wanted = [tab_id(e) for e in expiries]
+        if not self.query("#tabs-list"):  # not composed yet: the app calls again when analysed
+            return
         if [t.id for t in self.query(Tab)] != wanted:
-            await self.clear()
-            for e in expiries:
-                await self.add_tab(Tab(f"{e:%b%d} {(e - today).days}d", id=tab_id(e)))
+            with self.prevent(Tabs.TabActivated, Tabs.Cleared):
+                await self.clear()
+                for e in expiries:
+                    await self.add_tab(Tab(f"{e:%b%d} {(e - today).days}d", id=tab_id(e)))
         if active is not None:
             self.active = tab_id(active)
