@@ -6,12 +6,8 @@ from functools import lru_cache
 from typing import Any
 
 from marketdata.snapshot import MarketSnapshot
+from strategies.loading import NOMINAL_ETF_SPOTS  # nominal TZA/TNA prices (SYNTHETIC data only)
 from strategies.pricing_context import PricingContext, analyse_snapshot
-
-#: Nominal leveraged-ETF prices used when the demo bundle has no snapshot of the fund. A fund
-#: sized in dollars has the same dollar P&L whatever its price level, so this only sets the share
-#: count shown, never the P&L.
-NOMINAL_ETF_SPOTS = {"TZA": 10.0, "TNA": 40.0}
 
 
 def load_demo_snapshot(symbol: str) -> MarketSnapshot:

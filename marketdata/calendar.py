@@ -186,6 +186,19 @@ def expiry_datetime(expiry: date, settlement: SettlementTime | str) -> datetime:
     return datetime.combine(expiry, _settlement(settlement).clock, tzinfo=NEW_YORK)
 
 
+def at_close(value: date | datetime, field_name: str = "date") -> datetime:
+    """The one date-to-moment rule: a tz-aware datetime as it is, a bare date at 16:00 New York
+    (the close, the PM-settlement moment); :class:`InputError` naming ``field_name`` for a naive
+    datetime or anything else."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InputError(field_name, value, "must be timezone-aware")
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, SettlementTime.PM.clock, tzinfo=NEW_YORK)
+    raise InputError(field_name, value, "must be a date or a datetime")
+
+
 def t_years(as_of: datetime, expiry: date, settlement: SettlementTime | str) -> float:
     """Years (Actual/365 Fixed, exact seconds) from the tz-aware ``as_of`` to the expiry moment
     (09:30 New York for AM, 16:00 for PM). Zero or negative once the option has expired.

@@ -32,7 +32,6 @@ and :data:`HISTORICAL_BETAS` is kept beside it so that a report can show both re
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,93 +41,46 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from pricing.errors import InputError
+from strategies.betas import (
+    DEFAULT_SPOT_VOL_BETA_PTS_PER_PCT as DEFAULT_SPOT_VOL_BETA_PTS_PER_PCT,
+)
+from strategies.betas import (
+    HISTORICAL_BETAS as HISTORICAL_BETAS,
+)
+from strategies.betas import (
+    HISTORICAL_JOINT_RATE_BETA_PCT_PER_100BP as HISTORICAL_JOINT_RATE_BETA_PCT_PER_100BP,
+)
+from strategies.betas import (
+    HISTORICAL_JOINT_SPY_BETA as HISTORICAL_JOINT_SPY_BETA,
+)
+from strategies.betas import (
+    HISTORICAL_N_OBS as HISTORICAL_N_OBS,
+)
+
+# The betas live in strategies.betas; re-exported here, where they were first defined.
+from strategies.betas import (
+    HISTORICAL_RATE_BETA_PCT_PER_100BP as HISTORICAL_RATE_BETA_PCT_PER_100BP,
+)
+from strategies.betas import (
+    HISTORICAL_RATE_BETA_STDERR as HISTORICAL_RATE_BETA_STDERR,
+)
+from strategies.betas import (
+    HISTORICAL_SPY_BETA as HISTORICAL_SPY_BETA,
+)
+from strategies.betas import (
+    HISTORICAL_SPY_PER_IWM as HISTORICAL_SPY_PER_IWM,
+)
+from strategies.betas import (
+    HOUSE_BETAS as HOUSE_BETAS,
+)
+from strategies.betas import (
+    STRESS_RATE_BETA_PCT_PER_100BP as STRESS_RATE_BETA_PCT_PER_100BP,
+)
+from strategies.betas import (
+    MarketBetas as MarketBetas,
+)
 
 FloatArray = NDArray[np.float64]
-
-# --- Constants estimated from /work/shared/data/daily_2016_2021.csv (see module docstring) -------
-#: IWM % return per +100 bp of the 10-year yield, univariate daily OLS, 2016-04-28..2021-04-27.
-HISTORICAL_RATE_BETA_PCT_PER_100BP = 13.885
-#: Standard error of the estimate above (same units).
-HISTORICAL_RATE_BETA_STDERR = 0.917
-#: IWM return per unit SPY return, univariate daily OLS on all 1,257 daily returns (R² 0.78);
-#: the same figure as ``strategies.strategy.IWM_BETA_TO_SPY``.
-HISTORICAL_SPY_BETA = 1.1038
-#: SPY return per unit IWM return (the mirror regression; used to move SPY in an IWM scenario).
-HISTORICAL_SPY_PER_IWM = 0.7049
-#: IWM % per +100 bp in the joint regression on SPY returns and yield changes.
-HISTORICAL_JOINT_RATE_BETA_PCT_PER_100BP = 1.840
-#: SPY beta in the joint regression.
-HISTORICAL_JOINT_SPY_BETA = 1.0712
-#: Number of daily observations behind the rate betas (the SPY betas use 1,257).
-HISTORICAL_N_OBS = 1161
-
-# --- House assumptions (not estimated; documented) -----------------------------------------------
-#: IWM % per +100 bp in the refinancing-stress regime the scenarios are built for (see docstring).
-STRESS_RATE_BETA_PCT_PER_100BP = -10.0
-#: Implied-vol points per +1 % spot move (vol rises 0.8 points for each 1 % fall): consistent with
-#: the house bear case (-10 %, +8 points) and with the usual index skew dynamics of small caps.
-DEFAULT_SPOT_VOL_BETA_PTS_PER_PCT = -0.8
-
-
-@dataclass(frozen=True, slots=True)
-class MarketBetas:
-    """Sensitivities that map a scenario onto the underlyings.
-
-    ``rate_beta_pct_per_100bp``: IWM % return per +100 bp of the 10-year yield;
-    ``spy_beta``: IWM return per unit SPY return; ``spy_per_iwm``: SPY return per unit IWM return;
-    ``spot_vol_beta_pts_per_pct``: implied-vol points per +1 % spot move; ``label`` says where the
-    numbers come from.
-    """
-
-    rate_beta_pct_per_100bp: float
-    spy_beta: float
-    spy_per_iwm: float
-    spot_vol_beta_pts_per_pct: float
-    label: str
-
-    def __post_init__(self) -> None:
-        for name in (
-            "rate_beta_pct_per_100bp",
-            "spy_beta",
-            "spy_per_iwm",
-            "spot_vol_beta_pts_per_pct",
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(name, value, "must be a finite number")
-            object.__setattr__(self, name, float(value))
-        if self.spy_beta <= 0.0:
-            raise InputError("spy_beta", self.spy_beta, "must be > 0")
-        if self.spy_per_iwm <= 0.0:
-            raise InputError("spy_per_iwm", self.spy_per_iwm, "must be > 0")
-
-    def iwm_move_for_yield_shift(self, yield_shift_bp: float) -> float:
-        """IWM decimal return implied by a parallel 10-year move of ``yield_shift_bp`` basis points."""
-        return self.rate_beta_pct_per_100bp * yield_shift_bp / 100.0 / 100.0
-
-    def vol_shift_for_move(self, spot_move: float) -> float:
-        """Implied-vol change (decimal, 0.01 = one point) for a decimal spot move."""
-        return self.spot_vol_beta_pts_per_pct * (spot_move * 100.0) / 100.0
-
-
-#: The betas the house view uses: the stress-regime rate beta with the historical SPY betas.
-HOUSE_BETAS = MarketBetas(
-    rate_beta_pct_per_100bp=STRESS_RATE_BETA_PCT_PER_100BP,
-    spy_beta=HISTORICAL_SPY_BETA,
-    spy_per_iwm=HISTORICAL_SPY_PER_IWM,
-    spot_vol_beta_pts_per_pct=DEFAULT_SPOT_VOL_BETA_PTS_PER_PCT,
-    label="house (stress-regime rate beta, historical SPY beta)",
-)
-
-#: The betas as estimated from daily_2016_2021.csv (positive rate beta: see the module docstring).
-HISTORICAL_BETAS = MarketBetas(
-    rate_beta_pct_per_100bp=HISTORICAL_RATE_BETA_PCT_PER_100BP,
-    spy_beta=HISTORICAL_SPY_BETA,
-    spy_per_iwm=HISTORICAL_SPY_PER_IWM,
-    spot_vol_beta_pts_per_pct=DEFAULT_SPOT_VOL_BETA_PTS_PER_PCT,
-    label="historical 2016-2021 daily OLS",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class OlsFit:

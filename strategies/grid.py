@@ -35,44 +35,21 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 import pricing
+from marketdata.calendar import at_close
 from pricing.black_scholes import FloatArray
 from pricing.errors import InputError
 from pricing.types import NEW_YORK, ExerciseStyle, OptionContract
+from strategies.betas import co_moves as co_moves  # re-exported: co_moves was first defined here
 from strategies.pricing_context import PricingContext
-from strategies.strategy import RUSSELL_FAMILY, PremiumBasis, Strategy, beta_of
+from strategies.strategy import PremiumBasis, Strategy
 from strategies.valuation import instrument_price
-
-GRID_DATE_CLOCK = time(16, 0)
-
-
-def co_moves(
-    driver: str, axis: str, moves: ArrayLike, *, betas: Mapping[tuple[str, str], float] | None = None
-) -> FloatArray:
-    """Decimal moves of ``driver`` when the axis moves by ``moves``: the same for the Russell
-    family and the same symbol, ``beta x move`` otherwise (floored at -99 %)."""
-    m = np.asarray(moves, dtype=np.float64)
-    d, a = driver.upper(), axis.upper()
-    if d == a or (d in RUSSELL_FAMILY and a in RUSSELL_FAMILY):
-        return m
-    return np.asarray(np.maximum(beta_of(d, a, betas) * m, -0.99), dtype=np.float64)
-
-
-def as_grid_datetime(value: date | datetime, field_name: str = "dates") -> datetime:
-    """A tz-aware datetime from a datetime (must be aware) or a date (16:00 New York)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise InputError(field_name, value, "must be timezone-aware")
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value, GRID_DATE_CLOCK, tzinfo=NEW_YORK)
-    raise InputError(field_name, value, "must be a date or a datetime")
 
 
 def expiry_moments(strategy: Strategy) -> tuple[datetime, ...]:
@@ -101,7 +78,7 @@ def default_dates(
         moments = [m for m in expiry_moments(strategy) if m > start]
         end = moments[0] if moments else start + timedelta(days=30)
     else:
-        end = as_grid_datetime(through, "through")
+        end = at_close(through, "through")
     if end <= start:
         raise InputError("through", end, f"must be after the valuation time {start}")
     if n_dates == 1:
@@ -136,7 +113,7 @@ class PnLGrid:
 
     def date_index(self, when: date | datetime) -> int:
         """Index of the grid date nearest ``when``."""
-        target = as_grid_datetime(when, "when")
+        target = at_close(when, "when")
         gaps = [abs((d - target).total_seconds()) for d in self.dates]
         return int(np.argmin(gaps))
 
@@ -281,7 +258,7 @@ def pnl_grid(
     if dates is None:
         when = default_dates(strategy, market, n_dates, through)
     else:
-        when = tuple(as_grid_datetime(d) for d in dates)
+        when = tuple(at_close(d, "dates") for d in dates)
         if not when:
             raise InputError("dates", dates, "must not be empty")
         for d in when:

@@ -253,6 +253,6 @@ def fit_cost_to_path(
         )
         return math.log(path[-1]) - target
 
-    from scipy.optimize import brentq
+    from strategies.roots import bracketed_root
 
-    return float(brentq(gap, -0.5, 0.5, xtol=1e-10))
+    return bracketed_root(gap, -0.5, 0.5, xtol=1e-10)

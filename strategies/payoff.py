@@ -15,7 +15,7 @@ Public API (stable)
   date (legs not yet expired priced by the model; expired legs at settlement).
 - :func:`breakevens` and :func:`analyze` dispatch: exact at a common expiry; for calendars and
   diagonals (mixed expiries) or leveraged ETFs, the curve at ``at`` (default: the first expiry,
-  later legs priced) with breakevens found by :func:`scipy.optimize.brentq` on the priced curve.
+  later legs priced) with breakevens found by :func:`strategies.roots.grid_roots` on the priced curve.
 
 Units: spots in the axis underlying's price units (default: the strategy's first driver; RUT,
 MRUT and IWM legs convert through RUT = 10 MRUT = ``rut_per_iwm`` IWM); values in dollars;
@@ -33,13 +33,15 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 
+from marketdata.calendar import at_close
 from pricing.black_scholes import FloatArray
 from pricing.errors import InputError
-from pricing.types import NEW_YORK, OptionContract
+from pricing.types import OptionContract
+from strategies.betas import co_moves
 from strategies.legs import Leg, LeveragedETF, Shares
 from strategies.pricing_context import DEFAULT_RUT_PER_IWM, RUT_PER_MRUT, PricingContext
+from strategies.roots import grid_roots
 from strategies.strategy import Strategy
 from strategies.valuation import instrument_price
 
@@ -257,16 +259,6 @@ def max_profit_loss(
     return _profile_extremes(payoff_profile(strategy, axis=axis, rut_per_iwm=rut_per_iwm).shifted(-p))
 
 
-def _as_datetime(at: date | datetime | None, default: datetime) -> datetime:
-    if at is None:
-        return default
-    if isinstance(at, datetime):
-        if at.tzinfo is None or at.utcoffset() is None:
-            raise InputError("at", at, "must be timezone-aware")
-        return at
-    return datetime.combine(at, datetime.min.time().replace(hour=16), tzinfo=NEW_YORK)
-
-
 def first_expiry_datetime(strategy: Strategy, *, after: datetime | None = None) -> datetime | None:
     """The earliest exact expiry moment among option legs (strictly after ``after`` if given;
     None when there is none)."""
@@ -292,12 +284,10 @@ def pnl_curve(
     """Priced P&L (dollars) at axis prices ``spots`` on ``at`` (default the first expiry; a bare
     date means 16:00 New York): unexpired legs by the model with vols from ``ctx``, expired legs
     at settlement, other drivers moved by their beta to the axis (see
-    :func:`strategies.grid.co_moves`). ``premium`` defaults to the entry basis."""
-    from strategies.grid import co_moves  # local: grid imports this module
-
+    :func:`strategies.betas.co_moves`). ``premium`` defaults to the entry basis."""
     ax = (axis or _default_axis(strategy)).upper()
     first = first_expiry_datetime(strategy, after=ctx.as_of)
-    when = _as_datetime(at, first or ctx.as_of)
+    when = (first or ctx.as_of) if at is None else at_close(at, "at")
     if when < ctx.as_of:
         raise InputError("at", when, f"is before the valuation time {ctx.as_of}")
     s = np.asarray(spots, dtype=np.float64)
@@ -308,21 +298,6 @@ def pnl_curve(
         leg_moves = co_moves(leg.driver, ax, moves, betas=betas)
         total = total + instrument_price(leg.instrument, ctx, move=leg_moves, at=when) * leg.units
     return np.asarray(total - _premium(strategy, premium, ctx), dtype=np.float64)
-
-
-def _priced_roots(
-    fn: Any, grid: FloatArray, values: FloatArray
-) -> tuple[float, ...]:
-    roots: list[float] = []
-    for i in range(len(grid) - 1):
-        a, b = values[i], values[i + 1]
-        if a == 0.0:
-            roots.append(float(grid[i]))
-        elif a * b < 0.0:
-            roots.append(float(brentq(fn, grid[i], grid[i + 1], xtol=1e-10, rtol=1e-12)))
-    if values[-1] == 0.0:
-        roots.append(float(grid[-1]))
-    return tuple(roots)
 
 
 def _is_linear(strategy: Strategy) -> bool:
@@ -372,7 +347,7 @@ def analyze(
     if ctx is None:
         raise InputError("ctx", None, "a pricing context is needed for priced (non-linear) payoffs")
     first = first_expiry_datetime(strategy, after=ctx.as_of)
-    when = _as_datetime(at, first or ctx.as_of)
+    when = (first or ctx.as_of) if at is None else at_close(at, "at")
     lo, hi = spot_range
     if not 0.0 < lo < 1.0 < hi:
         raise InputError("spot_range", spot_range, "must satisfy 0 < low < 1 < high (x spot)")
@@ -383,7 +358,7 @@ def analyze(
     def fn(x: float) -> float:
         return float(pnl_curve(strategy, ctx, np.asarray([x]), at=when, premium=p, axis=ax)[0])
 
-    roots = _priced_roots(fn, grid, values)
+    roots = tuple(grid_roots(fn, grid, values, xtol=1e-10, rtol=1e-12))
     slope = _asymptotic_slope(strategy, ax, ctx)
     up, down = slope > _TOL, slope < -_TOL
     return PayoffAnalysis(when, p, roots, sampled_profit_loss(grid, values, up=up, down=down), False)

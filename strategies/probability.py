@@ -26,7 +26,7 @@ is evaluated once, vectorised, on those spots.
 Statistics (:class:`PnLStats`), all in dollars:
 
 - ``pop``: probability that P&L > 0. With a continuous CDF it is exact up to the breakevens:
-  the P&L's sign changes are bracketed on the cell grid and refined with :func:`scipy.optimize.brentq`,
+  the P&L's sign changes are bracketed on the cell grid and refined with :func:`strategies.roots.grid_roots`,
   and the profitable intervals are measured with the CDF (so a single option under the lognormal
   matches the closed form ``N(d2)`` at the breakeven to 1e-9);
 - ``expected_pnl``: ``sum(p_i pnl_i)``;
@@ -45,17 +45,17 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
+from marketdata.calendar import at_close
 from marketdata.snapshot import years_between
 from pricing.black_scholes import FloatArray
 from pricing.dividends import pv_dividends
 from pricing.errors import InputError
-from strategies.calibration import HOUSE_BETAS, MarketBetas
-from strategies.grid import as_grid_datetime
+from strategies.betas import HOUSE_BETAS, MarketBetas
 from strategies.payoff import first_expiry_datetime, pnl_curve
 from strategies.pricing_context import PricingContext
+from strategies.roots import grid_roots
 from strategies.scenarios import Dynamics, ScenarioSet, reference_symbol, run_scenarios
 from strategies.strategy import PremiumBasis, Strategy
 
@@ -449,24 +449,12 @@ def discrete_stats(
 
 
 def sign_roots(pnl_fn: PnLFunction, grid: FloatArray, values: FloatArray) -> list[float]:
-    """Points where ``pnl_fn`` changes sign (> 0 versus <= 0) between consecutive ``grid``
-    points (``values`` = ``pnl_fn(grid)``), refined with brentq to 1e-12."""
+    """Zeros of ``pnl_fn`` on ``grid`` (``values`` = ``pnl_fn(grid)``), refined to 1e-12 by
+    :func:`strategies.roots.grid_roots`."""
     def scalar(x: float) -> float:
         return float(np.asarray(pnl_fn(np.asarray([x], dtype=np.float64))).ravel()[0])
 
-    roots: list[float] = []
-    positive = values > 0.0
-    for i in range(grid.size - 1):
-        if positive[i] != positive[i + 1]:
-            a, b = float(grid[i]), float(grid[i + 1])
-            fa, fb = float(values[i]), float(values[i + 1])
-            if fa == 0.0:
-                roots.append(a)
-            elif fb == 0.0:
-                roots.append(b)
-            else:
-                roots.append(float(brentq(scalar, a, b, xtol=1e-12, rtol=1e-14, maxiter=200)))
-    return roots
+    return grid_roots(scalar, grid, values, xtol=1e-12, rtol=1e-14, maxiter=200)
 
 
 def distribution_stats(
@@ -518,22 +506,13 @@ def horizon_datetime(strategy: Strategy, ctx: PricingContext, at: date | datetim
     """The analysis moment: ``at`` (a bare date means 16:00 New York), else the strategy's first
     expiry, else 30 days after ``ctx.as_of``."""
     if at is not None:
-        when = as_grid_datetime(at, "at")
+        when = at_close(at, "at")
     else:
         first = first_expiry_datetime(strategy)
         when = first if first is not None else ctx.as_of + timedelta(days=30)
     if when <= ctx.as_of:
         raise InputError("at", when, f"must be after the valuation time {ctx.as_of}")
     return when
-
-
-def betas_mapping(betas: MarketBetas) -> dict[tuple[str, str], float]:
-    """``MarketBetas`` as the (driver, axis) -> beta table used by :mod:`strategies.grid`."""
-    table: dict[tuple[str, str], float] = {}
-    for member in ("IWM", "RUT", "MRUT"):
-        table[("SPY", member)] = betas.spy_per_iwm
-        table[(member, "SPY")] = betas.spy_beta
-    return table
 
 
 def strategy_pnl_function(
@@ -552,7 +531,7 @@ def strategy_pnl_function(
     base = ctx.base()
     axis = (symbol or reference_symbol(strategy)).upper()
     paid = float(premium) if premium is not None else strategy.net_premium(base, basis=basis)
-    table = betas_mapping(betas)
+    table = betas.table
 
     def fn(spots: FloatArray) -> FloatArray:
         return pnl_curve(strategy, base, spots, at=at, premium=paid, axis=axis, betas=table)

@@ -1,8 +1,8 @@
-"""The strategy report: one documented, stable JSON document (and a rich table) per strategy.
+"""The strategy report: one documented, stable JSON document per strategy (drawn by :mod:`tui.render`).
 
 :func:`build_report` values a strategy in a :class:`~strategies.pricing_context.PricingContext` and
 returns a plain dict (JSON-ready: no NaN or infinity; unbounded quantities are ``null`` with a flag).
-:func:`report_json` serialises it; :func:`render_report` draws it with rich.
+:func:`report_json` serialises it; :func:`tui.render.render_report` draws it with rich.
 
 Fields (schema_version 1). Money is US dollars for the whole position (quantity x multiplier
 included) unless a field says "per share"; spots and strikes are in the underlying's price units
@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -69,7 +69,7 @@ import numpy as np
 from pricing.errors import InputError, PricingError
 from pricing.types import OptionContract
 from strategies.alerts import assignment_alerts
-from strategies.calibration import HOUSE_BETAS, MarketBetas
+from strategies.betas import HOUSE_BETAS, MarketBetas
 from strategies.legs import LeveragedETF, Shares, describe
 from strategies.payoff import PayoffAnalysis, analyze, sampled_profit_loss
 from strategies.pricing_context import PricingContext
@@ -426,97 +426,3 @@ def _clean(value: Any) -> Any:
 def report_json(report: Mapping[str, Any], *, indent: int | None = 2) -> str:
     """The report as strict JSON (NaN and infinities become null)."""
     return json.dumps(_clean(report), indent=indent, allow_nan=False)
-
-
-# --------------------------------------------------------------------------------------------
-# Rich rendering
-# --------------------------------------------------------------------------------------------
-
-
-def _money(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
-
-
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.1%}"
-
-
-def render_report(report: Mapping[str, Any], console: Any) -> None:
-    """Draw the report on a rich ``Console``: header (SYNTHETIC in red when generated data),
-    legs, summary, scenarios, levels, alerts and warnings."""
-    from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
-
-    src = report["source"]
-    strat = report["strategy"]
-    title = Text(strat["name"], style="bold")
-    if src["synthetic"]:
-        title.append("  SYNTHETIC DATA", style="bold red")
-    header = Text(f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference']} "
-                  f"spot {strat['spot']:,.2f}")
-    console.print(Panel(header, title=title, expand=False))
-
-    legs = Table(title="Legs", show_lines=False)
-    for col in ("id", "instrument", "qty", "entry", "price", "mark", "value $", "delta", "$ delta"):
-        legs.add_column(col, justify="right" if col not in ("id", "instrument") else "left")
-    for leg in report["legs"]:
-        g = leg["greeks"]
-        legs.add_row(
-            leg["id"], leg["description"], f"{leg['quantity']:+d}",
-            "n/a" if leg["entry_price"] is None else f"{leg['entry_price']:.2f}",
-            "n/a" if leg["price"] is None else f"{leg['price']:.2f}",
-            "-" if leg["mark"] is None else f"{leg['mark']:.2f}",
-            _money(leg["value"]),
-            "n/a" if g["position"]["delta"] is None else f"{g['position']['delta']:,.1f}",
-            _money(g["dollar_delta"]),
-        )
-    console.print(legs)
-
-    g = report["greeks"]
-    unb = report["unbounded"]
-    summary = Table(title="Summary", show_header=False)
-    summary.add_column("field")
-    summary.add_column("value", justify="right")
-    prob = report["probability"]
-    rows: Sequence[tuple[str, str]] = (
-        ("net premium $ (+ debit)", _money(report["net_premium"])),
-        ("max profit $", "unbounded" if unb["max_profit"] else _money(report["max_profit"])),
-        ("max loss $", "unbounded" if unb["max_loss"] else _money(report["max_loss"])),
-        ("breakevens", ", ".join(f"{b:,.2f}" for b in report["breakevens"] if b is not None) or "none"),
-        ("delta / $ delta", f"{_money(g['delta'])} / {_money(g['dollar_delta'])}"),
-        (f"beta-weighted delta ({g['benchmark']} sh)", _money(g["beta_weighted_delta"])),
-        ("gamma / vega $ per pt", f"{g['gamma']:.3f} / {_money(g['vega'])}" if g["gamma"] is not None else "n/a"),
-        ("theta $ per day / rho $ per 1%", f"{_money(g['theta'])} / {_money(g['rho'])}"),
-        (f"PoP ({prob['method']}, {prob['horizon'] or 'n/a'})", _pct(report["pop"])),
-        ("expected P&L $", _money(report["expected_pnl"])),
-        (f"CVaR {prob['level']:.0%} $ (loss)", _money(report["cvar"])),
-        ("house-view weighted P&L $", _money(report["weighted_pnl"])),
-    )
-    for name, value in rows:
-        summary.add_row(name, value)
-    console.print(summary)
-
-    sc = Table(title="Scenarios")
-    for col in ("scenario", "set", "prob", "move", "10y bp", "vol pts", "days", "spot", "P&L $"):
-        sc.add_column(col, justify="left" if col in ("scenario", "set") else "right")
-    for s in report["scenarios"]:
-        sc.add_row(
-            s["name"], s["set"], f"{s['probability']:.0%}" if s["set"] == "house" else "-",
-            f"{s['spot_move']:+.1%}", f"{s['yield_shift_bp']:+g}", f"{100 * s['vol_shift']:+.1f}",
-            f"{s['horizon_days']:g}", f"{s['spot']:,.2f}", _money(s["pnl"]),
-        )
-    console.print(sc)
-
-    lv = Table(title="Stop / target levels")
-    for col in ("level", "index move", "spot", "P&L $"):
-        lv.add_column(col, justify="left" if col == "level" else "right")
-    for row in report["levels"]:
-        lv.add_row(row["label"], f"{row['index_move']:+.2%}", f"{row['spot']:,.2f}", _money(row["pnl"]))
-    console.print(lv)
-
-    for alert in report["alerts"]:
-        console.print(Text(f"ALERT [{alert['leg']}] {alert['reason']}", style="bold yellow"))
-    for warning in report["warnings"]:
-        style = "bold red" if warning.startswith("SYNTHETIC") else "yellow"
-        console.print(Text(f"warning: {warning}", style=style))

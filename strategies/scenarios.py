@@ -52,13 +52,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.optimize import brentq
-
 from pricing.errors import InputError
-from strategies.calibration import HOUSE_BETAS, MarketBetas
+from strategies.betas import HOUSE_BETAS, MarketBetas
 from strategies.legs import TNA, TZA, LeveragedETF
 from strategies.leveraged import leveraged_ratio
 from strategies.pricing_context import PricingContext
+from strategies.roots import bracketed_root
 from strategies.strategy import PremiumBasis, Strategy
 from strategies.valuation import etf_index_vol
 
@@ -499,7 +498,7 @@ def index_move_for(
         lo, hi = 1e-3, 10.0
         if gap(lo) * gap(hi) > 0.0:
             raise InputError("level.move", level.move, f"{sym} cannot reach this move through its index")
-        return float(brentq(gap, lo, hi, xtol=1e-12)) - 1.0
+        return bracketed_root(gap, lo, hi, xtol=1e-12) - 1.0
     if sym == "SPY":
         return level.move / betas.spy_per_iwm
     return level.move

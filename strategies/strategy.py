@@ -30,8 +30,9 @@ would get now (ask to buy, bid to sell) if quoted, else the model value in the u
 So a freshly built strategy has P&L today at zero move = minus the cost of crossing the spreads
 (when the model matches the mids).
 
-Betas: :data:`DEFAULT_BETAS` (driver, benchmark) -> beta of daily returns, measured on
-/work/shared/data/daily_2016_2021.csv; RUT, MRUT and IWM are one index (beta 1 to each other).
+Betas: :data:`strategies.betas.DEFAULT_BETAS` (driver, benchmark) -> beta of daily returns,
+measured on /work/shared/data/daily_2016_2021.csv; RUT, MRUT and IWM are one index (beta 1 to
+each other).
 """
 
 from __future__ import annotations
@@ -41,47 +42,20 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
-from numpy.typing import ArrayLike
-
-from pricing.black_scholes import FloatArray
 from pricing.errors import InputError
+
+# The betas live in strategies.betas; re-exported here, where they were first defined.
+from strategies.betas import DEFAULT_BETAS as DEFAULT_BETAS
+from strategies.betas import IWM_BETA_TO_SPY as IWM_BETA_TO_SPY
+from strategies.betas import RUSSELL_FAMILY as RUSSELL_FAMILY
+from strategies.betas import SPY_BETA_TO_IWM as SPY_BETA_TO_IWM
+from strategies.betas import beta_of as beta_of
 from strategies.legs import Leg
 from strategies.pricing_context import PricingContext
 from strategies.valuation import GreekSet, instrument_greeks, instrument_price
 
-# OLS beta of daily simple returns, 1,257 days 2016-04-29..2021-04-27, adjusted closes from
-# /work/shared/data/daily_2016_2021.csv: IWM on SPY 1.104 (log returns 1.111, correlation 0.885);
-# SPY on IWM 0.705.
-IWM_BETA_TO_SPY = 1.104
-SPY_BETA_TO_IWM = 0.705
-
-RUSSELL_FAMILY = frozenset({"RUT", "MRUT", "IWM"})
-
-#: (risk driver, benchmark) -> beta. Same-symbol and same-family pairs are 1 without an entry.
-DEFAULT_BETAS: Mapping[tuple[str, str], float] = {
-    ("IWM", "SPY"): IWM_BETA_TO_SPY,
-    ("RUT", "SPY"): IWM_BETA_TO_SPY,
-    ("MRUT", "SPY"): IWM_BETA_TO_SPY,
-    ("SPY", "IWM"): SPY_BETA_TO_IWM,
-    ("SPY", "RUT"): SPY_BETA_TO_IWM,
-    ("SPY", "MRUT"): SPY_BETA_TO_IWM,
-}
-
 PremiumBasis = Literal["entry", "mid", "fill", "model"]
 _BASES = ("entry", "mid", "fill", "model")
-
-
-def beta_of(driver: str, benchmark: str, betas: Mapping[tuple[str, str], float] | None = None) -> float:
-    """Beta of ``driver``'s returns to ``benchmark``'s: from ``betas`` (which override
-    :data:`DEFAULT_BETAS`), 1 for the same symbol or the same Russell family; else raises."""
-    d, b = driver.upper(), benchmark.upper()
-    table = dict(DEFAULT_BETAS)
-    table.update({(k[0].upper(), k[1].upper()): float(v) for k, v in (betas or {}).items()})
-    if (d, b) in table:
-        return table[(d, b)]
-    if d == b or (d in RUSSELL_FAMILY and b in RUSSELL_FAMILY):
-        return 1.0
-    raise InputError("betas", sorted(table), f"no beta of {d} to {b}: pass betas={{({d!r}, {b!r}): ...}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,13 +293,6 @@ class Strategy:
     def pnl(self, ctx: PricingContext, *, basis: PremiumBasis = "entry") -> float:
         """Dollar P&L in the context's scenario: :meth:`value` minus :meth:`net_premium`."""
         return self.value(ctx) - self.net_premium(ctx, basis=basis)
-
-    def payoff(self, spots: ArrayLike) -> FloatArray:
-        """Expiry payoff in dollars at the given underlying prices (see
-        :func:`strategies.payoff.expiry_payoff`)."""
-        from strategies.payoff import expiry_payoff  # local: payoff imports this module
-
-        return expiry_payoff(self, spots)
 
     def describe(self) -> str:
         """A multi-line human description: one line per leg."""

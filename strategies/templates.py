@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal, TypeAlias
@@ -42,9 +42,10 @@ from marketdata import calendar
 from marketdata.snapshot import OptionChain
 from pricing.errors import InputError
 from pricing.types import ExerciseStyle, OptionContract, OptionKind, SettlementTime
+from strategies.betas import beta_of
 from strategies.legs import TZA, Leg, LeveragedETF, Shares, option_for
 from strategies.pricing_context import PricingContext
-from strategies.strategy import Strategy, beta_of
+from strategies.strategy import Strategy
 from strategies.valuation import instrument_price, option_inputs
 
 # --- strike specifications ----------------------------------------------------------------------
@@ -616,12 +617,41 @@ def tza_hedge(
 @dataclass(frozen=True, slots=True)
 class Template:
     """A named template: ``summary`` for help text, ``build(ctx, **params) -> Strategy``,
-    ``underlyings`` it suits ("*" = any optionable one)."""
+    ``underlyings`` it suits ("*" = any optionable one), and its declared parameters, which
+    both faces (the ``hedge`` verbs and the app) fill through :meth:`params_for`:
+
+    - ``strike_slots``: the strike parameters in the order a list of strikes fills them (e.g.
+      put-spread: long, short; iron-condor: short put, long put, short call, long call); each
+      takes a :data:`StrikeSpec`;
+    - ``expiry_param`` / ``dte_param``: the parameters that take the (first) expiry as a date
+      or as days to expiry (None: the template has no expiry);
+    - ``underlying_param``: the parameter naming the main underlying (None: none);
+    - ``symbol_params``: ``(parameter, default)`` of every symbol whose snapshot the template
+      needs, and ``etfs`` the leveraged ETFs whose spot it needs;
+    - ``sized``: True if ``quantity`` (option contracts) sizes it.
+    """
 
     name: str
     summary: str
     build: Callable[..., Strategy]
     underlyings: tuple[str, ...] = ("IWM", "SPY", "RUT", "MRUT")
+    strike_slots: tuple[str, ...] = ()
+    expiry_param: str | None = "expiry"
+    dte_param: str | None = "dte"
+    underlying_param: str | None = "underlying"
+    symbol_params: tuple[tuple[str, str], ...] = (("underlying", "IWM"),)
+    etfs: tuple[str, ...] = ()
+    sized: bool = True
+
+    def __post_init__(self) -> None:
+        import inspect
+
+        accepted = set(inspect.signature(self.build).parameters)
+        declared = [*self.strike_slots, self.expiry_param, self.dte_param, self.underlying_param]
+        declared += [p for p, _ in self.symbol_params] + (["quantity"] if self.sized else [])
+        missing = sorted(p for p in declared if p is not None and p not in accepted)
+        if missing:
+            raise InputError("template", self.name, f"declares parameters its builder lacks: {missing}")
 
     def __call__(self, ctx: PricingContext, **params: Any) -> Strategy:
         """Build the strategy; unknown parameters raise :class:`InputError` naming them."""
@@ -633,23 +663,122 @@ class Template:
             raise InputError("params", unknown, f"not accepted by template {self.name!r}: {sorted(accepted)}")
         return self.build(ctx, **params)
 
+    def params_for(
+        self,
+        *,
+        strikes: Sequence[StrikeSpec] = (),
+        expiry: date | None = None,
+        dte: int | None = None,
+        quantity: int | None = None,
+        underlying: str | None = None,
+    ) -> dict[str, Any]:
+        """Keyword arguments for :meth:`__call__`: ``strikes`` fill :attr:`strike_slots` in
+        order (fewer keep the defaults), ``expiry`` (a date) or ``dte`` (days) the first
+        expiry, ``quantity`` the size in contracts, ``underlying`` the main symbol.
+        :class:`InputError` (field ``strikes``, ``expiry``, ``dte``, ``quantity``) when the
+        template has no such parameter or too many strikes are given."""
+        params: dict[str, Any] = {}
+        if strikes:
+            if not self.strike_slots:
+                raise InputError("strikes", list(strikes), f"template {self.name!r} has no strikes")
+            if len(strikes) > len(self.strike_slots):
+                raise InputError(
+                    "strikes", list(strikes),
+                    f"template {self.name!r} takes at most {len(self.strike_slots)} ({', '.join(self.strike_slots)})",
+                )
+            for slot, spec in zip(self.strike_slots, strikes, strict=False):
+                params[slot] = parse_strike(spec, slot)
+        if dte is not None and expiry is not None:
+            raise InputError("dte", dte, "give dte or expiry, not both")
+        if dte is not None:
+            if self.dte_param is None:
+                raise InputError("dte", dte, f"template {self.name!r} has no expiry")
+            params[self.dte_param] = dte
+        if expiry is not None:
+            if self.expiry_param is None:
+                raise InputError("expiry", expiry, f"template {self.name!r} has no expiry")
+            params[self.expiry_param] = expiry
+        if quantity is not None:
+            if not self.sized:
+                raise InputError("quantity", quantity, f"template {self.name!r} is not sized in contracts")
+            params["quantity"] = quantity
+        if underlying is not None and self.underlying_param is not None:
+            params[self.underlying_param] = underlying.upper()
+        return params
+
+    def defaults(self) -> dict[str, Any]:
+        """The builder's default parameter values (e.g. put-spread: ``underlying="IWM"``,
+        ``dte=60``, ``long_strike="5%"``...), without the context and the chain; strike
+        defaults are parsed to :data:`StrikeSpec`."""
+        import inspect
+
+        out: dict[str, Any] = {}
+        for name, param in inspect.signature(self.build).parameters.items():
+            if name in ("ctx", "chain") or param.default is inspect.Parameter.empty:
+                continue
+            out[name] = parse_strike(param.default, name) if name in self.strike_slots else param.default
+        return out
+
+    def symbols(self, params: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+        """``(symbols whose snapshots the template needs, leveraged ETFs whose spot it needs)``
+        for ``params`` (defaults where a parameter is not given)."""
+        symbols = [str(params.get(name, default)) for name, default in self.symbol_params]
+        etf = params.get("etf")
+        etfs = [etf.symbol] if isinstance(etf, LeveragedETF) else list(self.etfs)
+        return symbols, etfs
+
+
+_ONE = ("strike",)
+_TWO = ("long_strike", "short_strike")
 
 TEMPLATES: dict[str, Template] = {
     t.name: t
     for t in (
-        Template("long-put", "buy a put (~60 DTE, ~5 % OTM)", long_put),
-        Template("put-spread", "buy a ~5 % OTM put, sell a ~11 % OTM put (~60 DTE)", put_spread),
-        Template("put-ratio", "buy 1 put ~3 % OTM, sell 2 ~8 % OTM (~60 DTE)", put_ratio),
-        Template("put-spread-collar", "shares + put spread financed by a short call", put_spread_collar),
-        Template("collar", "shares + long put + short call (~5 % OTM each)", collar),
-        Template("call-spread", "buy a ~2 % OTM call, sell a ~8 % OTM call (~60 DTE)", call_spread),
-        Template("call-overwrite", "100 shares per short call (~5 % OTM, ~30 DTE)", call_overwrite),
-        Template("protective-put", "shares + a long put (~5 % OTM)", protective_put),
-        Template("risk-reversal", "long put, short call (bearish) or the reverse", risk_reversal),
-        Template("iron-condor", "short put spread + short call spread (~45 DTE)", iron_condor),
-        Template("calendar", "sell near, buy far at one strike", calendar_spread),
-        Template("diagonal", "buy far, sell near at different strikes", diagonal_spread),
-        Template("pair", "long IWM / short SPY shares, dollar- or beta-neutral", pair_trade, ("IWM", "SPY")),
-        Template("tza-hedge", "TZA sized to offset a beta-weighted delta", tza_hedge, ("TZA",)),
+        Template("long-put", "buy a put (~60 DTE, ~5 % OTM)", long_put, strike_slots=_ONE),
+        Template(
+            "put-spread", "buy a ~5 % OTM put, sell a ~11 % OTM put (~60 DTE)", put_spread, strike_slots=_TWO
+        ),
+        Template("put-ratio", "buy 1 put ~3 % OTM, sell 2 ~8 % OTM (~60 DTE)", put_ratio, strike_slots=_TWO),
+        Template(
+            "put-spread-collar", "shares + put spread financed by a short call", put_spread_collar,
+            strike_slots=("long_strike", "short_strike", "call_strike"),
+        ),
+        Template(
+            "collar", "shares + long put + short call (~5 % OTM each)", collar,
+            strike_slots=("put_strike", "call_strike"),
+        ),
+        Template(
+            "call-spread", "buy a ~2 % OTM call, sell a ~8 % OTM call (~60 DTE)", call_spread, strike_slots=_TWO
+        ),
+        Template(
+            "call-overwrite", "100 shares per short call (~5 % OTM, ~30 DTE)", call_overwrite, strike_slots=_ONE
+        ),
+        Template("protective-put", "shares + a long put (~5 % OTM)", protective_put, strike_slots=_ONE),
+        Template(
+            "risk-reversal", "long put, short call (bearish) or the reverse", risk_reversal,
+            strike_slots=("put_strike", "call_strike"),
+        ),
+        Template(
+            "iron-condor", "short put spread + short call spread (~45 DTE)", iron_condor,
+            strike_slots=("short_put", "long_put", "short_call", "long_call"),
+        ),
+        Template(
+            "calendar", "sell near, buy far at one strike", calendar_spread, strike_slots=_ONE,
+            expiry_param="near_expiry", dte_param="near_dte",
+        ),
+        Template(
+            "diagonal", "buy far, sell near at different strikes", diagonal_spread, strike_slots=_TWO,
+            expiry_param="near_expiry", dte_param="near_dte",
+        ),
+        Template(
+            "pair", "long IWM / short SPY shares, dollar- or beta-neutral", pair_trade, ("IWM", "SPY"),
+            expiry_param=None, dte_param=None, sized=False, underlying_param="long_symbol",
+            symbol_params=(("long_symbol", "IWM"), ("short_symbol", "SPY")),
+        ),
+        Template(
+            "tza-hedge", "TZA sized to offset a beta-weighted delta", tza_hedge, ("TZA",),
+            expiry_param=None, dte_param=None, sized=False, underlying_param="benchmark",
+            symbol_params=(("benchmark", "IWM"),), etfs=("TZA",),
+        ),
     )
 }

@@ -108,3 +108,23 @@ def test_import_linter_contracts_hold() -> None:
         pytest.skip("import-linter is not installed in this environment")
     out = subprocess.run([exe, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_app_and_the_verbs_share_the_core_not_each_other() -> None:
+    """Two faces, one core (ARCHITECTURE.md "One core, two faces"): no module of the app (every
+    ``tui`` module but the verbs in ``tui/commands/``, the ``hedge`` entry ``tui/cli.py`` and
+    ``tui/__main__.py``) imports the verbs or the entry point; the verbs and their rich rendering
+    (``tui/render.py``) never import textual themselves."""
+    faces = {"tui/cli.py", "tui/__main__.py"}
+    problems: list[str] = []
+    for path in sorted((ROOT / "tui").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        is_verb = rel.startswith("tui/commands/") or rel in faces
+        for lineno, module in _imports(path):
+            if not is_verb and (module == "tui.commands" or module.startswith(("tui.commands.", "tui.cli"))):
+                problems.append(f"{rel}:{lineno} imports {module} (the app must call the core, not the verbs)")
+            if ((is_verb and rel not in faces) or rel == "tui/render.py") and module.split(".")[0] in (
+                "textual", "textual_plotext"
+            ):
+                problems.append(f"{rel}:{lineno} imports {module} (the verbs do not draw with textual)")
+    assert not problems, "\n".join(problems)

@@ -4,8 +4,6 @@ report, and the verbs to try next. Every number comes from the same code as the 
 
 from __future__ import annotations
 
-from typing import Any
-
 NEXT_STEPS = (
     ("hedge chain --symbol IWM --source demo", "one expiry: mids, flags, IVs, deltas, SVI fit"),
     ("hedge chain --symbol RUT --source demo --format json", "the documented JSON of a chain"),
@@ -20,24 +18,6 @@ NEXT_STEPS = (
 )
 
 
-def _term_structure(analysis: Any, max_rows: int = 10) -> Any:
-    from rich.table import Table
-
-    snap = analysis.snapshot
-    table = Table(title=f"{snap.underlying} term structure (fitted SVI per expiry)")
-    for name in ("expiry", "days", "forward", "ATM vol %", "fit rmse (vol pt)", "arbitrage"):
-        table.add_column(name, justify="right")
-    fits = analysis.fits
-    for _, row in fits.loc[fits["t_years"] * 365.0 >= 6.5].head(max_rows).iterrows():
-        t = float(row["t_years"])
-        atm = float(analysis.surface.vol(t, float(row["forward"]), forward=float(row["forward"])))
-        arb = [n for n, c in (("butterfly", "butterfly_arbitrage"), ("calendar", "calendar_arbitrage"))
-               if bool(row[c])]
-        table.add_row(str(row["expiry"]), f"{t * 365.0:.1f}", f"{float(row['forward']):,.2f}",
-                      f"{100.0 * atm:.2f}", f"{float(row['rmse_vol_points']):.3f}", ", ".join(arb) or "none")
-    return table
-
-
 def run_tour() -> None:
     """Print the tour on the bundled demo snapshot (offline, a few seconds)."""
     from datetime import UTC, datetime
@@ -47,9 +27,11 @@ def run_tour() -> None:
     from rich.table import Table
 
     from marketdata.analysis import analyze_chain_cached
+    from marketdata.chain_view import term_structure
     from marketdata.sources.demo import load_demo
-    from strategies.report import render_report
-    from tui.commands.strategy_cmds import run_strategy
+    from strategies.loading import TemplateRequest, load_template, source_info
+    from strategies.report import build_report
+    from tui.render import render_report, term_structure_table
 
     console = Console()
     snapshot = load_demo("IWM")
@@ -64,10 +46,11 @@ def run_tour() -> None:
     with console.status("Cleaning the chain, solving American IVs, fitting the surface... "
                         "(the very first run also compiles the numerical kernels: up to a minute)"):
         analysis = analyze_chain_cached(snapshot)
-    console.print(_term_structure(analysis))
+    console.print(term_structure_table(snapshot.underlying, term_structure(analysis, max_rows=10)))
     with console.status("Pricing an IWM put spread across the house view..."):
-        report, _ = run_strategy(template="put-spread", underlying="IWM", source="demo",
-                                 now=datetime.now(UTC))
+        loaded = load_template(TemplateRequest("put-spread", underlying="IWM"), source="demo",
+                               now=datetime.now(UTC))
+        report = build_report(loaded.strategy, loaded.ctx, source=source_info(loaded))
     render_report(report, console)
     steps = Table(title="Try next", show_header=False, box=None)
     steps.add_column(style="bold cyan")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from marketdata.chain_schema import SCHEMA_VERSION, ChainDocument
+from marketdata.chain_view import CSV_COLUMNS, default_expiry
 from tui.cli import app
-from tui.commands.chain_schema import SCHEMA_VERSION, ChainDocument
-from tui.commands.marketdata_cmds import CSV_COLUMNS, default_expiry
 
 runner = CliRunner()
 # The demo bundle's as-of is 2026-11-20 (marketdata/data/demo_meta.json); its nearest standard

@@ -17,12 +17,12 @@ from strategies.report import (
     ReportOptions,
     SourceInfo,
     build_report,
-    render_report,
     report_json,
 )
 from strategies.scenarios import HOUSE_VIEW
 from strategies.strategy import Strategy
 from tests.strategies._analytics_market import AS_OF, EXPIRY, RATE, RUT_YIELD, SPOTS, VOL, market
+from tui.render import render_report
 
 SOURCE = SourceInfo("demo", "SYNTHETIC demo data as of test", True, AS_OF)
 

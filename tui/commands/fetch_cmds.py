@@ -2,7 +2,8 @@
 
     hedge fetch --symbols IWM RUT SPY [--store PATH] [--expiries N]
 
-A progress bar runs on stderr; a summary table goes to stdout. Each symbol is fetched and
+A progress bar runs on stderr; a summary table goes to stdout. The fetch-and-store loop is
+:func:`marketdata.fetching.fetch_and_store` (shared with the app); this verb only draws it. Each symbol is fetched and
 stored on its own: a failed symbol never blanks the others, and the exit code is 1 if any
 failed (0 otherwise). Stored snapshots are used later by ``--source store`` / ``auto``.
 """
@@ -10,12 +11,14 @@ failed (0 otherwise). Stored snapshots are used later by ``--source store`` / ``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from marketdata.fetching import FetchOutcome
 
 DEFAULT_SYMBOLS: tuple[str, ...] = ("IWM", "RUT", "SPY")
 
@@ -31,20 +34,6 @@ def _clock() -> datetime:
     from pricing.types import NEW_YORK
 
     return datetime.now(tz=NEW_YORK)
-
-
-@dataclass(frozen=True, slots=True)
-class FetchOutcome:
-    """What happened to one symbol."""
-
-    symbol: str
-    ok: bool
-    message: str
-    snapshot_id: int | None = None
-    quotes: int = 0
-    expiries: int = 0
-    skipped: int = 0
-    spot: float | None = None
 
 
 def split_symbols(values: Sequence[str] | None) -> list[str]:
@@ -71,82 +60,42 @@ def run_fetch(
     err: Any = None,
     out: Any = None,
 ) -> list[FetchOutcome]:
-    """Fetch each symbol live, store it, and print the summary; returns one outcome a symbol.
-
-    ``err``/``out`` are rich consoles (stderr/stdout by default). Never raises for a symbol's
-    failure: each failure becomes an outcome with its message.
-    """
+    """Fetch and store each symbol (:func:`marketdata.fetching.fetch_and_store`) with a rich
+    progress bar on ``err``, then print the summary (:func:`tui.render.render_fetch_summary`);
+    returns one outcome a symbol. ``err``/``out`` are rich consoles (stderr/stdout by default)."""
     from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from rich.table import Table
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    from marketdata.errors import MarketDataError, StoreError
-    from marketdata.paths import resolve_store_path
-    from marketdata.sources.store import SnapshotStore
-    from marketdata.sources.yahoo import YahooSource
-    from pricing.errors import InputError
+    from marketdata.fetching import FetchEvent, fetch_and_store
+    from tui.render import render_fetch_summary
 
     err = err if err is not None else Console(stderr=True)
     out = out if out is not None else Console()
-    path = resolve_store_path(store_path)
-    store = SnapshotStore(path)
-    source = YahooSource(
-        clock=clock, ticker_factory=ticker_factory, max_expiries=max_expiries, sleep=sleep, timeout_s=timeout_s
-    )
-    outcomes: list[FetchOutcome] = []
     columns = (TextColumn("{task.description:<6}"), BarColumn(), MofNCompleteColumn(), TextColumn("expiries"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
-        for symbol in symbols:
-            task = progress.add_task(symbol, total=None)
+        tasks: dict[str, TaskID] = {}
 
-            def report(done: int, total: int, task: Any = task) -> None:
-                progress.update(task, completed=done, total=total)
+        def show(event: FetchEvent) -> None:
+            if event.kind == "start":
+                tasks[event.symbol] = progress.add_task(event.symbol, total=None)
+            elif event.kind == "progress":
+                progress.update(tasks[event.symbol], completed=event.done, total=event.total)
+            elif event.outcome is not None and not event.outcome.fetched:
+                progress.update(tasks[event.symbol], description=f"{event.symbol} x")
 
-            try:
-                snapshot = source.load(symbol, progress=report)
-            except (MarketDataError, InputError) as exc:
-                outcomes.append(FetchOutcome(symbol, False, f"{type(exc).__name__}: {exc}"))
-                progress.update(task, description=f"{symbol} x")
-                continue
-            skipped = len(snapshot.meta.get("skipped_expiries") or [])
-            try:
-                snapshot_id = store.save(snapshot)
-            except StoreError as exc:
-                outcomes.append(FetchOutcome(symbol, False, f"fetched but NOT stored: {exc}", quotes=len(snapshot.chain), spot=snapshot.spot))
-                continue
-            note = f"{skipped} expiries skipped" if skipped else "ok"
-            outcomes.append(
-                FetchOutcome(symbol, True, note, snapshot_id, len(snapshot.chain), len(snapshot.chain.expiries), skipped, snapshot.spot)
-            )
-
-    table = Table(title=f"hedge fetch -> {path}", title_justify="left")
-    for name, justify in (("symbol", "left"), ("status", "left"), ("spot", "right"), ("expiries", "right"), ("quotes", "right"), ("stored id", "right"), ("detail", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for o in outcomes:
-        table.add_row(
-            o.symbol,
-            "[green]stored[/]" if o.ok else "[red]FAILED[/]",
-            f"{o.spot:,.2f}" if o.spot is not None else "-",
-            str(o.expiries) if o.ok else "-",
-            str(o.quotes) if o.quotes else "-",
-            str(o.snapshot_id) if o.snapshot_id is not None else "-",
-            o.message if o.ok else "see below",
-            style=None if o.ok else "red",
+        result = fetch_and_store(
+            symbols, store_path=store_path, clock=clock, max_expiries=max_expiries,
+            ticker_factory=ticker_factory, sleep=sleep, timeout_s=timeout_s, on_event=show,
         )
-    out.print(table)
-    failed = [o for o in outcomes if not o.ok]
-    for o in failed:
-        out.print(f"[red]{escape(o.symbol)} failed:[/] {escape(o.message)}", soft_wrap=True, highlight=False)
-    if failed and len(failed) == len(outcomes) and all(
-        "SourceUnavailableError" in o.message or "RateLimitedError" in o.message for o in failed
-    ):
-        err.print(
-            "Yahoo Finance could not be used for any symbol. Check the network (or wait out the "
-            "rate limit); meanwhile --source store uses stored snapshots and --source demo the "
-            "bundled SYNTHETIC data."
-        )
-    return outcomes
+    render_fetch_summary(result, out, err)
+    return list(result.outcomes)
 
 
 def register(app: typer.Typer) -> None:

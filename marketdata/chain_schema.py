@@ -1,6 +1,6 @@
 """The JSON document of ``hedge chain --format json`` as pydantic models (schema version 1).
 
-The prose description lives in :mod:`tui.commands.marketdata_cmds`; these models are the
+The prose description lives in :mod:`marketdata.chain_view`; these models are the
 machine-checkable form: ``ChainDocument.model_validate_json(text)`` validates an output, and
 ``ChainDocument.model_json_schema()`` is the JSON Schema (``hedge chain --schema`` prints it).
 Unknown fields are rejected, so a change to the output must change this schema (and
