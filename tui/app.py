@@ -491,55 +491,58 @@ class HedgeApp(WorkersMixin, App[None]):
 
     # --- templates ------------------------------------------------------------------------
     def open_template(self, name: str) -> None:
-        """Ask for the template's options (strikes by delta, % OTM or strike; expiry by DTE)."""
-        import inspect
-
+        """Ask for the template's options: strikes by strike (200), % out of the money (5%) or
+        delta (25d), expiry by days to expiry, quantity."""
         from strategies.templates import TEMPLATES
 
         template = TEMPLATES[name]
-        skip = {"ctx", "chain", "underlying", "expiry", "near_expiry", "far_expiry", "betas", "book",
-                "book_dollar_delta", "etf", "long_symbol", "short_symbol", "benchmark"}
-        defaults = [
-            f"{k}={p.default}" for k, p in inspect.signature(template.build).parameters.items()
-            if k not in skip and p.default is not inspect.Parameter.empty and p.default is not None
-        ]
-        prompt = (f"{template.summary}. Edit key=value pairs: strikes as 200 (strike), 5% (out of "
-                  "the money) or 25d (delta); dte in days to expiry.")
+        defaults = template.defaults()
+        fields: list[str] = []
+        if template.strike_slots:
+            fields.append("strikes=" + ",".join(spec_text(defaults[slot]) for slot in template.strike_slots))
+        if template.dte_param is not None:
+            fields.append(f"dte={defaults.get(template.dte_param)}")
+        if template.sized:
+            fields.append(f"quantity={defaults.get('quantity', 1)}")
+        slots = ", ".join(template.strike_slots) or "none"
+        prompt = (f"{template.summary}. Strikes ({slots}) as 200 (a strike), 5% (out of the money) "
+                  "or 25d (delta); dte = days to expiry (nearest listed); quantity in contracts.")
 
         def done(text: str | None) -> None:
             if text is not None:
                 self.build_template(name, text)
 
-        self.push_screen(PromptDialog(f"Template {name}", prompt, " ".join(defaults)), done)
+        self.push_screen(PromptDialog(f"Template {name}", prompt, " ".join(fields)), done)
 
     def build_template(self, name: str, text: str) -> None:
-        """Build template ``name`` with ``key=value`` options and make it the position."""
+        """Build template ``name`` from ``strikes=.. dte=.. quantity=..`` options
+        (:func:`strategies.loading.build_template`) and make it the position."""
         from pricing.errors import InputError
-        from strategies.templates import TEMPLATES
+        from strategies.loading import LoadError, TemplateRequest
+        from strategies.loading import Market as CoreMarket
+        from strategies.loading import build_template
+        from strategies.templates import parse_strike
 
         if not self._ctx_ready():
             return
         assert self.market is not None and self.market.ctx is not None
-        params: dict[str, Any] = {}
+        options: dict[str, str] = {}
         for token in text.split():
             key, sep, value = token.partition("=")
-            if not sep:
-                self.notify(f"template option {token!r}: write key=value", severity="error")
+            if not sep or key not in ("strikes", "dte", "quantity"):
+                self.notify(f"template option {token!r}: write strikes=.. dte=.. quantity=..", severity="error")
                 return
-            params[key] = _typed(value)
-        build = TEMPLATES[name]
-        import inspect
-
-        accepted = inspect.signature(build.build).parameters
-        if "chain" in accepted:
-            params["chain"] = self.market.snapshot.chain
-        if "underlying" in accepted:
-            params.setdefault("underlying", self.market.symbol)
-        if "book" in accepted and self.position.strategy() is not None:
-            params.setdefault("book", self.position.strategy())
+            options[key] = value
         try:
-            strategy = build(self.market.ctx, **params).with_entry_prices(self.market.ctx, "fill")
-        except (InputError, TypeError, ValueError) as exc:
+            strikes = tuple(parse_strike(v.strip(), "strikes") for v in options.get("strikes", "").split(",") if v.strip())
+            dte = int(options["dte"]) if "dte" in options else None
+            quantity = int(options["quantity"]) if "quantity" in options else None
+            request = TemplateRequest(name, strikes=strikes, dte=dte, quantity=quantity,
+                                      underlying=self.market.symbol if self.market.symbol in ("IWM", "RUT", "MRUT", "SPY") else None)
+            market = CoreMarket(self.market.ctx, {self.market.symbol: self.market.snapshot},
+                                (self.market.description,), self.source_name or "app")
+            strategy = build_template(request, market)
+        except (InputError, LoadError, ValueError) as exc:
             self.notify(f"template {name}: {exc}", severity="error", timeout=10)
             return
         self.position.legs = list(strategy.flat_legs())
@@ -716,21 +719,19 @@ class HedgeApp(WorkersMixin, App[None]):
         self.load_market(False)
 
 
-def _typed(value: str) -> Any:
-    """A template option value: int, float, bool, or the text (strike specs stay text)."""
-    low = value.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    try:
-        return int(value)
-    except ValueError:
-        pass
-    if not value.endswith(("%", "d")):
-        try:
-            return float(value)
-        except ValueError:
-            pass
-    return value
+def spec_text(spec: Any) -> str:
+    """A strike spec as the template dialog writes it: ``200``, ``5%``, ``25d``, ``$1.5``."""
+    from strategies.templates import AtDelta, AtPrice, AtStrike, PctOTM
+
+    if isinstance(spec, AtStrike):
+        return f"{spec.strike:g}"
+    if isinstance(spec, PctOTM):
+        return f"{100 * spec.pct:g}%"
+    if isinstance(spec, AtDelta):
+        return f"{100 * spec.delta:g}d"
+    if isinstance(spec, AtPrice):
+        return f"${spec.price:g}"
+    return str(spec)
 
 
 def analysis_csv(doc: dict[str, Any]) -> str:

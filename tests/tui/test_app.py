@@ -256,7 +256,8 @@ async def test_template_from_the_palette_builds_a_position(app_factory: Callable
         await wait_until_ready(app, pilot)
         app.open_template("put-spread")
         await pilot.pause()
-        app.screen.query_one(Input).value = "quantity=2 dte=28 long_strike=30d short_strike=10d"
+        assert app.screen.query_one(Input).value == "strikes=5%,11% dte=60 quantity=1"
+        app.screen.query_one(Input).value = "strikes=30d,10d dte=28 quantity=2"
         await pilot.press("enter")
         await wait_until_ready(app, pilot)
         legs = app.position.legs

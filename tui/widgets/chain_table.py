@@ -4,7 +4,7 @@ open interest on each side; the ATM strike marked, flagged quotes dimmed."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -33,13 +33,20 @@ class ChainRow:
 
 
 def chain_rows(market: Market, expiry: date) -> list[ChainRow]:
-    """The rows of ``expiry``: from the analysis when it is ready (IV, delta, flags), else the
-    raw snapshot quotes (bid, ask, mid, OI)."""
+    """The rows of ``expiry``: the core's chain view (:func:`marketdata.chain_view.chain_view`:
+    IV, delta, flags) once the analysis is ready, else the raw snapshot quotes (bid, ask, mid,
+    OI)."""
     if market.analysis is not None:
-        frame = market.analysis.expiry_frame(expiry)
-    else:
-        raw = market.snapshot.chain.frame
-        frame = raw.loc[raw["expiry"] == pd.Timestamp(expiry)]
+        from marketdata.chain_view import chain_view
+
+        view = chain_view(market.analysis, expiry, market.description)
+        return [
+            ChainRow(r.strike, asdict(r.call) if r.call is not None else None,
+                     asdict(r.put) if r.put is not None else None)
+            for r in view.rows
+        ]
+    raw = market.snapshot.chain.frame
+    frame = raw.loc[raw["expiry"] == pd.Timestamp(expiry)]
     calls: dict[float, dict[str, Any]] = {}
     puts: dict[float, dict[str, Any]] = {}
     for rec in frame.to_dict("records"):
@@ -52,19 +59,19 @@ def forward_of(market: Market, expiry: date) -> float | None:
     """The parity forward of ``expiry`` (price units), None before the analysis."""
     if market.analysis is None:
         return None
-    fwd = market.analysis.forwards
-    rows = fwd.loc[fwd["expiry"] == expiry]
-    if not len(rows):
-        return None
-    value = float(rows.iloc[0]["forward"])
-    return value if math.isfinite(value) else None
+    from marketdata.chain_view import chain_view
+
+    return chain_view(market.analysis, expiry, market.description).forward
 
 
 def flags_of(rec: dict[str, Any] | None) -> list[str]:
     """The cleaning flags of a quote (empty when clean or not analysed)."""
     if rec is None:
         return []
-    return [f for f in str(rec.get("flags") or "").split(",") if f]
+    flags = rec.get("flags") or ()
+    if isinstance(flags, str):
+        return [f for f in flags.split(",") if f]
+    return [str(f) for f in flags]
 
 
 def _cell(rec: dict[str, Any] | None, column: str, spec: str) -> Text:
@@ -75,7 +82,7 @@ def _cell(rec: dict[str, Any] | None, column: str, spec: str) -> Text:
         bid, ask = rec.get("bid"), rec.get("ask")
         value = (bid + ask) / 2.0 if bid is not None and ask is not None else None
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Text("…" if column in ("iv", "delta") and "iv" not in rec else "-", justify="right")
+        return Text("…" if column in ("iv", "delta") and "iv_status" not in rec else "-", justify="right")
     text = vol_pts(float(value)) if spec == "vol" else num(float(value), spec)
     style = "dim" if flags_of(rec) else ""
     return Text(text, style=style, justify="right")

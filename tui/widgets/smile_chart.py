@@ -38,21 +38,13 @@ def smile_points(market: Market, expiry: date) -> dict[str, list[float]]:
 
 
 def term_structure(market: Market) -> tuple[list[float], list[float]]:
-    """(days to expiry, ATM vol in vol points) from the surface at each forward."""
+    """(days to expiry, ATM vol in vol points) from the core's term structure
+    (:func:`marketdata.chain_view.term_structure`)."""
+    from marketdata.chain_view import term_structure as core_term_structure
+
     assert market.analysis is not None
-    surface = market.analysis.surface
-    xs: list[float] = []
-    ys: list[float] = []
-    if surface is None:
-        return xs, ys
-    fwd = market.analysis.forwards
-    for rec in fwd.to_dict("records"):
-        t, f = float(rec["t_years"]), float(rec["forward"])
-        if t <= 0.0 or not math.isfinite(f):
-            continue
-        xs.append(t * 365.0)
-        ys.append(100.0 * float(surface.vol(t, f)))
-    return xs, ys
+    points = [p for p in core_term_structure(market.analysis) if p.atm_vol is not None]
+    return [float(p.days) for p in points], [100.0 * float(p.atm_vol) for p in points]
 
 
 def arbitrage_flags(market: Market, expiry: date) -> str:
@@ -109,6 +101,7 @@ class TermChart(PlotextPlot):
         xs, ys = term_structure(market)
         if xs:
             plt.plot(xs, ys, color="cyan", marker="braille")
+            plt.scatter(xs, ys, color="white", marker="●")
         plt.title("ATM vol term structure")
         plt.xlabel("days to expiry")
         plt.ylabel("ATM IV (vol pts)")
