@@ -86,9 +86,23 @@ _LEG_KEY_ORDER = {
     k: i
     for i, k in enumerate(
         (
-            "id", "instrument", "underlying", "symbol", "index", "kind", "strike", "expiry", "style",
-            "settlement", "multiplier", "leverage", "expense_ratio", "financing_spread", "quantity",
-            "entry_price", "notes",
+            "id",
+            "instrument",
+            "underlying",
+            "symbol",
+            "index",
+            "kind",
+            "strike",
+            "expiry",
+            "style",
+            "settlement",
+            "multiplier",
+            "leverage",
+            "expense_ratio",
+            "financing_spread",
+            "quantity",
+            "entry_price",
+            "notes",
         )
     )
 }
@@ -222,7 +236,10 @@ class PositionFile(_Strict):
     notes: Annotated[str, Field(max_length=10_000)] | None = None
     legs: Annotated[list[LegSpec], Field(min_length=1, max_length=500)]
     #: Optional house-view weights saved by the app: scenario name -> probability (sum 1).
-    scenario_weights: dict[Annotated[str, Field(pattern=_ID_PATTERN)], Annotated[float, Field(ge=0.0, le=1.0)]] | None = None
+    scenario_weights: (
+        dict[Annotated[str, Field(pattern=_ID_PATTERN)], Annotated[float, Field(ge=0.0, le=1.0)]]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _weights_sum_to_one(self) -> PositionFile:
@@ -230,7 +247,9 @@ class PositionFile(_Strict):
             total = sum(self.scenario_weights.values())
             if not self.scenario_weights or abs(total - 1.0) > 1e-6:
                 raise PydanticCustomError(
-                    "weights_sum", "scenario_weights must sum to 1 (they sum to {total})", {"total": total}
+                    "weights_sum",
+                    "scenario_weights must sum to 1 (they sum to {total})",
+                    {"total": total},
                 )
         return self
 
@@ -252,7 +271,10 @@ class PositionFile(_Strict):
         leg's keys come in reading order (what, then how many, at what price, then notes)."""
         data = self.model_dump(mode="python", exclude_none=True)
         data["legs"] = [
-            {k: leg[k] for k in sorted(leg, key=lambda k: _LEG_KEY_ORDER.get(k, len(_LEG_KEY_ORDER)))}
+            {
+                k: leg[k]
+                for k in sorted(leg, key=lambda k: _LEG_KEY_ORDER.get(k, len(_LEG_KEY_ORDER)))
+            }
             for leg in data["legs"]
         ]
         return FILE_HEADER + tomli_w.dumps(data)
@@ -403,7 +425,9 @@ def parse_position_text(text: str, *, path: str | Path = "<text>") -> PositionFi
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE_RE.search(str(exc))
         line = int(found.group(1)) if found else None
-        raise PositionFileError(path, [PositionIssue("<toml>", line, f"invalid TOML: {exc}")]) from None
+        raise PositionFileError(
+            path, [PositionIssue("<toml>", line, f"invalid TOML: {exc}")]
+        ) from None
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION or isinstance(version, bool):
         reason = (
@@ -432,21 +456,30 @@ def load_position_file(path: str | Path) -> PositionFile:
         if size > MAX_POSITION_FILE_BYTES:
             raise PositionFileError(
                 file_path,
-                [PositionIssue("<file>", None, f"{size} bytes: larger than {MAX_POSITION_FILE_BYTES}")],
+                [
+                    PositionIssue(
+                        "<file>", None, f"{size} bytes: larger than {MAX_POSITION_FILE_BYTES}"
+                    )
+                ],
             )
         with file_path.open("rb") as handle:
             data = handle.read(MAX_POSITION_FILE_BYTES + 1)
     except OSError as exc:
-        raise PositionFileError(file_path, [PositionIssue("<file>", None, f"cannot read: {exc.strerror or exc}")]) from None
+        raise PositionFileError(
+            file_path, [PositionIssue("<file>", None, f"cannot read: {exc.strerror or exc}")]
+        ) from None
     if len(data) > MAX_POSITION_FILE_BYTES:
         raise PositionFileError(
-            file_path, [PositionIssue("<file>", None, f"larger than {MAX_POSITION_FILE_BYTES} bytes")]
+            file_path,
+            [PositionIssue("<file>", None, f"larger than {MAX_POSITION_FILE_BYTES} bytes")],
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise PositionFileError(file_path, [PositionIssue("<file>", line, "not valid UTF-8")]) from None
+        raise PositionFileError(
+            file_path, [PositionIssue("<file>", line, "not valid UTF-8")]
+        ) from None
     return parse_position_text(text, path=file_path)
 
 
@@ -497,7 +530,9 @@ def save_position_file(path: str | Path, position: PositionFile | dict[str, Any]
     Nothing is written when validation fails or the text would exceed the size cap; the returned
     model is what was written (it reads back equal).
     """
-    model = position if isinstance(position, PositionFile) else PositionFile.model_validate(position)
+    model = (
+        position if isinstance(position, PositionFile) else PositionFile.model_validate(position)
+    )
     text = model.to_toml()
     checked = parse_position_text(text, path=path)  # what we write must read back
     if len(text.encode("utf-8")) > MAX_POSITION_FILE_BYTES:  # pragma: no cover - guarded above
@@ -505,7 +540,9 @@ def save_position_file(path: str | Path, position: PositionFile | dict[str, Any]
     try:
         atomic_write_text(path, text)
     except OSError as exc:
-        raise PositionFileError(path, [PositionIssue("<file>", None, f"cannot write: {exc.strerror or exc}")]) from None
+        raise PositionFileError(
+            path, [PositionIssue("<file>", None, f"cannot write: {exc.strerror or exc}")]
+        ) from None
     return checked
 
 
@@ -538,7 +575,9 @@ def spec_to_leg(spec: OptionLegSpec | SharesLegSpec | LeveragedEtfLegSpec) -> Le
         spec.index or (known.index if known else "RUT"),
         spec.leverage if spec.leverage is not None else (known.leverage if known else 0.0),
         expense_ratio=(
-            spec.expense_ratio if spec.expense_ratio is not None else (known.expense_ratio if known else 0.0)
+            spec.expense_ratio
+            if spec.expense_ratio is not None
+            else (known.expense_ratio if known else 0.0)
         ),
         financing_spread=(
             spec.financing_spread
@@ -567,7 +606,12 @@ def leg_to_spec(
     """The file form of ``leg``; its entry price must be known (a file records what was paid)."""
     if leg.entry_price is None:
         raise PositionFileError(
-            "<memory>", [PositionIssue(f"legs[{leg.leg_id}].entry_price", None, "unknown: price the leg first")]
+            "<memory>",
+            [
+                PositionIssue(
+                    f"legs[{leg.leg_id}].entry_price", None, "unknown: price the leg first"
+                )
+            ],
         )
     ident = leg_id or leg.leg_id
     instrument = leg.instrument
@@ -588,8 +632,12 @@ def leg_to_spec(
         )
     if isinstance(instrument, Shares):
         return SharesLegSpec(
-            id=ident, instrument="shares", symbol=instrument.symbol, quantity=leg.quantity,
-            entry_price=float(leg.entry_price), notes=notes,
+            id=ident,
+            instrument="shares",
+            symbol=instrument.symbol,
+            quantity=leg.quantity,
+            entry_price=float(leg.entry_price),
+            notes=notes,
         )
     return LeveragedEtfLegSpec(
         id=ident,
@@ -606,7 +654,11 @@ def leg_to_spec(
 
 
 def position_from_legs(
-    name: str, legs: Sequence[Leg], *, underlying: str | None = None, notes: str | None = None,
+    name: str,
+    legs: Sequence[Leg],
+    *,
+    underlying: str | None = None,
+    notes: str | None = None,
     scenario_weights: dict[str, float] | None = None,
 ) -> PositionFile:
     """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe), with optional
@@ -616,7 +668,11 @@ def position_from_legs(
     for i, leg in enumerate(legs):
         specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
     return PositionFile(
-        schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs,
+        schema_version=1,
+        name=name,
+        underlying=underlying,
+        notes=notes,
+        legs=specs,
         scenario_weights=scenario_weights,
     )
 

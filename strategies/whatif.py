@@ -59,17 +59,27 @@ class WhatIf:
     def __post_init__(self) -> None:
         for name in ("days_forward", "vol_shift", "spot_move", "rate_shift_bp"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+            ):
                 raise InputError(name, value, "must be a finite number")
             object.__setattr__(self, name, float(value))
         if self.days_forward < 0.0:
             raise InputError("days_forward", self.days_forward, "must be >= 0 calendar days")
         if abs(self.vol_shift) > MAX_VOL_SHIFT:
-            raise InputError("vol_shift", self.vol_shift, f"must be within +-{MAX_VOL_SHIFT} (decimal)")
+            raise InputError(
+                "vol_shift", self.vol_shift, f"must be within +-{MAX_VOL_SHIFT} (decimal)"
+            )
         if abs(self.spot_move) > MAX_SPOT_MOVE:
-            raise InputError("spot_move", self.spot_move, f"must be within +-{MAX_SPOT_MOVE} (decimal)")
+            raise InputError(
+                "spot_move", self.spot_move, f"must be within +-{MAX_SPOT_MOVE} (decimal)"
+            )
         if abs(self.rate_shift_bp) > MAX_RATE_SHIFT_BP:
-            raise InputError("rate_shift_bp", self.rate_shift_bp, f"must be within +-{MAX_RATE_SHIFT_BP:g} bp")
+            raise InputError(
+                "rate_shift_bp", self.rate_shift_bp, f"must be within +-{MAX_RATE_SHIFT_BP:g} bp"
+            )
 
     @property
     def is_base(self) -> bool:
@@ -79,8 +89,10 @@ class WhatIf:
     def context(self, ctx: PricingContext) -> PricingContext:
         """``ctx`` without its own bumps, then with these."""
         return ctx.base().bumped(
-            days_forward=self.days_forward, vol_shift=self.vol_shift,
-            spot_move=self.spot_move, rate_shift_bp=self.rate_shift_bp,
+            days_forward=self.days_forward,
+            vol_shift=self.vol_shift,
+            spot_move=self.spot_move,
+            rate_shift_bp=self.rate_shift_bp,
         )
 
     def at(self, ctx: PricingContext) -> datetime:
@@ -163,11 +175,19 @@ def whatif_numbers(
         if contract is not None and contract.t_years(bumped.valuation_datetime) > 0.0:
             t_years = contract.t_years(bumped.valuation_datetime)
             iv = float(bumped.implied_vol(contract.underlying, t_years, contract.strike))
-        legs.append(LegNumbers(row.leg.leg_id, row.price, row.value, row.per_share, row.position, iv))
+        legs.append(
+            LegNumbers(row.leg.leg_id, row.price, row.value, row.per_share, row.position, iv)
+        )
     return WhatIfNumbers(
-        whatif=whatif, at=bumped.valuation_datetime, value=first.value, pnl=first.value - premium,
-        premium=premium, greeks=first.position, dollar_delta=first.dollar_delta,
-        beta_weighted={b: r.beta_weighted_delta for b, r in risks.items()}, legs=tuple(legs),
+        whatif=whatif,
+        at=bumped.valuation_datetime,
+        value=first.value,
+        pnl=first.value - premium,
+        premium=premium,
+        greeks=first.position,
+        dollar_delta=first.dollar_delta,
+        beta_weighted={b: r.beta_weighted_delta for b, r in risks.items()},
+        legs=tuple(legs),
     )
 
 
@@ -227,14 +247,28 @@ def payoff_chart_data(
         rows.append((f"date {chosen:%Y-%m-%d}", chosen))
     premium = strategy.net_premium(base)
     result = pnl_grid(
-        strategy, market, spots=grid, dates=[when for _, when in rows],
-        vol_shifts=(whatif.vol_shift,), premium=premium, axis=ref,
+        strategy,
+        market,
+        spots=grid,
+        dates=[when for _, when in rows],
+        vol_shifts=(whatif.vol_shift,),
+        premium=premium,
+        axis=ref,
     )
     pnl = result.pnl[:, :, 0]
-    curves = tuple((label, when, np.asarray(pnl[:, j], dtype=np.float64)) for j, (label, when) in enumerate(rows))
+    curves = tuple(
+        (label, when, np.asarray(pnl[:, j], dtype=np.float64))
+        for j, (label, when) in enumerate(rows)
+    )
     return PayoffChartData(
-        axis=ref, spots=grid, curves=curves, spot=spot, whatif_spot=spot * (1.0 + whatif.spot_move),
-        breakevens=tuple(breakevens), scenarios=tuple(scenarios), levels=tuple(levels),
+        axis=ref,
+        spots=grid,
+        curves=curves,
+        spot=spot,
+        whatif_spot=spot * (1.0 + whatif.spot_move),
+        breakevens=tuple(breakevens),
+        scenarios=tuple(scenarios),
+        levels=tuple(levels),
     )
 
 
@@ -274,13 +308,22 @@ def heat_map(
     days = last_expiry_days(strategy, base)
     dates = [base.as_of + timedelta(days=days * i / (n_dates - 1)) for i in range(n_dates)]
     result = pnl_grid(
-        strategy, base.bumped(rate_shift_bp=whatif.rate_shift_bp), spot_moves=moves,
-        dates=dates, vol_shifts=(whatif.vol_shift,), axis=ref, premium=strategy.net_premium(base),
+        strategy,
+        base.bumped(rate_shift_bp=whatif.rate_shift_bp),
+        spot_moves=moves,
+        dates=dates,
+        vol_shifts=(whatif.vol_shift,),
+        axis=ref,
+        premium=strategy.net_premium(base),
     )
-    return HeatMap(ref, np.asarray(spot * (1.0 + moves)), tuple(dates), result.pnl[:, :, 0], n_spots // 2)
+    return HeatMap(
+        ref, np.asarray(spot * (1.0 + moves)), tuple(dates), result.pnl[:, :, 0], n_spots // 2
+    )
 
 
-def weighted_house_view(weights: Mapping[str, float], base: ScenarioSet = HOUSE_VIEW) -> ScenarioSet:
+def weighted_house_view(
+    weights: Mapping[str, float], base: ScenarioSet = HOUSE_VIEW
+) -> ScenarioSet:
     """``base`` with the probabilities replaced by ``weights`` (scenario name -> probability in
     [0, 1]; every scenario named, summing to 1). Raises :class:`InputError` naming the field."""
     names = [s.name for s in base]
@@ -293,7 +336,12 @@ def weighted_house_view(weights: Mapping[str, float], base: ScenarioSet = HOUSE_
     scenarios: list[Scenario] = []
     for s in base:
         w = weights[s.name]
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or not 0.0 <= w <= 1.0:
+        if (
+            isinstance(w, bool)
+            or not isinstance(w, (int, float))
+            or not math.isfinite(w)
+            or not 0.0 <= w <= 1.0
+        ):
             raise InputError(f"scenario_weights.{s.name}", w, "must be a probability in [0, 1]")
         scenarios.append(s.with_probability(float(w)))
     return ScenarioSet(base.name, tuple(scenarios), base.description)

@@ -37,7 +37,15 @@ from tui.palette import FileCommands, TemplateCommands
 from tui.screens.dialogs import PromptDialog
 from tui.screens.help import HelpScreen
 from tui.screens.main import EMPTY_HINT, MainScreen
-from tui.state import Market, Position, contract_at, default_weights, filled_leg, rescaled, with_contract
+from tui.state import (
+    Market,
+    Position,
+    contract_at,
+    default_weights,
+    filled_leg,
+    rescaled,
+    with_contract,
+)
 from tui.widgets.chain_table import ChainTable, flags_of, forward_of
 from tui.widgets.expiry_tabs import ExpiryTabs
 from tui.widgets.heat_map import HeatMapView
@@ -55,11 +63,28 @@ COMPACT_WIDTH = 100
 #: Longest date slider without a position (calendar days).
 MAX_DAYS_NO_POSITION = 365.0
 #: Actions that work only on the main screen (not under a dialog or help).
-MAIN_ONLY = frozenset({
-    "trade", "next_expiry", "select_leg", "quantity", "remove_leg", "move_strike", "roll_expiry",
-    "slide_date", "shift_vol", "shift_spot", "shift_rate", "reset_whatif", "edit_weights", "save",
-    "load", "export", "refresh", "show_tab",
-})
+MAIN_ONLY = frozenset(
+    {
+        "trade",
+        "next_expiry",
+        "select_leg",
+        "quantity",
+        "remove_leg",
+        "move_strike",
+        "roll_expiry",
+        "slide_date",
+        "shift_vol",
+        "shift_spot",
+        "shift_rate",
+        "reset_whatif",
+        "edit_weights",
+        "save",
+        "load",
+        "export",
+        "refresh",
+        "show_tab",
+    }
+)
 
 
 def new_york_now() -> datetime:
@@ -88,8 +113,15 @@ class HedgeApp(WorkersMixin, App[None]):
     COMMANDS = App.COMMANDS | {TemplateCommands, FileCommands}
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, *, loader: Loader, clock: Callable[[], datetime], symbol: str,
-                 position_file: Path | None = None, source_name: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        loader: Loader,
+        clock: Callable[[], datetime],
+        symbol: str,
+        position_file: Path | None = None,
+        source_name: str = "",
+    ) -> None:
         super().__init__()
         self.loader = loader
         self.clock = clock
@@ -121,13 +153,15 @@ class HedgeApp(WorkersMixin, App[None]):
         raise LookupError("the main screen is not mounted")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MAIN_ONLY and not isinstance(self.screen, MainScreen):
-            return False
-        return True
+        return not (action in MAIN_ONLY and not isinstance(self.screen, MainScreen))
 
     # --- market data ----------------------------------------------------------------------
     def on_load_progress(self, message: LoadProgress) -> None:
-        text = "" if message.step >= message.total else f"{message.text} ({message.step}/{message.total})"
+        text = (
+            ""
+            if message.step >= message.total
+            else f"{message.text} ({message.step}/{message.total})"
+        )
         self.main.query_one(StatusBar).set_busy(text)
 
     async def on_chain_loaded(self, message: ChainLoaded) -> None:
@@ -147,7 +181,9 @@ class HedgeApp(WorkersMixin, App[None]):
         self.loading = False
         self.main.query_one(StatusBar).set_busy("")
         kept = " — keeping the data already shown" if self.market is not None else ""
-        self.notify(f"market data: {message.error}{kept}", title="load failed", severity="error", timeout=10)
+        self.notify(
+            f"market data: {message.error}{kept}", title="load failed", severity="error", timeout=10
+        )
 
     async def _set_market(self, market: Market) -> None:
         self.market = market
@@ -237,7 +273,9 @@ class HedgeApp(WorkersMixin, App[None]):
     # --- the position ---------------------------------------------------------------------
     def _ctx_ready(self) -> bool:
         if self.market is None or self.market.ctx is None:
-            self.notify("the chain is still being analysed: try again in a moment", severity="warning")
+            self.notify(
+                "the chain is still being analysed: try again in a moment", severity="warning"
+            )
             return False
         return True
 
@@ -312,10 +350,15 @@ class HedgeApp(WorkersMixin, App[None]):
         strikes = self.market.strikes(c.expiry, c.kind.value)
         ahead = [k for k in strikes if (k > c.strike if step > 0 else k < c.strike)]
         if not ahead:
-            self.notify(f"no listed strike {'above' if step > 0 else 'below'} {c.strike:g}", severity="warning")
+            self.notify(
+                f"no listed strike {'above' if step > 0 else 'below'} {c.strike:g}",
+                severity="warning",
+            )
             return
         target = min(ahead) if step > 0 else max(ahead)
-        self.position.legs[self.position.selected] = with_contract(leg, replace(c, strike=target), self.market.ctx)
+        self.position.legs[self.position.selected] = with_contract(
+            leg, replace(c, strike=target), self.market.ctx
+        )
         self.position_changed()
 
     def action_roll_expiry(self, step: int) -> None:
@@ -414,8 +457,14 @@ class HedgeApp(WorkersMixin, App[None]):
             previous = self.report_cache[1]
         self.busy = True
         self.redraw_position(busy=True)
-        self.analyse(self.position.version, strategy, self.market, self.position.whatif,
-                     dict(self.position.weights), previous)
+        self.analyse(
+            self.position.version,
+            strategy,
+            self.market,
+            self.position.whatif,
+            dict(self.position.weights),
+            previous,
+        )
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
         res = message.results
@@ -442,7 +491,11 @@ class HedgeApp(WorkersMixin, App[None]):
         current = res.version == self.position.version
         numbers = res.numbers if current else None
         report = res.report if current or res.report is None else None
-        if report is None and self.report_cache is not None and self.report_cache[0] == self._report_key():
+        if (
+            report is None
+            and self.report_cache is not None
+            and self.report_cache[0] == self._report_key()
+        ):
             report = self.report_cache[1]
         legs = self.position.legs
         marks: dict[str, float | None] = {}
@@ -453,8 +506,9 @@ class HedgeApp(WorkersMixin, App[None]):
                 q = self.market.ctx.quote(leg.instrument)
                 marks[leg.leg_id] = q.mid if q is not None else None
         selected = self.position.selected
-        screen.query_one(PositionStrip).show(legs, selected, self.position.whatif, self.days_to_last(),
-                                             numbers, report, busy)
+        screen.query_one(PositionStrip).show(
+            legs, selected, self.position.whatif, self.days_to_last(), numbers, report, busy
+        )
         screen.query_one(LegsTable).show(legs, marks, numbers, selected)
         summary = screen.query_one(SummaryPanel)
         if not legs:
@@ -464,8 +518,7 @@ class HedgeApp(WorkersMixin, App[None]):
         scen_note = screen.query_one("#scenarios-note", Static)
         if report is not None:
             screen.query_one(ScenariosTable).show(report)
-            w = self.position.weights
-            weights = " / ".join(f"{k} {100 * v:.0f} %" for k, v in w.items())
+            weights = " / ".join(f"{k} {100 * v:.0f} %" for k, v in self.position.weights.items())
             scen_note.update(
                 f"probability-weighted P&L (house view {weights}): ${report['weighted_pnl']:+,.2f}  "
                 "| g edits the weights (saved with the position); stress rows are not weighted"
@@ -476,16 +529,22 @@ class HedgeApp(WorkersMixin, App[None]):
         chart = res.chart if current else None
         note = screen.query_one("#payoff-note", Static)
         if chart is not None and (part in ("chart", "heat", "")):
-            screen.query_one(PayoffChart).show(chart, f"{self.position.strategy() and self.position.strategy().name}: P&L ($) at expiry, today and the chosen date")  # type: ignore[union-attr]
-            note.update("cyan: first expiry  green: today  yellow: chosen date (d/D day, w/W week)  "
-                        "orange: scenarios  magenta: spot after the what-if move")
+            screen.query_one(PayoffChart).show(
+                chart, f"{self.position.name}: P&L ($) at expiry, today and the chosen date"
+            )
+            note.update(
+                "cyan: first expiry  green: today  yellow: chosen date (d/D day, w/W week)  "
+                "orange: scenarios  magenta: spot after the what-if move"
+            )
         elif not legs:
             note.update(EMPTY_HINT)
         heat = res.heat if current else None
         if heat is not None:
-            w = self.position.whatif
+            wi = self.position.whatif
             screen.query_one(HeatMapView).show(
-                heat, f"P&L ($) by {heat.axis} price and date (vol {100 * w.vol_shift:+.0f} pts, rates {w.rate_shift_bp:+.0f} bp)")
+                heat,
+                f"P&L ($) by {heat.axis} price and date (vol {100 * wi.vol_shift:+.0f} pts, rates {wi.rate_shift_bp:+.0f} bp)",
+            )
         elif not legs:
             screen.query_one(HeatMapView).update(EMPTY_HINT)
 
@@ -499,14 +558,18 @@ class HedgeApp(WorkersMixin, App[None]):
         defaults = template.defaults()
         fields: list[str] = []
         if template.strike_slots:
-            fields.append("strikes=" + ",".join(spec_text(defaults[slot]) for slot in template.strike_slots))
+            fields.append(
+                "strikes=" + ",".join(spec_text(defaults[slot]) for slot in template.strike_slots)
+            )
         if template.dte_param is not None:
             fields.append(f"dte={defaults.get(template.dte_param)}")
         if template.sized:
             fields.append(f"quantity={defaults.get('quantity', 1)}")
         slots = ", ".join(template.strike_slots) or "none"
-        prompt = (f"{template.summary}. Strikes ({slots}) as 200 (a strike), 5% (out of the money) "
-                  "or 25d (delta); dte = days to expiry (nearest listed); quantity in contracts.")
+        prompt = (
+            f"{template.summary}. Strikes ({slots}) as 200 (a strike), 5% (out of the money) "
+            "or 25d (delta); dte = days to expiry (nearest listed); quantity in contracts."
+        )
 
         def done(text: str | None) -> None:
             if text is not None:
@@ -518,9 +581,8 @@ class HedgeApp(WorkersMixin, App[None]):
         """Build template ``name`` from ``strikes=.. dte=.. quantity=..`` options
         (:func:`strategies.loading.build_template`) and make it the position."""
         from pricing.errors import InputError
-        from strategies.loading import LoadError, TemplateRequest
+        from strategies.loading import LoadError, TemplateRequest, build_template
         from strategies.loading import Market as CoreMarket
-        from strategies.loading import build_template
         from strategies.templates import parse_strike
 
         if not self._ctx_ready():
@@ -530,17 +592,35 @@ class HedgeApp(WorkersMixin, App[None]):
         for token in text.split():
             key, sep, value = token.partition("=")
             if not sep or key not in ("strikes", "dte", "quantity"):
-                self.notify(f"template option {token!r}: write strikes=.. dte=.. quantity=..", severity="error")
+                self.notify(
+                    f"template option {token!r}: write strikes=.. dte=.. quantity=..",
+                    severity="error",
+                )
                 return
             options[key] = value
         try:
-            strikes = tuple(parse_strike(v.strip(), "strikes") for v in options.get("strikes", "").split(",") if v.strip())
+            strikes = tuple(
+                parse_strike(v.strip(), "strikes")
+                for v in options.get("strikes", "").split(",")
+                if v.strip()
+            )
             dte = int(options["dte"]) if "dte" in options else None
             quantity = int(options["quantity"]) if "quantity" in options else None
-            request = TemplateRequest(name, strikes=strikes, dte=dte, quantity=quantity,
-                                      underlying=self.market.symbol if self.market.symbol in ("IWM", "RUT", "MRUT", "SPY") else None)
-            market = CoreMarket(self.market.ctx, {self.market.symbol: self.market.snapshot},
-                                (self.market.description,), self.source_name or "app")
+            request = TemplateRequest(
+                name,
+                strikes=strikes,
+                dte=dte,
+                quantity=quantity,
+                underlying=self.market.symbol
+                if self.market.symbol in ("IWM", "RUT", "MRUT", "SPY")
+                else None,
+            )
+            market = CoreMarket(
+                self.market.ctx,
+                {self.market.symbol: self.market.snapshot},
+                (self.market.description,),
+                self.source_name or "app",
+            )
             strategy = build_template(request, market)
         except (InputError, LoadError, ValueError) as exc:
             self.notify(f"template {name}: {exc}", severity="error", timeout=10)
@@ -559,7 +639,11 @@ class HedgeApp(WorkersMixin, App[None]):
         # neighbour in the old pane, and TabbedContent would switch back to it.
         self.set_focus(None)
         screen.query_one(TabbedContent).active = tab
-        target = {"chain": "#chain-table", "scenarios": "#scenarios-table", "analysis": "#analysis-scroll"}.get(tab)
+        target = {
+            "chain": "#chain-table",
+            "scenarios": "#scenarios-table",
+            "analysis": "#analysis-scroll",
+        }.get(tab)
         if target is not None:
             screen.query_one(target).focus()
 
@@ -586,7 +670,12 @@ class HedgeApp(WorkersMixin, App[None]):
             if text is not None:
                 self.set_weights(names, text)
 
-        self.push_screen(PromptDialog("Scenario weights", f"{' / '.join(names)} in percent, summing to 100", current), done)
+        self.push_screen(
+            PromptDialog(
+                "Scenario weights", f"{' / '.join(names)} in percent, summing to 100", current
+            ),
+            done,
+        )
 
     def set_weights(self, names: list[str], text: str) -> None:
         """Parse ``text`` (percentages) and use them as the house-view weights."""
@@ -600,7 +689,10 @@ class HedgeApp(WorkersMixin, App[None]):
             self.notify(f"weights {text!r}: give {len(names)} numbers", severity="error")
             return
         if len(values) != len(names):
-            self.notify(f"weights {text!r}: give {len(names)} numbers ({', '.join(names)})", severity="error")
+            self.notify(
+                f"weights {text!r}: give {len(names)} numbers ({', '.join(names)})",
+                severity="error",
+            )
             return
         weights = dict(zip(names, values, strict=True))
         try:
@@ -630,8 +722,11 @@ class HedgeApp(WorkersMixin, App[None]):
 
         try:
             position = position_from_legs(
-                self.position.name, self.position.legs, underlying=self.symbol,
-                notes="saved by the hedge app", scenario_weights=dict(self.position.weights),
+                self.position.name,
+                self.position.legs,
+                underlying=self.symbol,
+                notes="saved by the hedge app",
+                scenario_weights=dict(self.position.weights),
             )
             save_position_file(path, position)
         except PositionFileError as exc:
@@ -678,7 +773,9 @@ class HedgeApp(WorkersMixin, App[None]):
             if text:
                 self.export_analysis(Path(text.strip()).expanduser())
 
-        self.push_screen(PromptDialog("Export analysis", "file name: .json or .csv", "analysis.json"), done)
+        self.push_screen(
+            PromptDialog("Export analysis", "file name: .json or .csv", "analysis.json"), done
+        )
 
     def export_analysis(self, path: Path) -> None:
         """Write the report (and the what-if numbers) as JSON, or its tables as CSV."""
@@ -692,9 +789,14 @@ class HedgeApp(WorkersMixin, App[None]):
         if numbers is not None:
             w = numbers.whatif
             doc["whatif"] = {
-                "days_forward": w.days_forward, "vol_shift": w.vol_shift, "spot_move": w.spot_move,
-                "rate_shift_bp": w.rate_shift_bp, "at": numbers.at.isoformat(), "value": numbers.value,
-                "pnl": numbers.pnl, "greeks": numbers.greeks.as_dict(),
+                "days_forward": w.days_forward,
+                "vol_shift": w.vol_shift,
+                "spot_move": w.spot_move,
+                "rate_shift_bp": w.rate_shift_bp,
+                "at": numbers.at.isoformat(),
+                "value": numbers.value,
+                "pnl": numbers.pnl,
+                "greeks": numbers.greeks.as_dict(),
                 "beta_weighted_delta": dict(numbers.beta_weighted),
             }
         try:
@@ -740,7 +842,15 @@ def analysis_csv(doc: dict[str, Any]) -> str:
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\n")
     out.writerow(["section", "name", "field", "value"])
-    for key in ("net_premium", "max_profit", "max_loss", "pop", "expected_pnl", "cvar", "weighted_pnl"):
+    for key in (
+        "net_premium",
+        "max_profit",
+        "max_loss",
+        "pop",
+        "expected_pnl",
+        "cvar",
+        "weighted_pnl",
+    ):
         out.writerow(["summary", doc["strategy"]["name"], key, doc.get(key)])
     for b in doc.get("breakevens", []):
         out.writerow(["summary", doc["strategy"]["name"], "breakeven", b])
@@ -753,7 +863,16 @@ def analysis_csv(doc: dict[str, Any]) -> str:
         for key, value in leg["greeks"]["position"].items():
             out.writerow(["leg", leg["id"], key, value])
     for s in doc["scenarios"]:
-        for key in ("set", "probability", "spot", "pnl", "spot_move", "yield_shift_bp", "vol_shift", "horizon_days"):
+        for key in (
+            "set",
+            "probability",
+            "spot",
+            "pnl",
+            "spot_move",
+            "yield_shift_bp",
+            "vol_shift",
+            "horizon_days",
+        ):
             out.writerow(["scenario", s["name"], key, s[key]])
     for key, value in (doc.get("whatif") or {}).items():
         if not isinstance(value, dict):
@@ -773,8 +892,13 @@ def make_app(
     ``(symbol, now) -> (snapshot, description)``), reading time only from ``clock``."""
     loader = source_loader(source, store) if isinstance(source, str) else source
     name = source if isinstance(source, str) else getattr(source, "__name__", "custom")
-    return HedgeApp(loader=loader, clock=clock or new_york_now, symbol=symbol,
-                    position_file=position_file, source_name=name)
+    return HedgeApp(
+        loader=loader,
+        clock=clock or new_york_now,
+        symbol=symbol,
+        position_file=position_file,
+        source_name=name,
+    )
 
 
 async def wait_until_ready(app: HedgeApp, pilot: Any, *, timeout_s: float = 300.0) -> None:

@@ -27,12 +27,21 @@ def parse_size(text: str) -> tuple[int, int]:
     except ValueError:
         size = (0, 0)
     if not sep or size[0] < 40 or size[1] < 12:
-        raise typer.BadParameter(f"{text!r}: give COLUMNSxROWS, at least 40x12", param_hint="--size")
+        raise typer.BadParameter(
+            f"{text!r}: give COLUMNSxROWS, at least 40x12", param_hint="--size"
+        )
     return size
 
 
-def screenshot(path: Path, *, source: str, symbol: str, file: Path | None, store: Path | None,
-               size: tuple[int, int]) -> bool:
+def screenshot(
+    path: Path,
+    *,
+    source: str,
+    symbol: str,
+    file: Path | None,
+    store: Path | None,
+    size: tuple[int, int],
+) -> bool:
     """Render the app headless at ``size`` once its data and analysis are in, save an SVG to
     ``path``; False when no market data could be loaded."""
     from tui.app import make_app, wait_until_ready
@@ -61,19 +70,36 @@ def register(app: typer.Typer) -> None:
 
     @app.command("app")
     def app_cmd(
-        source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or csv:FILE.")] = "auto",
-        symbol: Annotated[str, typer.Option("--symbol", help="Underlying: IWM, RUT, MRUT, SPY.")] = "IWM",
-        file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML) to open.")] = None,
-        store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
-        shot: Annotated[Path | None, typer.Option("--screenshot", help="Render headless to this SVG and exit.")] = None,
-        size: Annotated[str, typer.Option("--size", help="Screenshot size COLUMNSxROWS.")] = "120x40",
+        source: Annotated[
+            str, typer.Option("--source", help="demo, yahoo, auto, store or csv:FILE.")
+        ] = "auto",
+        symbol: Annotated[
+            str, typer.Option("--symbol", help="Underlying: IWM, RUT, MRUT, SPY.")
+        ] = "IWM",
+        file: Annotated[
+            Path | None, typer.Option("--file", help="Position file (TOML) to open.")
+        ] = None,
+        store: Annotated[
+            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
+        ] = None,
+        shot: Annotated[
+            Path | None, typer.Option("--screenshot", help="Render headless to this SVG and exit.")
+        ] = None,
+        size: Annotated[
+            str, typer.Option("--size", help="Screenshot size COLUMNSxROWS.")
+        ] = "120x40",
     ) -> None:
         """Open the terminal app: chain, strategy builder, payoff by date, Greeks, scenarios,
         heat map and smile (press ? inside for every key)."""
         if shot is not None:
-            ok = screenshot(shot, source=source, symbol=symbol, file=file, store=store, size=parse_size(size))
+            ok = screenshot(
+                shot, source=source, symbol=symbol, file=file, store=store, size=parse_size(size)
+            )
             if not ok:
-                typer.echo(f"hedge app: no {symbol} data from {source!r}; screenshot shows the error", err=True)
+                typer.echo(
+                    f"hedge app: no {symbol} data from {source!r}; screenshot shows the error",
+                    err=True,
+                )
                 raise typer.Exit(1)
             typer.echo(f"wrote {shot}")
             return

@@ -28,14 +28,17 @@ app = typer.Typer(
 def _root(
     ctx: typer.Context,
     screenshot: Annotated[
-        Path | None, typer.Option("--screenshot", help="Render the app on the demo data to this SVG and exit.")
+        Path | None,
+        typer.Option("--screenshot", help="Render the app on the demo data to this SVG and exit."),
     ] = None,
 ) -> None:
     """With no verb: the terminal app on a terminal, the printed tour otherwise."""
     if ctx.invoked_subcommand is not None:
         return
     if screenshot is not None:
-        app_cmd.screenshot(screenshot, source="demo", symbol="IWM", file=None, store=None, size=(120, 40))
+        app_cmd.screenshot(
+            screenshot, source="demo", symbol="IWM", file=None, store=None, size=(120, 40)
+        )
         typer.echo(f"wrote {screenshot}")
     elif sys.stdin.isatty() and sys.stdout.isatty():
         app_cmd.run_app(source="auto", symbol="IWM", file=None, store=None)

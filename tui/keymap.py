@@ -31,12 +31,20 @@ class KeySpec:
 
 
 #: Scopes in the order the help screen lists them.
-SCOPES: tuple[str, ...] = ("Anywhere", "Chain tab", "Position (any tab)", "What-if (any tab)", "Files and data")
+SCOPES: tuple[str, ...] = (
+    "Anywhere",
+    "Chain tab",
+    "Position (any tab)",
+    "What-if (any tab)",
+    "Files and data",
+)
 
 KEYS: tuple[KeySpec, ...] = (
     KeySpec("question_mark", "help", "Help: every key", "Anywhere", True, "?"),
     KeySpec("q", "quit", "Quit", "Anywhere", True),
-    KeySpec("ctrl+p", "command_palette", "Templates and commands (palette)", "Anywhere", True, "ctrl+p"),
+    KeySpec(
+        "ctrl+p", "command_palette", "Templates and commands (palette)", "Anywhere", True, "ctrl+p"
+    ),
     KeySpec("1", "show_tab('chain')", "Chain tab", "Anywhere"),
     KeySpec("2", "show_tab('analysis')", "Analysis tab (legs, Greeks, risk)", "Anywhere"),
     KeySpec("3", "show_tab('payoff')", "Payoff chart tab", "Anywhere"),
@@ -47,17 +55,42 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("C", "trade('call', -1)", "Sell 1 call at the cursor strike", "Chain tab"),
     KeySpec("p", "trade('put', 1)", "Buy 1 put at the cursor strike", "Chain tab", True),
     KeySpec("P", "trade('put', -1)", "Sell 1 put at the cursor strike", "Chain tab"),
-    KeySpec("left_square_bracket", "next_expiry(-1)", "Previous expiry tab", "Chain tab", False, "["),
+    KeySpec(
+        "left_square_bracket", "next_expiry(-1)", "Previous expiry tab", "Chain tab", False, "["
+    ),
     KeySpec("right_square_bracket", "next_expiry(1)", "Next expiry tab", "Chain tab", False, "]"),
     KeySpec("tab", "select_leg(1)", "Select the next leg", "Position (any tab)", False, "tab"),
-    KeySpec("shift+tab", "select_leg(-1)", "Select the previous leg", "Position (any tab)", False, "shift+tab"),
+    KeySpec(
+        "shift+tab",
+        "select_leg(-1)",
+        "Select the previous leg",
+        "Position (any tab)",
+        False,
+        "shift+tab",
+    ),
     KeySpec("plus", "quantity(1)", "Selected leg: quantity +1", "Position (any tab)", False, "+"),
     KeySpec("minus", "quantity(-1)", "Selected leg: quantity -1", "Position (any tab)", False, "-"),
     KeySpec("x", "remove_leg", "Remove the selected leg", "Position (any tab)"),
-    KeySpec("greater_than_sign", "move_strike(1)", "Selected leg: next listed strike up", "Position (any tab)", True, ">"),
-    KeySpec("less_than_sign", "move_strike(-1)", "Selected leg: next listed strike down", "Position (any tab)", True, "<"),
+    KeySpec(
+        "greater_than_sign",
+        "move_strike(1)",
+        "Selected leg: next listed strike up",
+        "Position (any tab)",
+        True,
+        ">",
+    ),
+    KeySpec(
+        "less_than_sign",
+        "move_strike(-1)",
+        "Selected leg: next listed strike down",
+        "Position (any tab)",
+        True,
+        "<",
+    ),
     KeySpec("e", "roll_expiry(1)", "Selected leg: roll to the next expiry", "Position (any tab)"),
-    KeySpec("E", "roll_expiry(-1)", "Selected leg: roll to the previous expiry", "Position (any tab)"),
+    KeySpec(
+        "E", "roll_expiry(-1)", "Selected leg: roll to the previous expiry", "Position (any tab)"
+    ),
     KeySpec("d", "slide_date(1)", "Date +1 day", "What-if (any tab)", True),
     KeySpec("D", "slide_date(-1)", "Date -1 day", "What-if (any tab)"),
     KeySpec("w", "slide_date(7)", "Date +1 week", "What-if (any tab)"),
@@ -72,16 +105,26 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("g", "edit_weights", "Edit the house-view scenario weights", "Files and data"),
     KeySpec("ctrl+s", "save", "Save the position (TOML)", "Files and data", False, "ctrl+s"),
     KeySpec("ctrl+o", "load", "Load a position file", "Files and data", False, "ctrl+o"),
-    KeySpec("ctrl+e", "export", "Export the analysis (JSON or CSV)", "Files and data", False, "ctrl+e"),
-    KeySpec("ctrl+r", "refresh", "Reload market data from the source", "Files and data", False, "ctrl+r"),
+    KeySpec(
+        "ctrl+e", "export", "Export the analysis (JSON or CSV)", "Files and data", False, "ctrl+e"
+    ),
+    KeySpec(
+        "ctrl+r", "refresh", "Reload market data from the source", "Files and data", False, "ctrl+r"
+    ),
 )
 
 
 def bindings() -> list[Binding]:
     """Textual bindings for :data:`KEYS` (the footer shows those marked ``footer``)."""
     return [
-        Binding(k.key, k.action, FOOTER_TEXT.get(k.action, k.description) if k.footer else k.description,
-                show=k.footer, key_display=k.display or None, priority=k.key in PRIORITY_KEYS)
+        Binding(
+            k.key,
+            k.action,
+            FOOTER_TEXT.get(k.action, k.description) if k.footer else k.description,
+            show=k.footer,
+            key_display=k.display or None,
+            priority=k.key in PRIORITY_KEYS,
+        )
         for k in KEYS
         if k.action != "command_palette"
     ]

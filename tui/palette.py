@@ -30,7 +30,9 @@ class TemplateCommands(Provider):
         for text, summary, name in self._entries():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(app.open_template, name), help=summary)
+                yield Hit(
+                    score, matcher.highlight(text), partial(app.open_template, name), help=summary
+                )
 
 
 class FileCommands(Provider):
@@ -54,4 +56,9 @@ class FileCommands(Provider):
         for text, action, help_text in self.COMMANDS:
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), partial(self.app.run_action, action), help=help_text)
+                yield Hit(
+                    score,
+                    matcher.highlight(text),
+                    partial(self.app.run_action, action),
+                    help=help_text,
+                )

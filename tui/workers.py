@@ -101,13 +101,17 @@ class WorkersMixin:
                 analysis = analyze_chain_cached(snapshot)
                 vol, implied_yield = analyse_snapshot(snapshot)
                 ctx = PricingContext.from_snapshot(
-                    snapshot, vol={snapshot.underlying.upper(): vol},
-                    div_yields={snapshot.underlying.upper(): implied_yield}, extra_spots=extra,
+                    snapshot,
+                    vol={snapshot.underlying.upper(): vol},
+                    div_yields={snapshot.underlying.upper(): implied_yield},
+                    extra_spots=extra,
                 )
             if worker.is_cancelled:
                 return
             self.post_message(LoadProgress(3, 3, "ready"))
-            self.post_message(MarketReady(Market(self.symbol, snapshot, description, analysis, ctx)))
+            self.post_message(
+                MarketReady(Market(self.symbol, snapshot, description, analysis, ctx))
+            )
         except Exception as exc:
             self.post_message(LoadFailed(f"{type(exc).__name__}: {exc}", first_load=first_load))
 
@@ -125,7 +129,12 @@ class WorkersMixin:
         ``previous_report``, still valid for these legs and weights, is given), the chart and
         the heat map, each posted as soon as it is ready."""
         from strategies.report import ReportOptions, SourceInfo, build_report
-        from strategies.whatif import heat_map, payoff_chart_data, weighted_house_view, whatif_numbers
+        from strategies.whatif import (
+            heat_map,
+            payoff_chart_data,
+            weighted_house_view,
+            whatif_numbers,
+        )
 
         worker = get_current_worker()
         ctx = market.ctx
@@ -142,7 +151,9 @@ class WorkersMixin:
                     if worker.is_cancelled:
                         return
                     snap = market.snapshot
-                    source = SourceInfo(snap.source, market.description, bool(snap.synthetic), snap.as_of)
+                    source = SourceInfo(
+                        snap.source, market.description, bool(snap.synthetic), snap.as_of
+                    )
                     options = ReportOptions(scenarios=weighted_house_view(weights))
                     out.report = build_report(strategy, ctx, source=source, options=options)
                 self.post_message(AnalysisReady("report", out))
@@ -151,10 +162,16 @@ class WorkersMixin:
                     return
                 report = out.report or {}
                 breakevens = [b for b in report.get("breakevens", []) if b is not None]
-                points = [(s["name"], s["spot"], s["pnl"]) for s in report.get("scenarios", [])
-                          if s["spot"] is not None and s["pnl"] is not None]
-                levels = [(lv["label"], lv["kind"], lv["spot"]) for lv in report.get("levels", [])
-                          if lv["spot"] is not None]
+                points = [
+                    (s["name"], s["spot"], s["pnl"])
+                    for s in report.get("scenarios", [])
+                    if s["spot"] is not None and s["pnl"] is not None
+                ]
+                levels = [
+                    (lv["label"], lv["kind"], lv["spot"])
+                    for lv in report.get("levels", [])
+                    if lv["spot"] is not None
+                ]
                 out.chart = payoff_chart_data(
                     strategy, ctx, whatif, breakevens=breakevens, scenarios=points, levels=levels
                 )

@@ -32,21 +32,29 @@ def core_market() -> tuple[MarketSnapshot, PricingContext]:
     snap, _ = demo_loader("IWM", fixed_clock())
     spy, _ = demo_loader("SPY", fixed_clock())
     vol, implied = analyse_snapshot(snap)
-    ctx = PricingContext.from_snapshot(snap, vol={"IWM": vol}, div_yields={"IWM": implied},
-                                       extra_spots={"SPY": spy.spot})
+    ctx = PricingContext.from_snapshot(
+        snap, vol={"IWM": vol}, div_yields={"IWM": implied}, extra_spots={"SPY": spy.spot}
+    )
     return snap, ctx
 
 
 def core_put_spread(ctx: PricingContext, long_k: float, short_k: float, name: str) -> Strategy:
     """The same position built from the core: long the ``long_k`` put, short the ``short_k`` put,
     entered at the fill price now."""
-    legs = (Leg(option_for("IWM", "put", long_k, DEC), 1), Leg(option_for("IWM", "put", short_k, DEC), -1))
+    legs = (
+        Leg(option_for("IWM", "put", long_k, DEC), 1),
+        Leg(option_for("IWM", "put", short_k, DEC), -1),
+    )
     return Strategy(name, legs).with_entry_prices(ctx, "fill")
 
 
 def screen_texts(app: HedgeApp) -> str:
     """What the summary panel and the position strip show."""
-    return rendered_text(app.query_one(SummaryPanel)) + "\n" + rendered_text(app.query_one(PositionStrip))
+    return (
+        rendered_text(app.query_one(SummaryPanel))
+        + "\n"
+        + rendered_text(app.query_one(PositionStrip))
+    )
 
 
 def scenario_cells(app: HedgeApp) -> dict[str, str]:
@@ -59,20 +67,31 @@ def scenario_cells(app: HedgeApp) -> dict[str, str]:
     return out
 
 
-def assert_matches_core(app: HedgeApp, strategy: Strategy, ctx: PricingContext, days: float) -> None:
+def assert_matches_core(
+    app: HedgeApp, strategy: Strategy, ctx: PricingContext, days: float
+) -> None:
     """Value, Greeks (at the what-if date), breakevens, PoP and scenario P&L on screen equal the
     strategies layer's numbers for ``strategy``."""
     text = screen_texts(app)
     risk = strategy.risk(ctx.bumped(days_forward=days), benchmark="IWM")
     premium = strategy.net_premium(ctx)
     g = risk.position
-    for expected in (money(risk.value), money(risk.value - premium, signed=True), num(g.delta, ".1f"),
-                     num(g.gamma, ".2f"), money(g.vega), money(g.theta), money(g.rho)):
+    for expected in (
+        money(risk.value),
+        money(risk.value - premium, signed=True),
+        num(g.delta, ".1f"),
+        num(g.gamma, ".2f"),
+        money(g.vega),
+        money(g.theta),
+        money(g.rho),
+    ):
         assert expected in text, f"{expected!r} not on screen:\n{text}"
     snap = app.market.snapshot if app.market else None
     assert snap is not None
     report = build_report(
-        strategy, ctx, source=SourceInfo(snap.source, "demo", True, snap.as_of),
+        strategy,
+        ctx,
+        source=SourceInfo(snap.source, "demo", True, snap.as_of),
         options=ReportOptions(scenarios=weighted_house_view(app.position.weights)),
     )
     assert report["breakevens"], "a put spread has a breakeven"
@@ -97,15 +116,22 @@ async def build_put_spread(app: HedgeApp, pilot: Any) -> None:
     await wait_until_ready(app, pilot)
 
 
-async def test_put_spread_built_with_keys_shows_the_core_numbers(app_factory: Callable[..., HedgeApp]) -> None:
+async def test_put_spread_built_with_keys_shows_the_core_numbers(
+    app_factory: Callable[..., HedgeApp],
+) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await build_put_spread(app, pilot)
         legs = app.position.legs
-        assert [(leg.contract.strike, leg.quantity) for leg in legs if leg.contract] == [(278.0, 1), (268.0, -1)]
+        assert [(leg.contract.strike, leg.quantity) for leg in legs if leg.contract] == [
+            (278.0, 1),
+            (268.0, -1),
+        ]
         _, ctx = core_market()
         strategy = core_put_spread(ctx, 278.0, 268.0, app.position.name)
-        assert [leg.entry_price for leg in legs] == [leg.entry_price for leg in strategy.flat_legs()]
+        assert [leg.entry_price for leg in legs] == [
+            leg.entry_price for leg in strategy.flat_legs()
+        ]
         for tab in ("2", "4"):
             await pilot.press(tab)
         await pilot.pause()
@@ -122,7 +148,9 @@ async def test_put_spread_built_with_keys_shows_the_core_numbers(app_factory: Ca
         assert "date +8 d of 28" in rendered_text(app.query_one(PositionStrip))
 
 
-async def test_vol_shift_reprices_american_legs_like_the_core(app_factory: Callable[..., HedgeApp]) -> None:
+async def test_vol_shift_reprices_american_legs_like_the_core(
+    app_factory: Callable[..., HedgeApp],
+) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await build_put_spread(app, pilot)
@@ -175,27 +203,35 @@ async def test_save_quit_reopen_load_gives_the_same_position(
             (leg.instrument, leg.quantity, leg.entry_price) for leg in saved
         ]
         assert again.position.weights == {"bear": 0.2, "base": 0.5, "bull": 0.3}
-        assert "bear 20 % / base 50 % / bull 30 %" in str(again.query_one("#scenarios-note").content)
+        assert "bear 20 % / base 50 % / bull 30 %" in str(
+            again.query_one("#scenarios-note").content
+        )
 
 
 async def test_bad_position_file_is_a_notification_naming_file_field_and_line(
     app_factory: Callable[..., HedgeApp], tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.toml"
-    path.write_text('schema_version = 1\nname = "x"\n\n[[legs]]\nid = "a"\ninstrument = "option"\n'
-                    'underlying = "IWM"\nkind = "put"\nstrike = -5.0\nexpiry = 2026-12-18\n'
-                    'quantity = 1\nentry_price = 1.0\n')
+    path.write_text(
+        'schema_version = 1\nname = "x"\n\n[[legs]]\nid = "a"\ninstrument = "option"\n'
+        'underlying = "IWM"\nkind = "put"\nstrike = -5.0\nexpiry = 2026-12-18\n'
+        "quantity = 1\nentry_price = 1.0\n"
+    )
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until_ready(app, pilot)
         app.load_position(path)
         await pilot.pause()
         messages = [n.message for n in app._notifications]
-        assert any(str(path) in m and "legs[0].strike" in m and ":9:" in m for m in messages), messages
+        assert any(str(path) in m and "legs[0].strike" in m and ":9:" in m for m in messages), (
+            messages
+        )
         assert app.position.legs == []
 
 
-async def test_every_tab_renders_at_80x24_120x40_and_200x60(app_factory: Callable[..., HedgeApp]) -> None:
+async def test_every_tab_renders_at_80x24_120x40_and_200x60(
+    app_factory: Callable[..., HedgeApp],
+) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await build_put_spread(app, pilot)
@@ -233,11 +269,18 @@ async def test_a_failing_refresh_is_a_notification_and_the_old_data_stay(
         await wait_until_ready(app, pilot)
         assert app.market is market
         assert app.query_one(ChainTable).row_count == rows > 0
-        assert any("rate limited" in n.message and "keeping the data" in n.message for n in app._notifications)
-        assert money(app.results.numbers.value if app.results.numbers else None) in screen_texts(app)
+        assert any(
+            "rate limited" in n.message and "keeping the data" in n.message
+            for n in app._notifications
+        )
+        assert money(app.results.numbers.value if app.results.numbers else None) in screen_texts(
+            app
+        )
 
 
-async def test_a_source_that_fails_at_start_is_a_notification(app_factory: Callable[..., HedgeApp]) -> None:
+async def test_a_source_that_fails_at_start_is_a_notification(
+    app_factory: Callable[..., HedgeApp],
+) -> None:
     def broken(symbol: str, now: datetime) -> tuple[MarketSnapshot, str]:
         raise ConnectionError("no network")
 
@@ -250,7 +293,9 @@ async def test_a_source_that_fails_at_start_is_a_notification(app_factory: Calla
         await pilot.pause()
 
 
-async def test_template_from_the_palette_builds_a_position(app_factory: Callable[..., HedgeApp]) -> None:
+async def test_template_from_the_palette_builds_a_position(
+    app_factory: Callable[..., HedgeApp],
+) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until_ready(app, pilot)
@@ -266,7 +311,9 @@ async def test_template_from_the_palette_builds_a_position(app_factory: Callable
         assert app.results.report is not None
 
 
-async def test_chain_rows_mark_atm_and_show_the_flag_detail(app_factory: Callable[..., HedgeApp]) -> None:
+async def test_chain_rows_mark_atm_and_show_the_flag_detail(
+    app_factory: Callable[..., HedgeApp],
+) -> None:
     app = app_factory()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until_ready(app, pilot)

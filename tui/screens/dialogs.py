@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
@@ -12,7 +14,7 @@ from textual.widgets import Button, Input, Label
 class PromptDialog(ModalScreen[str | None]):
     """Asks for one line of text; returns it (enter / OK) or None (escape / Cancel)."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
     DEFAULT_CSS = """
     PromptDialog { align: center middle; }
     PromptDialog > Vertical { width: 76; height: auto; border: thick $accent; background: $surface; padding: 0 1; }

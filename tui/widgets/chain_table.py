@@ -16,10 +16,21 @@ from tui.fmt import num, vol_pts
 from tui.state import Market
 
 #: Columns per side, wide layout (label, quote column, format).
-WIDE = (("bid", "bid", ".2f"), ("ask", "ask", ".2f"), ("mid", "mid", ".2f"),
-        ("IV", "iv", "vol"), ("delta", "delta", ".2f"), ("OI", "open_interest", ",.0f"))
+WIDE = (
+    ("bid", "bid", ".2f"),
+    ("ask", "ask", ".2f"),
+    ("mid", "mid", ".2f"),
+    ("IV", "iv", "vol"),
+    ("delta", "delta", ".2f"),
+    ("OI", "open_interest", ",.0f"),
+)
 #: Columns per side below :data:`COMPACT_BELOW` cells of width.
-COMPACT = (("bid", "bid", ".2f"), ("ask", "ask", ".2f"), ("IV", "iv", "vol"), ("delta", "delta", ".2f"))
+COMPACT = (
+    ("bid", "bid", ".2f"),
+    ("ask", "ask", ".2f"),
+    ("IV", "iv", "vol"),
+    ("delta", "delta", ".2f"),
+)
 COMPACT_BELOW = 100
 
 
@@ -41,15 +52,19 @@ def chain_rows(market: Market, expiry: date) -> list[ChainRow]:
 
         view = chain_view(market.analysis, expiry, market.description)
         return [
-            ChainRow(r.strike, asdict(r.call) if r.call is not None else None,
-                     asdict(r.put) if r.put is not None else None)
+            ChainRow(
+                r.strike,
+                asdict(r.call) if r.call is not None else None,
+                asdict(r.put) if r.put is not None else None,
+            )
             for r in view.rows
         ]
     raw = market.snapshot.chain.frame
     frame = raw.loc[raw["expiry"] == pd.Timestamp(expiry)]
     calls: dict[float, dict[str, Any]] = {}
     puts: dict[float, dict[str, Any]] = {}
-    for rec in frame.to_dict("records"):
+    for raw_rec in frame.to_dict("records"):
+        rec = {str(k): v for k, v in raw_rec.items()}
         target = calls if str(rec["kind"]).lower() == "call" else puts
         target[float(rec["strike"])] = rec
     return [ChainRow(k, calls.get(k), puts.get(k)) for k in sorted(set(calls) | set(puts))]
@@ -82,7 +97,9 @@ def _cell(rec: dict[str, Any] | None, column: str, spec: str) -> Text:
         bid, ask = rec.get("bid"), rec.get("ask")
         value = (bid + ask) / 2.0 if bid is not None and ask is not None else None
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return Text("…" if column in ("iv", "delta") and "iv_status" not in rec else "-", justify="right")
+        return Text(
+            "…" if column in ("iv", "delta") and "iv_status" not in rec else "-", justify="right"
+        )
     text = vol_pts(float(value)) if spec == "vol" else num(float(value), spec)
     style = "dim" if flags_of(rec) else ""
     return Text(text, style=style, justify="right")
@@ -120,7 +137,9 @@ class ChainTable(DataTable[Text]):
             self.atm_strike = min((r.strike for r in self.rows_data), key=lambda k: abs(k - centre))
         for row in self.rows_data:
             mark = " ATM" if row.strike == self.atm_strike else ""
-            strike = Text(f"{row.strike:g}{mark}", style="bold reverse" if mark else "bold", justify="center")
+            strike = Text(
+                f"{row.strike:g}{mark}", style="bold reverse" if mark else "bold", justify="center"
+            )
             calls = [_cell(row.call, col, fmt) for _, col, fmt in spec]
             puts = [_cell(row.put, col, fmt) for _, col, fmt in reversed(spec)]
             self.add_row(*calls, strike, *puts, key=f"{row.strike:g}")
@@ -128,7 +147,9 @@ class ChainTable(DataTable[Text]):
         if target is not None:
             index = next((i for i, r in enumerate(self.rows_data) if r.strike == target), None)
             if index is None:
-                index = min(range(len(self.rows_data)), key=lambda i: abs(self.rows_data[i].strike - target))
+                index = min(
+                    range(len(self.rows_data)), key=lambda i: abs(self.rows_data[i].strike - target)
+                )
             self.move_cursor(row=index, animate=False, scroll=True)
 
     def current_strike(self) -> float | None:

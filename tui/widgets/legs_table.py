@@ -11,7 +11,19 @@ from strategies.legs import Leg, describe
 from strategies.whatif import WhatIfNumbers
 from tui.fmt import money, num, vol_pts
 
-COLUMNS = ("#", "qty", "leg", "entry", "mark", "model", "IV", "delta", "gamma", "vega $", "theta $/d")
+COLUMNS = (
+    "#",
+    "qty",
+    "leg",
+    "entry",
+    "mark",
+    "model",
+    "IV",
+    "delta",
+    "gamma",
+    "vega $",
+    "theta $/d",
+)
 
 
 class LegsTable(DataTable[Text]):
@@ -30,8 +42,13 @@ class LegsTable(DataTable[Text]):
         for name in COLUMNS:
             self.add_column(Text(name, justify="right" if name not in ("leg", "#") else "left"))
 
-    def show(self, legs: list[Leg], marks: dict[str, float | None], numbers: WhatIfNumbers | None,
-             selected: int) -> None:
+    def show(
+        self,
+        legs: list[Leg],
+        marks: dict[str, float | None],
+        numbers: WhatIfNumbers | None,
+        selected: int,
+    ) -> None:
         """Fill with ``legs``; ``marks`` are quote mids per share by leg id; ``numbers`` the
         what-if numbers (None while they are computed)."""
         self.clear()
@@ -41,7 +58,11 @@ class LegsTable(DataTable[Text]):
             g = n.greeks if n is not None else None
             cells = [
                 Text(f"{'▶' if i == selected else ' '}{i + 1}"),
-                Text(f"{leg.quantity:+d}", justify="right", style="green" if leg.quantity > 0 else "red"),
+                Text(
+                    f"{leg.quantity:+d}",
+                    justify="right",
+                    style="green" if leg.quantity > 0 else "red",
+                ),
                 Text(describe(leg.instrument)),
                 Text(num(leg.entry_price), justify="right"),
                 Text(num(marks.get(leg.leg_id)), justify="right"),

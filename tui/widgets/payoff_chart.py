@@ -29,8 +29,13 @@ class PayoffChart(PlotextPlot):
         for b in data.breakevens:
             plt.vline(b, "red")
         if data.scenarios:
-            plt.scatter([s for _, s, _ in data.scenarios], [p for _, _, p in data.scenarios],
-                        label="scenarios", color="orange", marker="●")
+            plt.scatter(
+                [s for _, s, _ in data.scenarios],
+                [p for _, _, p in data.scenarios],
+                label="scenarios",
+                color="orange",
+                marker="●",
+            )
         for _label, kind, spot in data.levels:
             if xs[0] <= spot <= xs[-1]:
                 plt.vline(spot, "gray" if kind == "stop" else "green")

@@ -15,8 +15,10 @@ from tui.fmt import money, num, pct
 
 def whatif_text(w: WhatIf, days_to_last: float) -> str:
     """``+10 d of 56 | vol +2 pts | spot -1 % | rates +10 bp``."""
-    return (f"date +{w.days_forward:.0f} d of {days_to_last:.0f} | vol {100 * w.vol_shift:+.0f} pts | "
-            f"spot {100 * w.spot_move:+.0f} % | rates {w.rate_shift_bp:+.0f} bp")
+    return (
+        f"date +{w.days_forward:.0f} d of {days_to_last:.0f} | vol {100 * w.vol_shift:+.0f} pts | "
+        f"spot {100 * w.spot_move:+.0f} % | rates {w.rate_shift_bp:+.0f} bp"
+    )
 
 
 class PositionStrip(Static):
@@ -26,13 +28,23 @@ class PositionStrip(Static):
     PositionStrip { height: auto; max-height: 4; background: $boost; padding: 0 1; }
     """
 
-    def show(self, legs: list[Leg], selected: int, whatif: WhatIf, days_to_last: float,
-             numbers: WhatIfNumbers | None, report: dict[str, Any] | None, busy: bool) -> None:
+    def show(
+        self,
+        legs: list[Leg],
+        selected: int,
+        whatif: WhatIf,
+        days_to_last: float,
+        numbers: WhatIfNumbers | None,
+        report: dict[str, Any] | None,
+        busy: bool,
+    ) -> None:
         """Redraw."""
         out = Text()
         if not legs:
-            out.append("No position: c / p buy a call / put at the cursor (C / P sell); ctrl+p templates; ? help",
-                       style="italic")
+            out.append(
+                "No position: c / p buy a call / put at the cursor (C / P sell); ctrl+p templates; ? help",
+                style="italic",
+            )
             self.update(out)
             return
         out.append("Legs: ", style="bold")
@@ -46,8 +58,13 @@ class PositionStrip(Static):
         if numbers is not None:
             g = numbers.greeks
             out.append(f"value ${money(numbers.value)}  ")
-            out.append(f"P&L ${money(numbers.pnl, signed=True)}  ", style="green" if numbers.pnl >= 0 else "red")
-            out.append(f"delta {num(g.delta, '.1f')} sh  vega ${money(g.vega)}/pt  theta ${money(g.theta)}/d")
+            out.append(
+                f"P&L ${money(numbers.pnl, signed=True)}  ",
+                style="green" if numbers.pnl >= 0 else "red",
+            )
+            out.append(
+                f"delta {num(g.delta, '.1f')} sh  vega ${money(g.vega)}/pt  theta ${money(g.theta)}/d"
+            )
         if report is not None:
             be = ", ".join(num(b) for b in report["breakevens"]) or "none"
             out.append(f"  | PoP {pct(report['pop'])}  BE {be}")

@@ -30,7 +30,8 @@ class ScenariosTable(DataTable[Text]):
             pnl = s["pnl"]
             style = "green" if pnl is not None and pnl >= 0 else "red"
             self.add_row(
-                Text(s["name"]), Text(s["set"]),
+                Text(s["name"]),
+                Text(s["set"]),
                 Text(pct(s["probability"], 0) if s["set"] == "house" else "-", justify="right"),
                 Text(f"{100 * s['spot_move']:+.1f} %", justify="right"),
                 Text(num(s["spot"]), justify="right"),

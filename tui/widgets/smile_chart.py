@@ -106,4 +106,3 @@ class TermChart(PlotextPlot):
         plt.xlabel("days to expiry")
         plt.ylabel("ATM IV (vol pts)")
         self.refresh()
-

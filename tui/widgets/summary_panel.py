@@ -30,13 +30,25 @@ def whatif_label(numbers: WhatIfNumbers) -> str:
 
 def whatif_table(numbers: WhatIfNumbers) -> Table:
     """Value, P&L and Greeks at the what-if."""
-    t = Table(title=f"What-if {whatif_label(numbers)}", title_justify="left", show_header=True,
-              expand=False, padding=(0, 1))
+    t = Table(
+        title=f"What-if {whatif_label(numbers)}",
+        title_justify="left",
+        show_header=True,
+        expand=False,
+        padding=(0, 1),
+    )
     for name in ("value $", "P&L $", "delta sh", "gamma", "vega $/pt", "theta $/d", "rho $/%"):
         t.add_column(name, justify="right")
     g = numbers.greeks
-    t.add_row(money(numbers.value), money(numbers.pnl, signed=True), num(g.delta, ".1f"),
-              num(g.gamma, ".2f"), money(g.vega), money(g.theta), money(g.rho))
+    t.add_row(
+        money(numbers.value),
+        money(numbers.pnl, signed=True),
+        num(g.delta, ".1f"),
+        num(g.gamma, ".2f"),
+        money(g.vega),
+        money(g.theta),
+        money(g.rho),
+    )
     bw = "  ".join(f"{b} {num(v, '+.1f')} sh" for b, v in numbers.beta_weighted.items())
     t.caption = f"beta-weighted delta: {bw}; $ delta per 1 %: {money(numbers.dollar_delta / 100.0, signed=True)}"
     t.caption_justify = "left"
@@ -45,8 +57,13 @@ def whatif_table(numbers: WhatIfNumbers) -> Table:
 
 def risk_table(report: dict[str, Any]) -> Table:
     """Premium, max profit / loss, breakevens, PoP, expected P&L and CVaR (today's entry)."""
-    t = Table(show_header=False, box=None, padding=(0, 1), title="Risk to the first expiry",
-              title_justify="left")
+    t = Table(
+        show_header=False,
+        box=None,
+        padding=(0, 1),
+        title="Risk to the first expiry",
+        title_justify="left",
+    )
     t.add_column(style="bold")
     t.add_column(justify="right")
     t.add_column(style="bold")
@@ -60,12 +77,22 @@ def risk_table(report: dict[str, Any]) -> Table:
     prob = report["probability"]
     method = str(prob["method"]).replace("_", "-")
     level = prob["level"]
-    t.add_row(f"net {side} $", money(abs(premium) if premium is not None else None),
-              "breakevens", be)
+    t.add_row(
+        f"net {side} $", money(abs(premium) if premium is not None else None), "breakevens", be
+    )
     t.add_row("max profit $", max_p, "max loss $", max_l)
-    t.add_row(f"PoP ({method})", pct(report["pop"]), "expected P&L $", money(report["expected_pnl"], signed=True))
-    t.add_row(f"CVaR {pct(level, 0)} $", money(report["cvar"]), "weighted scen. $",
-              money(report["weighted_pnl"], signed=True))
+    t.add_row(
+        f"PoP ({method})",
+        pct(report["pop"]),
+        "expected P&L $",
+        money(report["expected_pnl"], signed=True),
+    )
+    t.add_row(
+        f"CVaR {pct(level, 0)} $",
+        money(report["cvar"]),
+        "weighted scen. $",
+        money(report["weighted_pnl"], signed=True),
+    )
     horizon = (prob.get("horizon") or "")[:10]
     t.caption = f"PoP, expected P&L and CVaR: {method} measure at {horizon}; CVaR = mean loss in the worst {pct(1 - level, 0)}"
     t.caption_justify = "left"
@@ -87,12 +114,17 @@ class SummaryPanel(Static):
     """The what-if numbers and the risk report of the position."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__("Build a position: on the Chain tab press c / p to buy a call / put "
-                         "(C / P to sell), or ctrl+p for a template.", **kwargs)
+        super().__init__(
+            "Build a position: on the Chain tab press c / p to buy a call / put "
+            "(C / P to sell), or ctrl+p for a template.",
+            **kwargs,
+        )
         self.numbers: WhatIfNumbers | None = None
         self.report: dict[str, Any] | None = None
 
-    def show(self, numbers: WhatIfNumbers | None, report: dict[str, Any] | None, busy: bool) -> None:
+    def show(
+        self, numbers: WhatIfNumbers | None, report: dict[str, Any] | None, busy: bool
+    ) -> None:
         """Redraw with the latest numbers (``busy``: newer numbers are being computed)."""
         self.numbers, self.report = numbers, report
         parts: list[RenderableType] = []
