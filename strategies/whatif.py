@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pricing.errors import InputError
+from strategies.betas import beta_of
 from strategies.grid import expiry_moments, pnl_grid
 from strategies.pricing_context import PricingContext
 from strategies.scenarios import HOUSE_VIEW, Scenario, ScenarioSet, reference_symbol
@@ -160,14 +161,18 @@ def whatif_numbers(
     benchmarks: Sequence[str] = ("IWM", "SPY"),
 ) -> WhatIfNumbers:
     """Value, P&L and Greeks of ``strategy`` at ``whatif`` (see :class:`WhatIfNumbers`): one
-    :meth:`Strategy.risk` on the bumped context per benchmark whose spot ``ctx`` knows."""
+    :meth:`Strategy.risk` on the bumped context; the legs' dollar deltas weighted by
+    :func:`strategies.betas.beta_of` to each benchmark whose spot ``ctx`` knows."""
     bumped = whatif.context(ctx)
     premium = strategy.net_premium(ctx.base())
     known = [b.upper() for b in benchmarks if _known(bumped, b)]
     if not known:
         known = [reference_symbol(strategy)]
-    risks = {b: strategy.risk(bumped, benchmark=b) for b in known}
-    first = risks[known[0]]
+    first = strategy.risk(bumped, benchmark=known[0])
+    beta_weighted = {known[0]: first.beta_weighted_delta}
+    for bench in known[1:]:  # the same legs weighted to another benchmark (no repricing)
+        dollars = math.fsum(r.dollar_delta * beta_of(r.driver, bench) for r in first.legs)
+        beta_weighted[bench] = dollars / bumped.spot(bench)
     legs = []
     for row in first.legs:
         contract = row.leg.contract
@@ -186,7 +191,7 @@ def whatif_numbers(
         premium=premium,
         greeks=first.position,
         dollar_delta=first.dollar_delta,
-        beta_weighted={b: r.beta_weighted_delta for b, r in risks.items()},
+        beta_weighted=beta_weighted,
         legs=tuple(legs),
     )
 

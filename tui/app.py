@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
@@ -135,6 +136,14 @@ class HedgeApp(WorkersMixin, App[None]):
         self.report_cache: tuple[Any, dict[str, Any]] | None = None
         self.busy = False
         self.loading = False
+        #: Version of the position whose what-if numbers are drawn (for the benchmark).
+        self.chain_shown = threading.Event()
+        self.numbers_shown = threading.Event()
+        self.numbers_drawn = -1
+        #: perf_counter() after the screen refresh that showed the latest what-if numbers.
+        self.numbers_painted_at = 0.0
+        #: perf_counter() when the chain was first drawn (None before).
+        self.chain_drawn_at: float | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def get_default_screen(self) -> MainScreen:
@@ -157,6 +166,8 @@ class HedgeApp(WorkersMixin, App[None]):
 
     # --- market data ----------------------------------------------------------------------
     def on_load_progress(self, message: LoadProgress) -> None:
+        if not self.screen_stack:
+            return  # exiting
         text = (
             ""
             if message.step >= message.total
@@ -166,10 +177,14 @@ class HedgeApp(WorkersMixin, App[None]):
 
     async def on_chain_loaded(self, message: ChainLoaded) -> None:
         if self.market is not None and self.market.analysis is not None:
+            self.chain_shown.set()
             return  # a refresh: keep showing the analysed data until the new analysis is ready
         await self._set_market(message.market)
+        self.call_after_refresh(self.chain_shown.set)
 
     async def on_market_ready(self, message: MarketReady) -> None:
+        if not self.screen_stack:
+            return  # exiting
         self.loading = False
         await self._set_market(message.market)
         if self.position_file is not None:
@@ -178,6 +193,8 @@ class HedgeApp(WorkersMixin, App[None]):
         self.recompute(report=True)
 
     def on_load_failed(self, message: LoadFailed) -> None:
+        if not self.screen_stack:
+            return  # exiting
         self.loading = False
         self.main.query_one(StatusBar).set_busy("")
         kept = " — keeping the data already shown" if self.market is not None else ""
@@ -207,6 +224,10 @@ class HedgeApp(WorkersMixin, App[None]):
         screen = self.main
         table = screen.query_one(ChainTable)
         table.show(self.market, self.expiry, compact=self.size.width < COMPACT_WIDTH)
+        if self.chain_drawn_at is None and table.row_count:
+            import time
+
+            self.chain_drawn_at = time.perf_counter()
         fwd = forward_of(self.market, self.expiry)
         days = (self.expiry - self.market.snapshot.as_of.date()).days
         info = f"{self.market.symbol} {self.expiry:%Y-%m-%d} ({days} d)  spot {self.market.snapshot.spot:,.2f}"
@@ -456,7 +477,6 @@ class HedgeApp(WorkersMixin, App[None]):
         if self.report_cache is not None and self.report_cache[0] == self._report_key():
             previous = self.report_cache[1]
         self.busy = True
-        self.redraw_position(busy=True)
         self.analyse(
             self.position.version,
             strategy,
@@ -465,8 +485,11 @@ class HedgeApp(WorkersMixin, App[None]):
             dict(self.position.weights),
             previous,
         )
+        self.redraw_position(busy=True, part="busy")
 
     def on_analysis_ready(self, message: AnalysisReady) -> None:
+        if not self.screen_stack:
+            return  # exiting
         res = message.results
         if res.version != self.position.version:
             return
@@ -476,6 +499,14 @@ class HedgeApp(WorkersMixin, App[None]):
         if message.part == "heat":
             self.busy = False
         self.redraw_position(busy=self.busy, part=message.part)
+        if message.part == "numbers":
+            self.call_after_refresh(self._numbers_painted)
+
+    def _numbers_painted(self) -> None:
+        import time
+
+        self.numbers_painted_at = time.perf_counter()
+        self.numbers_shown.set()
 
     def on_analysis_failed(self, message: AnalysisFailed) -> None:
         if message.version != self.position.version:
@@ -485,7 +516,9 @@ class HedgeApp(WorkersMixin, App[None]):
         self.redraw_position(busy=False)
 
     def redraw_position(self, *, busy: bool, part: str = "") -> None:
-        """Redraw every view of the position from the latest results."""
+        """Redraw the views of the position from the latest results: ``part`` says what is new
+        (busy / numbers: the strip, legs and summary only; report: also the scenarios; chart;
+        heat; "" everything)."""
         screen = self.main
         res = self.results
         current = res.version == self.position.version
@@ -506,6 +539,8 @@ class HedgeApp(WorkersMixin, App[None]):
                 q = self.market.ctx.quote(leg.instrument)
                 marks[leg.leg_id] = q.mid if q is not None else None
         selected = self.position.selected
+        if numbers is not None:
+            self.numbers_drawn = res.version
         screen.query_one(PositionStrip).show(
             legs, selected, self.position.whatif, self.days_to_last(), numbers, report, busy
         )
@@ -515,8 +550,10 @@ class HedgeApp(WorkersMixin, App[None]):
             summary.update(EMPTY_HINT)
         else:
             summary.show(numbers, report, busy)
+        if part in ("busy", "numbers"):
+            return
         scen_note = screen.query_one("#scenarios-note", Static)
-        if report is not None:
+        if report is not None and part in ("report", ""):
             screen.query_one(ScenariosTable).show(report)
             weights = " / ".join(f"{k} {100 * v:.0f} %" for k, v in self.position.weights.items())
             scen_note.update(
@@ -528,7 +565,7 @@ class HedgeApp(WorkersMixin, App[None]):
             scen_note.update(EMPTY_HINT)
         chart = res.chart if current else None
         note = screen.query_one("#payoff-note", Static)
-        if chart is not None and (part in ("chart", "heat", "")):
+        if chart is not None and part in ("chart", ""):
             screen.query_one(PayoffChart).show(
                 chart, f"{self.position.name}: P&L ($) at expiry, today and the chosen date"
             )
@@ -539,7 +576,7 @@ class HedgeApp(WorkersMixin, App[None]):
         elif not legs:
             note.update(EMPTY_HINT)
         heat = res.heat if current else None
-        if heat is not None:
+        if heat is not None and part in ("heat", ""):
             wi = self.position.whatif
             screen.query_one(HeatMapView).show(
                 heat,

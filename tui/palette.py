@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from strategies.templates import TEMPLATES
-
 if TYPE_CHECKING:
     from tui.app import HedgeApp
 
@@ -17,6 +15,8 @@ class TemplateCommands(Provider):
     """``Template: put-spread`` and the rest: each opens a dialog with the template's options."""
 
     def _entries(self) -> list[tuple[str, str, str]]:
+        from strategies.templates import TEMPLATES
+
         return [(f"Template: {name}", t.summary, name) for name, t in TEMPLATES.items()]
 
     async def discover(self) -> Hits:

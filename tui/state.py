@@ -7,18 +7,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from pricing.types import OptionContract
-from strategies.legs import Leg, option_for
-from strategies.scenarios import HOUSE_VIEW
-from strategies.strategy import Strategy
-from strategies.whatif import WhatIf
-
 if TYPE_CHECKING:
     from marketdata.analysis import ChainAnalysis
     from marketdata.snapshot import MarketSnapshot
+    from pricing.types import OptionContract
+    from strategies.legs import Leg
     from strategies.pricing_context import PricingContext
+    from strategies.strategy import Strategy
+    from strategies.whatif import WhatIf
 
 
 @dataclass(frozen=True)
@@ -45,13 +41,23 @@ class Market:
 
     def strikes(self, expiry: date, kind: str) -> list[float]:
         """Listed strikes of ``kind`` (call/put) at ``expiry``, increasing."""
+        import pandas as pd
+
         frame = self.snapshot.chain.frame
         mask = (frame["expiry"] == pd.Timestamp(expiry)) & (frame["kind"].str.lower() == kind)
         return sorted({float(k) for k in frame.loc[mask, "strike"]})
 
 
+def _whatif() -> WhatIf:
+    from strategies.whatif import WhatIf
+
+    return WhatIf()
+
+
 def default_weights() -> dict[str, float]:
     """The house view's own weights (bear 30 / base 45 / bull 25)."""
+    from strategies.scenarios import HOUSE_VIEW
+
     return {s.name: s.probability for s in HOUSE_VIEW}
 
 
@@ -64,7 +70,7 @@ class Position:
     name: str = "position"
     legs: list[Leg] = field(default_factory=list)
     selected: int = 0
-    whatif: WhatIf = field(default_factory=WhatIf)
+    whatif: WhatIf = field(default_factory=lambda: _whatif())
     weights: dict[str, float] = field(default_factory=default_weights)
     version: int = 0
 
@@ -74,6 +80,8 @@ class Position:
 
     def strategy(self) -> Strategy | None:
         """The legs as a :class:`Strategy` (None without legs)."""
+        from strategies.strategy import Strategy
+
         if not self.legs:
             return None
         return Strategy(self.name, tuple(self.legs))
@@ -100,6 +108,9 @@ class Position:
 def filled_leg(contract: OptionContract, quantity: int, ctx: PricingContext, leg_id: str) -> Leg:
     """A leg entered at the fill price now (ask to buy, bid to sell; the model without a quote),
     as :meth:`Strategy.with_entry_prices` does."""
+    from strategies.legs import Leg
+    from strategies.strategy import Strategy
+
     leg = Leg(contract, quantity, leg_id=leg_id)
     priced = Strategy("fill", (leg,)).with_entry_prices(ctx, "fill")
     return priced.flat_legs()[0]
@@ -107,6 +118,8 @@ def filled_leg(contract: OptionContract, quantity: int, ctx: PricingContext, leg
 
 def contract_at(underlying: str, kind: str, strike: float, expiry: date) -> OptionContract:
     """The listed contract with the product's conventions (:func:`strategies.legs.option_for`)."""
+    from strategies.legs import option_for
+
     return option_for(underlying, kind, strike, expiry)
 
 

@@ -40,6 +40,12 @@ PRICING_LOCK = threading.Lock()
 #: A market-data loader: ``(symbol, now) -> (snapshot, human description)``.
 Loader = Callable[[str, datetime], "tuple[MarketSnapshot, str]"]
 
+#: Longest wait (seconds) for the chain to be drawn before the analysis starts.
+CHAIN_FIRST_WAIT_S = 3.0
+
+#: Longest wait (seconds) for the what-if numbers to be drawn before the slower parts run.
+NUMBERS_FIRST_WAIT_S = 0.5
+
 #: Benchmarks whose spots the app loads for beta-weighting (best effort).
 BENCHMARKS = ("IWM", "SPY")
 
@@ -67,6 +73,13 @@ class WorkersMixin:
     loader: Loader
     clock: Callable[[], datetime]
     symbol: str
+    #: Set by the app once the raw chain is on screen: the analysis waits for it (at most
+    #: :data:`CHAIN_FIRST_WAIT_S`) so that the first paint never competes with it.
+    chain_shown: threading.Event
+    #: Set by the app once a pass's what-if numbers are on screen: the slower parts (report,
+    #: chart, heat map; their kernels hold the interpreter) wait for it, at most
+    #: :data:`NUMBERS_FIRST_WAIT_S`, so a key press repaints its numbers first.
+    numbers_shown: threading.Event
 
     if TYPE_CHECKING:
 
@@ -84,7 +97,9 @@ class WorkersMixin:
             if worker.is_cancelled:
                 return
             market = Market(self.symbol, snapshot, description)
+            self.chain_shown.clear()
             self.post_message(ChainLoaded(market))
+            self.chain_shown.wait(CHAIN_FIRST_WAIT_S)
             self.post_message(LoadProgress(2, 3, "implied vols and surface"))
             extra: dict[str, float] = {}
             for bench in BENCHMARKS:
@@ -145,7 +160,9 @@ class WorkersMixin:
                 if worker.is_cancelled:
                     return
                 out.numbers = whatif_numbers(strategy, ctx, whatif)
+            self.numbers_shown.clear()
             self.post_message(AnalysisReady("numbers", out))
+            self.numbers_shown.wait(NUMBERS_FIRST_WAIT_S)
             if previous_report is None:
                 with PRICING_LOCK:
                     if worker.is_cancelled:

@@ -8,7 +8,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-import pandas as pd
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -59,6 +58,8 @@ def chain_rows(market: Market, expiry: date) -> list[ChainRow]:
             )
             for r in view.rows
         ]
+    import pandas as pd
+
     raw = market.snapshot.chain.frame
     frame = raw.loc[raw["expiry"] == pd.Timestamp(expiry)]
     calls: dict[float, dict[str, Any]] = {}

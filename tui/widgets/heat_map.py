@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from strategies.whatif import HeatMap
 from tui.fmt import money
+
+if TYPE_CHECKING:
+    from strategies.whatif import HeatMap
 
 
 def cell_style(value: float, scale: float) -> str:

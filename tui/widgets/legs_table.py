@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import DataTable
 
-from strategies.legs import Leg, describe
-from strategies.whatif import WhatIfNumbers
 from tui.fmt import money, num, vol_pts
+
+if TYPE_CHECKING:
+    from strategies.legs import Leg
+    from strategies.whatif import WhatIfNumbers
 
 COLUMNS = (
     "#",
@@ -63,7 +65,7 @@ class LegsTable(DataTable[Text]):
                     justify="right",
                     style="green" if leg.quantity > 0 else "red",
                 ),
-                Text(describe(leg.instrument)),
+                Text(_describe(leg.instrument)),
                 Text(num(leg.entry_price), justify="right"),
                 Text(num(marks.get(leg.leg_id)), justify="right"),
                 Text(num(n.price) if n else "…", justify="right"),
@@ -76,3 +78,9 @@ class LegsTable(DataTable[Text]):
             self.add_row(*cells, key=f"leg-{i}")
         if legs:
             self.move_cursor(row=min(selected, len(legs) - 1), animate=False)
+
+
+def _describe(instrument: object) -> str:
+    from strategies.legs import describe
+
+    return describe(instrument)  # type: ignore[arg-type]

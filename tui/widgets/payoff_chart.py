@@ -3,9 +3,13 @@ chosen date, with the spot, breakevens, scenario spots and stop / target levels 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual_plotext import PlotextPlot
 
-from strategies.whatif import PayoffChartData
+if TYPE_CHECKING:
+    from strategies.whatif import PayoffChartData
+
 
 #: Line colours by curve order (expiry, today, chosen date).
 COLOURS = ("cyan", "green", "yellow")

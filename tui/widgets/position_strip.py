@@ -3,14 +3,16 @@ position's value, P&L and Greeks at the current what-if."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.widgets import Static
 
-from strategies.legs import Leg, describe
-from strategies.whatif import WhatIf, WhatIfNumbers
 from tui.fmt import money, num, pct
+
+if TYPE_CHECKING:
+    from strategies.legs import Leg
+    from strategies.whatif import WhatIf, WhatIfNumbers
 
 
 def whatif_text(w: WhatIf, days_to_last: float) -> str:
@@ -50,7 +52,7 @@ class PositionStrip(Static):
         out.append("Legs: ", style="bold")
         for i, leg in enumerate(legs):
             style = "reverse" if i == selected else ""
-            out.append(f"{leg.quantity:+d} {describe(leg.instrument)}", style=style)
+            out.append(f"{leg.quantity:+d} {_describe(leg.instrument)}", style=style)
             out.append("  ")
         out.append("\nWhat-if: ", style="bold")
         out.append(whatif_text(whatif, days_to_last))
@@ -71,3 +73,9 @@ class PositionStrip(Static):
         if busy:
             out.append("  computing…", style="italic yellow")
         self.update(out)
+
+
+def _describe(instrument: object) -> str:
+    from strategies.legs import describe
+
+    return describe(instrument)  # type: ignore[arg-type]

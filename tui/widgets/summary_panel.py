@@ -4,15 +4,17 @@ number from :func:`strategies.report.build_report` and :func:`strategies.whatif.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from strategies.whatif import WhatIfNumbers
 from tui.fmt import money, num, pct
+
+if TYPE_CHECKING:
+    from strategies.whatif import WhatIfNumbers
 
 
 def whatif_label(numbers: WhatIfNumbers) -> str:
