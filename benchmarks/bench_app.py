@@ -47,7 +47,7 @@ asyncio.run(main())
 def p95(values: list[float]) -> float:
     """95th percentile (nearest rank)."""
     ordered = sorted(values)
-    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
 async def key_latencies(presses: int) -> dict[str, list[float]]:

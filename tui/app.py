@@ -231,10 +231,10 @@ class HedgeApp(WorkersMixin, App[None]):
         fwd = forward_of(self.market, self.expiry)
         days = (self.expiry - self.market.snapshot.as_of.date()).days
         info = f"{self.market.symbol} {self.expiry:%Y-%m-%d} ({days} d)  spot {self.market.snapshot.spot:,.2f}"
-        info += f"  parity forward {fwd:,.2f}" if fwd is not None else "  forward: analysing…"
+        info += f"  forward {fwd:,.2f}" if fwd is not None else "  forward: analysing…"
         if table.atm_strike is not None:
-            info += f"  ATM strike {table.atm_strike:g}"
-        info += "  | IV in vol pts, delta per share; dim = flagged quote"
+            info += f"  ATM {table.atm_strike:g}"
+        info += "  IV in vol pts"
         screen.query_one("#chain-info", Static).update(info)
         self.show_chain_detail()
 
@@ -255,7 +255,7 @@ class HedgeApp(WorkersMixin, App[None]):
             if status and status != "ok":
                 text += f" (IV: {status})"
             parts.append(f"{name} {text};")
-        parts.append("c/p buy, C/P sell")
+        parts.append("(dim = flagged)  c/p buy, C/P sell")
         self.main.query_one("#chain-detail", Static).update(" ".join(parts))
 
     @on(DataTable.RowHighlighted, "#chain-table")

@@ -15,7 +15,8 @@ from textual.binding import Binding
 @dataclass(frozen=True, slots=True)
 class KeySpec:
     """One key: ``key`` (Textual key name), ``action``, ``description``, ``scope``, ``footer``
-    (shown in the footer), ``display`` (how help shows the key)."""
+    (shown in the footer), ``display`` (how help shows the key), ``footer_key`` (how the footer
+    shows it, e.g. ``c/C`` for a key and its shifted twin)."""
 
     key: str
     action: str
@@ -23,6 +24,7 @@ class KeySpec:
     scope: str
     footer: bool = False
     display: str = ""
+    footer_key: str = ""
 
     @property
     def label(self) -> str:
@@ -51,9 +53,23 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("4", "show_tab('scenarios')", "Scenarios tab", "Anywhere"),
     KeySpec("5", "show_tab('heatmap')", "P&L heat map tab (spot x date)", "Anywhere"),
     KeySpec("6", "show_tab('smile')", "Smile and term structure tab", "Anywhere"),
-    KeySpec("c", "trade('call', 1)", "Buy 1 call at the cursor strike", "Chain tab", True),
+    KeySpec(
+        "c",
+        "trade('call', 1)",
+        "Buy 1 call at the cursor strike",
+        "Chain tab",
+        True,
+        footer_key="cC",
+    ),
     KeySpec("C", "trade('call', -1)", "Sell 1 call at the cursor strike", "Chain tab"),
-    KeySpec("p", "trade('put', 1)", "Buy 1 put at the cursor strike", "Chain tab", True),
+    KeySpec(
+        "p",
+        "trade('put', 1)",
+        "Buy 1 put at the cursor strike",
+        "Chain tab",
+        True,
+        footer_key="pP",
+    ),
     KeySpec("P", "trade('put', -1)", "Sell 1 put at the cursor strike", "Chain tab"),
     KeySpec(
         "left_square_bracket", "next_expiry(-1)", "Previous expiry tab", "Chain tab", False, "["
@@ -78,24 +94,32 @@ KEYS: tuple[KeySpec, ...] = (
         "Position (any tab)",
         True,
         ">",
+        footer_key="<>",
     ),
     KeySpec(
         "less_than_sign",
         "move_strike(-1)",
         "Selected leg: next listed strike down",
         "Position (any tab)",
-        True,
+        False,
         "<",
     ),
     KeySpec("e", "roll_expiry(1)", "Selected leg: roll to the next expiry", "Position (any tab)"),
     KeySpec(
         "E", "roll_expiry(-1)", "Selected leg: roll to the previous expiry", "Position (any tab)"
     ),
-    KeySpec("d", "slide_date(1)", "Date +1 day", "What-if (any tab)", True),
+    KeySpec("d", "slide_date(1)", "Date +1 day", "What-if (any tab)", True, footer_key="d/w"),
     KeySpec("D", "slide_date(-1)", "Date -1 day", "What-if (any tab)"),
     KeySpec("w", "slide_date(7)", "Date +1 week", "What-if (any tab)"),
     KeySpec("W", "slide_date(-7)", "Date -1 week", "What-if (any tab)"),
-    KeySpec("v", "shift_vol(1)", "Vol +1 point (all strikes)", "What-if (any tab)", True),
+    KeySpec(
+        "v",
+        "shift_vol(1)",
+        "Vol +1 point (all strikes)",
+        "What-if (any tab)",
+        True,
+        footer_key="vV",
+    ),
     KeySpec("V", "shift_vol(-1)", "Vol -1 point", "What-if (any tab)"),
     KeySpec("s", "shift_spot(1)", "Spot +1 %", "What-if (any tab)"),
     KeySpec("S", "shift_spot(-1)", "Spot -1 %", "What-if (any tab)"),
@@ -122,7 +146,7 @@ def bindings() -> list[Binding]:
             k.action,
             FOOTER_TEXT.get(k.action, k.description) if k.footer else k.description,
             show=k.footer,
-            key_display=k.display or None,
+            key_display=k.footer_key or k.display or None,
             priority=k.key in PRIORITY_KEYS,
         )
         for k in KEYS
@@ -146,10 +170,9 @@ def keys_by_scope() -> dict[str, list[KeySpec]]:
 FOOTER_TEXT = {
     "help": "Help",
     "quit": "Quit",
-    "trade('call', 1)": "Call (C sell)",
-    "trade('put', 1)": "Put (P sell)",
-    "move_strike(1)": "Strike up",
-    "move_strike(-1)": "down",
-    "slide_date(1)": "Date+ (D-, w/W wk)",
-    "shift_vol(1)": "Vol+ (V-)",
+    "trade('call', 1)": "Call",
+    "trade('put', 1)": "Put",
+    "move_strike(1)": "Strike",
+    "slide_date(1)": "Date",
+    "shift_vol(1)": "Vol",
 }

@@ -63,7 +63,7 @@ def scenario_cells(app: HedgeApp) -> dict[str, str]:
     out = {}
     for i in range(table.row_count):
         row = table.get_row_at(i)
-        out[str(row[0])] = str(row[-1])
+        out[str(row[0])] = str(row[1])
     return out
 
 

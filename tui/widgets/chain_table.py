@@ -152,6 +152,12 @@ class ChainTable(DataTable[Text]):
                     range(len(self.rows_data)), key=lambda i: abs(self.rows_data[i].strike - target)
                 )
             self.move_cursor(row=index, animate=False, scroll=True)
+            if keep is None:
+                self.call_after_refresh(self.center_row, index)
+
+    def center_row(self, index: int) -> None:
+        """Scroll so that row ``index`` sits mid-table (the ATM strike on first show)."""
+        self.scroll_to(y=max(0, index - (self.size.height - 1) // 2), animate=False)
 
     def current_strike(self) -> float | None:
         """The strike under the cursor."""

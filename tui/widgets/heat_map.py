@@ -9,8 +9,6 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.fmt import money
-
 if TYPE_CHECKING:
     from strategies.whatif import HeatMap
 
@@ -40,7 +38,8 @@ class HeatMapView(Static):
             row = [Text(f"{mark}{s:,.2f}", style="reverse" if i == heat.spot_row else "")]
             for j in range(len(heat.dates)):
                 v = float(heat.pnl[i, j])
-                row.append(Text(money(v, signed=True), style=cell_style(v, scale)))
+                text = f"{v:+,.0f}" if np.isfinite(v) else "-"
+                row.append(Text(text, style=cell_style(v, scale)))
             table.add_row(*row)
         table.caption = "P&L in dollars against the entry cost; ▶ today's spot; columns: dates to the last expiry"
         table.caption_justify = "left"

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from strategies.whatif import WhatIfNumbers
 
 COLUMNS = (
-    "#",
     "qty",
     "leg",
     "entry",
@@ -24,7 +23,7 @@ COLUMNS = (
     "delta",
     "gamma",
     "vega $",
-    "theta $/d",
+    "theta $",
 )
 
 
@@ -42,7 +41,7 @@ class LegsTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for name in COLUMNS:
-            self.add_column(Text(name, justify="right" if name not in ("leg", "#") else "left"))
+            self.add_column(Text(name, justify="right" if name != "leg" else "left"))
 
     def show(
         self,
@@ -59,13 +58,12 @@ class LegsTable(DataTable[Text]):
             n = by_id.get(leg.leg_id)
             g = n.greeks if n is not None else None
             cells = [
-                Text(f"{'▶' if i == selected else ' '}{i + 1}"),
                 Text(
-                    f"{leg.quantity:+d}",
+                    f"{'▶' if i == selected else ' '}{leg.quantity:+d}",
                     justify="right",
                     style="green" if leg.quantity > 0 else "red",
                 ),
-                Text(_describe(leg.instrument)),
+                Text(short_label(leg)),
                 Text(num(leg.entry_price), justify="right"),
                 Text(num(marks.get(leg.leg_id)), justify="right"),
                 Text(num(n.price) if n else "…", justify="right"),
@@ -84,3 +82,11 @@ def _describe(instrument: object) -> str:
     from strategies.legs import describe
 
     return describe(instrument)  # type: ignore[arg-type]
+
+
+def short_label(leg: Leg) -> str:
+    """``P278 Dec18`` for an option (the full date is in the position strip), the instrument's description otherwise."""
+    c = leg.contract
+    if c is None:
+        return _describe(leg.instrument)
+    return f"{c.kind.value[0].upper()}{c.strike:g} {c.expiry:%b%d}"

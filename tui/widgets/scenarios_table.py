@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 
 from tui.fmt import money, num, pct
 
-COLUMNS = ("scenario", "set", "weight", "spot move", "spot", "10y yield", "vol", "days", "P&L $")
+COLUMNS = ("scenario", "P&L $", "weight", "move", "spot", "10y", "vol", "days", "set")
 
 
 class ScenariosTable(DataTable[Text]):
@@ -31,12 +31,12 @@ class ScenariosTable(DataTable[Text]):
             style = "green" if pnl is not None and pnl >= 0 else "red"
             self.add_row(
                 Text(s["name"]),
-                Text(s["set"]),
+                Text(money(pnl, signed=True), style=style, justify="right"),
                 Text(pct(s["probability"], 0) if s["set"] == "house" else "-", justify="right"),
                 Text(f"{100 * s['spot_move']:+.1f} %", justify="right"),
                 Text(num(s["spot"]), justify="right"),
                 Text(f"{s['yield_shift_bp']:+.0f} bp", justify="right"),
                 Text(f"{100 * s['vol_shift']:+.1f} pts", justify="right"),
                 Text(f"{s['horizon_days']:g}", justify="right"),
-                Text(money(pnl, signed=True), style=style, justify="right"),
+                Text(s["set"]),
             )

@@ -26,6 +26,10 @@ class StatusBar(Static):
         self.market = market
         self._draw()
 
+    def on_resize(self) -> None:
+        """Shorten or lengthen the source text to the new width."""
+        self._draw()
+
     def set_busy(self, text: str) -> None:
         """Show a progress text (empty when idle)."""
         self.busy_text = text
@@ -41,7 +45,8 @@ class StatusBar(Static):
             snap = m.snapshot
             out.append(f"{snap.underlying} {snap.spot:,.2f}", style="bold")
             out.append(f"  as of {snap.as_of:%Y-%m-%d %H:%M} ET  ")
-            out.append(f"source: {m.description}", style="italic")
+            wide = self.size.width >= 110 or self.size.width == 0
+            out.append(f"source: {m.description if wide else snap.source}", style="italic")
             if m.analysis is None:
                 out.append("  [analysing chain…]", style="yellow")
         if self.busy_text:
