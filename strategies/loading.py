@@ -20,7 +20,7 @@ Errors are :class:`LoadError` with the request field at fault and whether it is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import Any
 
 from marketdata.errors import MarketDataError
 from marketdata.snapshot import MarketSnapshot
-from marketdata.sources.resolve import load_snapshot
+from marketdata.sources.resolve import ResolvedSnapshot, load_snapshot
 from pricing.errors import InputError
 from strategies.positions import (
     LeveragedEtfLegSpec,
@@ -43,6 +43,10 @@ from strategies.pricing_context import PricingContext, analyse_snapshot
 from strategies.report import SourceInfo
 from strategies.strategy import Strategy
 from strategies.templates import TEMPLATES, StrikeSpec
+
+#: How a snapshot is loaded: ``loader(symbol, source, now=..., store_path=...)``; the default is
+#: :func:`marketdata.sources.resolve.load_snapshot` (a face's tests inject a fake source here).
+SnapshotLoader = Callable[..., ResolvedSnapshot]
 
 #: Smile dynamics a market can be built with.
 DYNAMICS = ("sticky_strike", "sticky_moneyness")
@@ -167,9 +171,11 @@ class LoadedStrategy:
         return self.market.synthetic
 
 
-def _snapshot(symbol: str, source: str, now: datetime, store: Path | None) -> tuple[MarketSnapshot, str]:
+def _snapshot(
+    symbol: str, source: str, now: datetime, store: Path | None, loader: SnapshotLoader | None
+) -> tuple[MarketSnapshot, str]:
     try:
-        resolved = load_snapshot(symbol, source, now=now, store_path=store)
+        resolved = (loader or load_snapshot)(symbol, source, now=now, store_path=store)
     except MarketDataError as exc:
         raise LoadError(f"no {symbol} data from {source!r}: {exc}", no_data=True) from None
     except InputError as exc:
@@ -193,13 +199,15 @@ def load_market(
     store: Path | None = None,
     spots: Mapping[str, float] | None = None,
     dynamics: str = "sticky_strike",
+    loader: SnapshotLoader | None = None,
 ) -> Market:
     """The market of ``symbols`` (one snapshot each, analysed: surface and parity yield) plus the
     spots (price units) of the leveraged ETFs ``etfs``, from ``source`` (``demo``, ``yahoo``,
     ``auto``, ``store`` or a CSV path) as seen at ``now`` (tz-aware). ``spots`` (symbol -> price)
     replace a symbol's snapshot; ``store`` overrides the default snapshot store. An ETF without a
     snapshot nor a given spot gets :data:`NOMINAL_ETF_SPOTS` on SYNTHETIC data, else
-    :class:`LoadError` with ``missing_spot`` set."""
+    :class:`LoadError` with ``missing_spot`` set. ``loader`` replaces the snapshot loader
+    (:data:`SnapshotLoader`)."""
     check_dynamics(dynamics)
     given = {k.upper(): float(v) for k, v in (spots or {}).items()}
     snapshots: dict[str, MarketSnapshot] = {}
@@ -207,7 +215,7 @@ def load_market(
     for sym in dict.fromkeys(s.upper() for s in symbols):
         if sym in given:
             continue
-        snap, line = _snapshot(sym, source, now, store)
+        snap, line = _snapshot(sym, source, now, store, loader)
         snapshots[sym] = snap
         lines.append(f"{sym}: {line}")
     if not snapshots:
@@ -217,7 +225,7 @@ def load_market(
         if etf in extra:
             continue
         try:
-            snap, line = _snapshot(etf, source, now, store)
+            snap, line = _snapshot(etf, source, now, store, loader)
         except LoadError as exc:
             synthetic = all(s.synthetic for s in snapshots.values())
             if synthetic and etf in NOMINAL_ETF_SPOTS:
@@ -267,12 +275,15 @@ def load_template(
     store: Path | None = None,
     spots: Mapping[str, float] | None = None,
     dynamics: str = "sticky_strike",
+    loader: SnapshotLoader | None = None,
 ) -> LoadedStrategy:
     """Load the market a template needs (:func:`load_market`) and build it there
     (:func:`build_template`)."""
     check_dynamics(dynamics)
     symbols, etfs = request.symbols()
-    market = load_market(symbols, etfs, source=source, now=now, store=store, spots=spots, dynamics=dynamics)
+    market = load_market(
+        symbols, etfs, source=source, now=now, store=store, spots=spots, dynamics=dynamics, loader=loader
+    )
     return LoadedStrategy(build_template(request, market), market)
 
 
@@ -309,6 +320,7 @@ def load_position(
     store: Path | None = None,
     spots: Mapping[str, float] | None = None,
     dynamics: str = "sticky_strike",
+    loader: SnapshotLoader | None = None,
 ) -> LoadedStrategy:
     """Read a position file (:func:`strategies.positions.load_position_file`; a bad file is a
     :class:`LoadError` whose detail names the file, the field and the line), load its market and
@@ -319,7 +331,9 @@ def load_position(
     except PositionFileError as exc:
         raise LoadError(f"bad position file:\n{exc}") from None
     symbols, etfs = position_symbols(position)
-    market = load_market(symbols, etfs, source=source, now=now, store=store, spots=spots, dynamics=dynamics)
+    market = load_market(
+        symbols, etfs, source=source, now=now, store=store, spots=spots, dynamics=dynamics, loader=loader
+    )
     return LoadedStrategy(strategy_from_position(position, path), market)
 
 

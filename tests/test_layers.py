@@ -29,6 +29,10 @@ OWNED = {
     "textual": ("tui/",),
     "textual_plotext": ("tui/",),
     "yfinance": ("marketdata/sources/yahoo.py",),
+    # Rendering (rich tables, the typer verbs, matplotlib charts) is a face's job, never the core's.
+    "rich": ("tui/",),
+    "typer": ("tui/",),
+    "matplotlib": ("tui/",),
 }
 
 

@@ -13,6 +13,7 @@ says "as of", not an age), so these outputs do not depend on the day they are ru
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -64,6 +65,16 @@ CASES: dict[str, list[str]] = {
     "tour": [],
 }
 
+#: ``hedge fetch`` cases: name -> (replayed Yahoo scenario, argv); run against the recorded Yahoo
+#: fixtures (tests/marketdata/yahoo_replay.py) with a fixed clock, the store ``s.sqlite3`` in a
+#: temporary working folder (a relative path: the summary's title shows it, and its length sets
+#: the title's wrapping).
+FETCH_CASES: dict[str, tuple[str, list[str]]] = {
+    "fetch_ok": ("ok", ["fetch", "--symbols", "IWM", "RUT", "SPY", "--store", "s.sqlite3"]),
+    "fetch_spy_down": ("spy_down", ["fetch", "-s", "IWM,RUT", "SPY", "--store", "s.sqlite3", "-n", "2"]),
+    "fetch_unreachable": ("connection_error", ["fetch", "--store", "s.sqlite3"]),
+}
+
 #: Cases whose stdout is long: the golden file holds its SHA-256 and size, not the text.
 HASHED = {"chain_iwm_json", "chain_spy_csv"}
 
@@ -94,14 +105,50 @@ def run_case(name: str, tmp: Path) -> str:
     return "\n".join(parts)
 
 
+def run_fetch_case(name: str, tmp: Path) -> str:
+    """Run one :data:`FETCH_CASES` case (the verb's fakes swapped in and restored) and return its
+    golden text as :func:`run_case` does; the progress bars read ``<bar>`` and their elapsed
+    times ``<elapsed>`` (both move with the wall clock)."""
+    from tests.marketdata.yahoo_replay import AS_OF, Replay
+    from tui.cli import app
+    from tui.commands import fetch_cmds
+
+    scenario, args = FETCH_CASES[name]
+    argv = list(args)
+    saved = (fetch_cmds.TICKER_FACTORY, fetch_cmds.SLEEP, fetch_cmds._clock)
+    cwd = Path.cwd()
+    fetch_cmds.TICKER_FACTORY, fetch_cmds.SLEEP = Replay(scenario), lambda seconds: None
+    fetch_cmds._clock = lambda: AS_OF  # type: ignore[assignment]
+    try:
+        os.chdir(tmp)
+        result = CliRunner().invoke(app, argv, env=ENV)
+    finally:
+        os.chdir(cwd)
+        fetch_cmds.TICKER_FACTORY, fetch_cmds.SLEEP, fetch_cmds._clock = saved  # type: ignore[assignment]
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    stdout = result.stdout.replace(str(tmp), "<tmp>")
+    stderr = re.sub(r"\d+:\d\d:\d\d", "<elapsed>", result.stderr.replace(str(tmp), "<tmp>"))
+    # the bar of a task without a total is an animation (time-dependent): keep its counts only
+    stderr = re.sub(r"(?m)^(.{7})[━╸╺ ]+(?= \d+/[\d?]+ expiries)", r"\1<bar>", stderr)
+    return "\n".join([f"exit {result.exit_code}", "--- stdout", stdout, "--- stderr", stderr])
+
+
 def main() -> None:
     """Record every case into :data:`GOLDEN_DIR`."""
+    import sys
     import tempfile
 
     GOLDEN_DIR.mkdir(exist_ok=True)
-    for name in CASES:
+    only_fetch = "--fetch-only" in sys.argv
+    for name in [] if only_fetch else CASES:
         with tempfile.TemporaryDirectory() as tmp:
             text = run_case(name, Path(tmp))
+        (GOLDEN_DIR / f"{name}.txt").write_text(text, encoding="utf-8")
+        print(name, re.sub(r"\s+", " ", text[:70]))
+    for name in FETCH_CASES:
+        with tempfile.TemporaryDirectory() as tmp:
+            text = run_fetch_case(name, Path(tmp))
         (GOLDEN_DIR / f"{name}.txt").write_text(text, encoding="utf-8")
         print(name, re.sub(r"\s+", " ", text[:70]))
 

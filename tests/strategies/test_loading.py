@@ -133,3 +133,18 @@ def test_template_defaults_are_the_builders() -> None:
     assert defaults["dte"] == 60 and defaults["underlying"] == "IWM"
     assert defaults["long_strike"] == PctOTM(0.05) and defaults["short_strike"] == PctOTM(0.11)
     assert "ctx" not in defaults and "chain" not in defaults
+
+
+def test_an_injected_source_that_fails_is_a_no_data_error() -> None:
+    from marketdata.errors import RateLimitedError
+
+    calls: list[str] = []
+
+    def limited(symbol: str, source: str, **kwargs: object) -> object:
+        calls.append(symbol)
+        raise RateLimitedError("429 Too Many Requests")
+
+    with pytest.raises(LoadError) as err:
+        load_template(TemplateRequest("put-spread"), source="yahoo", now=NOW, loader=limited)
+    assert err.value.no_data and "no IWM data from 'yahoo'" in err.value.detail and "429" in err.value.detail
+    assert calls == ["IWM"]
