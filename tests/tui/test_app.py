@@ -3,6 +3,10 @@ equal the strategies layer's for the same position, files round-trip, sizes, fai
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -185,7 +189,16 @@ async def test_save_quit_reopen_load_gives_the_same_position(
         await pilot.press("enter")
         await pilot.pause()
         saved = list(app.position.legs)
+        app.export_analysis(tmp_path / "analysis.json")
+        app.export_analysis(tmp_path / "analysis.csv")
+        report = app.report_cache[1] if app.report_cache else None
+        assert report is not None
         await pilot.press("q")
+    exported = json.loads((tmp_path / "analysis.json").read_text())
+    assert exported["pop"] == report["pop"] and exported["weighted_pnl"] == report["weighted_pnl"]
+    assert exported["whatif"]["days_forward"] == 0.0
+    rows = list(csv.reader(io.StringIO((tmp_path / "analysis.csv").read_text())))
+    assert ["summary", report["strategy"]["name"], "pop", repr(report["pop"])] in rows
     assert path.exists()
     assert "[scenario_weights]" in path.read_text()
 
