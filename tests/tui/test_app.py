@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
