@@ -186,6 +186,8 @@ class HedgeApp(WorkersMixin, App[None]):
         if not self.screen_stack:
             return  # exiting
         self.loading = False
+        if len(message.market.description) > 60:  # longer than the status line shows
+            self.notify(message.market.description, title="market data", timeout=8)
         await self._set_market(message.market)
         if self.position_file is not None:
             path, self.position_file = self.position_file, None

@@ -45,8 +45,9 @@ class StatusBar(Static):
             snap = m.snapshot
             out.append(f"{snap.underlying} {snap.spot:,.2f}", style="bold")
             out.append(f"  as of {snap.as_of:%Y-%m-%d %H:%M} ET  ")
-            wide = self.size.width >= 110 or self.size.width == 0
-            out.append(f"source: {m.description if wide else snap.source}", style="italic")
+            room = (self.size.width or 200) - len(out.plain) - 10
+            text = m.description if len(m.description) <= room else snap.source
+            out.append(f"source: {text}", style="italic")
             if m.analysis is None:
                 out.append("  [analysing chain…]", style="yellow")
         if self.busy_text:
