@@ -4,7 +4,8 @@ runs here, never on the screen's thread, and reports by posting typed messages
 
 Two worker groups, both ``exclusive`` (a new request cancels the older one of its group; a
 cancelled worker posts nothing): ``load`` (market data) and ``quant`` (the position's analysis).
-Pricing (numba kernels and QuantLib under :mod:`pricing`) is entered under one lock,
+Each worker has a fixed ``description``: Textual would otherwise build one from the ``repr``
+of its arguments, which prints whole chain frames (80 ms a key press). Pricing (numba kernels and QuantLib under :mod:`pricing`) is entered under one lock,
 :data:`PRICING_LOCK`, so at most one thread prices at a time whatever the group.
 """
 
@@ -86,7 +87,7 @@ class WorkersMixin:
         def post_message(self, message: Any) -> bool:
             """Provided by the App."""
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False, description="load market")
     def load_market(self, first_load: bool) -> None:
         """Load the snapshot (post :class:`ChainLoaded`), analyse it and build the pricing
         context (post :class:`MarketReady`); on failure post :class:`LoadFailed`."""
@@ -130,7 +131,13 @@ class WorkersMixin:
         except Exception as exc:
             self.post_message(LoadFailed(f"{type(exc).__name__}: {exc}", first_load=first_load))
 
-    @work(thread=True, exclusive=True, group="quant", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="quant",
+        exit_on_error=False,
+        description="analyse position",
+    )
     def analyse(
         self,
         version: int,
