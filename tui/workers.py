@@ -33,7 +33,7 @@ from tui.state import Market
 if TYPE_CHECKING:
     from marketdata.snapshot import MarketSnapshot
     from strategies.strategy import Strategy
-    from strategies.whatif import WhatIf
+    from strategies.whatif import HeatMap, WhatIf
 
 #: Serialises pricing across worker threads (QuantLib's settings are process-global).
 PRICING_LOCK = threading.Lock()
@@ -146,10 +146,12 @@ class WorkersMixin:
         whatif: WhatIf,
         weights: dict[str, float],
         previous_report: dict[str, Any] | None,
+        previous_heat: HeatMap | None = None,
     ) -> None:
         """Price the position: what-if numbers first, then the report (unless
         ``previous_report``, still valid for these legs and weights, is given), the chart and
-        the heat map, each posted as soon as it is ready."""
+        the heat map (unless ``previous_heat``, still valid for these legs, vol and rate shifts,
+        is given), each posted as soon as it is ready."""
         from strategies.report import ReportOptions, SourceInfo, build_report
         from strategies.whatif import (
             heat_map,
@@ -203,7 +205,7 @@ class WorkersMixin:
             with PRICING_LOCK:
                 if worker.is_cancelled:
                     return
-                out.heat = heat_map(strategy, ctx, whatif)
+                out.heat = previous_heat or heat_map(strategy, ctx, whatif)
             self.post_message(AnalysisReady("heat", out))
         except Exception as exc:
             self.post_message(AnalysisFailed(version, f"{type(exc).__name__}: {exc}"))
