@@ -123,6 +123,12 @@ BATCH_CSV = OutputKind("hedge price/iv CSV output", _csv_with_columns("status"))
 BATCH_JSON = OutputKind("hedge price/iv JSON output", _json_rows_with("status"))
 #: A chain CSV as :func:`marketdata.sources.csv_import.write_chain_csv` writes it.
 CHAIN_CSV = OutputKind("chain CSV", lambda head: head.startswith(b"# symbol: "))
+#: The app's SVG screenshot (``hedge --screenshot``): an SVG that starts with this comment.
+SVG_SCREENSHOT_SIGNATURE = "<!-- smallcap-hedge screenshot -->"
+SVG_SCREENSHOT = OutputKind(
+    "smallcap-hedge SVG screenshot",
+    lambda head: head.startswith(SVG_SCREENSHOT_SIGNATURE.encode()),
+)
 #: A smallcap-hedge export (the app's CSV/JSON exports): starts with this signature line/key.
 EXPORT_SIGNATURE = "smallcap-hedge export"
 EXPORT = OutputKind(

@@ -4,6 +4,8 @@ A position file looks like this (``schema_version = 1``; dates are bare TOML dat
 
     # smallcap-hedge position file
     schema_version = 1
+    # optional: house-view weights saved by the app (sum to 1), written as a table
+    # [scenario_weights] bear = 0.3, base = 0.45, bull = 0.25
     name = "IWM 200/180 put spread"
     underlying = "IWM"                 # optional: the strategy's main underlying (scenarios)
     notes = "hedge for the small-cap book"
@@ -90,9 +92,23 @@ _LEG_KEY_ORDER = {
     k: i
     for i, k in enumerate(
         (
-            "id", "instrument", "underlying", "symbol", "index", "kind", "strike", "expiry", "style",
-            "settlement", "multiplier", "leverage", "expense_ratio", "financing_spread", "quantity",
-            "entry_price", "notes",
+            "id",
+            "instrument",
+            "underlying",
+            "symbol",
+            "index",
+            "kind",
+            "strike",
+            "expiry",
+            "style",
+            "settlement",
+            "multiplier",
+            "leverage",
+            "expense_ratio",
+            "financing_spread",
+            "quantity",
+            "entry_price",
+            "notes",
         )
     )
 }
@@ -234,6 +250,23 @@ class PositionFile(_Strict):
     benchmark: Annotated[str, Field(pattern=_SYMBOL_PATTERN)] | None = None
     override: bool | None = None
     legs: Annotated[list[LegSpec], Field(min_length=1, max_length=500)]
+    #: Optional house-view weights saved by the app: scenario name -> probability (sum 1).
+    scenario_weights: (
+        dict[Annotated[str, Field(pattern=_ID_PATTERN)], Annotated[float, Field(ge=0.0, le=1.0)]]
+        | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _weights_sum_to_one(self) -> PositionFile:
+        if self.scenario_weights is not None:
+            total = sum(self.scenario_weights.values())
+            if not self.scenario_weights or abs(total - 1.0) > 1e-6:
+                raise PydanticCustomError(
+                    "weights_sum",
+                    "scenario_weights must sum to 1 (they sum to {total})",
+                    {"total": total},
+                )
+        return self
 
     @model_validator(mode="after")
     def _listed_conventions(self, info: ValidationInfo) -> PositionFile:
@@ -267,7 +300,10 @@ class PositionFile(_Strict):
         leg's keys come in reading order (what, then how many, at what price, then notes)."""
         data = self.model_dump(mode="python", exclude_none=True)
         data["legs"] = [
-            {k: leg[k] for k in sorted(leg, key=lambda k: _LEG_KEY_ORDER.get(k, len(_LEG_KEY_ORDER)))}
+            {
+                k: leg[k]
+                for k in sorted(leg, key=lambda k: _LEG_KEY_ORDER.get(k, len(_LEG_KEY_ORDER)))
+            }
             for leg in data["legs"]
         ]
         return FILE_HEADER + tomli_w.dumps(data)
@@ -467,7 +503,9 @@ def parse_position_text(text: str, *, path: str | Path = "<text>", override: boo
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE_RE.search(str(exc))
         line = int(found.group(1)) if found else None
-        raise PositionFileError(path, [PositionIssue("<toml>", line, f"invalid TOML: {exc}")]) from None
+        raise PositionFileError(
+            path, [PositionIssue("<toml>", line, f"invalid TOML: {exc}")]
+        ) from None
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION or isinstance(version, bool):
         reason = (
@@ -501,15 +539,22 @@ def load_position_file(path: str | Path, *, override: bool = False) -> PositionF
         if size > MAX_POSITION_FILE_BYTES:
             raise PositionFileError(
                 file_path,
-                [PositionIssue("<file>", None, f"{size} bytes: larger than {MAX_POSITION_FILE_BYTES}")],
+                [
+                    PositionIssue(
+                        "<file>", None, f"{size} bytes: larger than {MAX_POSITION_FILE_BYTES}"
+                    )
+                ],
             )
         with file_path.open("rb") as handle:
             data = handle.read(MAX_POSITION_FILE_BYTES + 1)
     except OSError as exc:
-        raise PositionFileError(file_path, [PositionIssue("<file>", None, f"cannot read: {exc.strerror or exc}")]) from None
+        raise PositionFileError(
+            file_path, [PositionIssue("<file>", None, f"cannot read: {exc.strerror or exc}")]
+        ) from None
     if len(data) > MAX_POSITION_FILE_BYTES:
         raise PositionFileError(
-            file_path, [PositionIssue("<file>", None, f"larger than {MAX_POSITION_FILE_BYTES} bytes")]
+            file_path,
+            [PositionIssue("<file>", None, f"larger than {MAX_POSITION_FILE_BYTES} bytes")],
         )
     try:
         text = data.decode("utf-8")
@@ -531,7 +576,9 @@ def save_position_file(
     invalid position and :class:`marketdata.files.OutputFileError` when the file cannot be
     written (the old file, if any, is then unchanged).
     """
-    model = position if isinstance(position, PositionFile) else PositionFile.model_validate(position)
+    model = (
+        position if isinstance(position, PositionFile) else PositionFile.model_validate(position)
+    )
     text = model.to_toml()
     checked = parse_position_text(text, path=path)  # what we write must read back
     if len(text.encode("utf-8")) > MAX_POSITION_FILE_BYTES:  # pragma: no cover - guarded above
@@ -569,7 +616,9 @@ def spec_to_leg(spec: OptionLegSpec | SharesLegSpec | LeveragedEtfLegSpec) -> Le
         spec.index or (known.index if known else "RUT"),
         spec.leverage if spec.leverage is not None else (known.leverage if known else 0.0),
         expense_ratio=(
-            spec.expense_ratio if spec.expense_ratio is not None else (known.expense_ratio if known else 0.0)
+            spec.expense_ratio
+            if spec.expense_ratio is not None
+            else (known.expense_ratio if known else 0.0)
         ),
         financing_spread=(
             spec.financing_spread
@@ -598,7 +647,12 @@ def leg_to_spec(
     """The file form of ``leg``; its entry price must be known (a file records what was paid)."""
     if leg.entry_price is None:
         raise PositionFileError(
-            "<memory>", [PositionIssue(f"legs[{leg.leg_id}].entry_price", None, "unknown: price the leg first")]
+            "<memory>",
+            [
+                PositionIssue(
+                    f"legs[{leg.leg_id}].entry_price", None, "unknown: price the leg first"
+                )
+            ],
         )
     ident = leg_id or leg.leg_id
     instrument = leg.instrument
@@ -619,8 +673,12 @@ def leg_to_spec(
         )
     if isinstance(instrument, Shares):
         return SharesLegSpec(
-            id=ident, instrument="shares", symbol=instrument.symbol, quantity=leg.quantity,
-            entry_price=float(leg.entry_price), notes=notes,
+            id=ident,
+            instrument="shares",
+            symbol=instrument.symbol,
+            quantity=leg.quantity,
+            entry_price=float(leg.entry_price),
+            notes=notes,
         )
     return LeveragedEtfLegSpec(
         id=ident,
@@ -644,8 +702,10 @@ def position_from_legs(
     notes: str | None = None,
     benchmark: str | None = None,
     override: bool = False,
+    scenario_weights: dict[str, float] | None = None,
 ) -> PositionFile:
-    """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe). ``override`` writes
+    """A :class:`PositionFile` for ``legs`` (ids made unique and file-safe), with optional
+    house-view ``scenario_weights`` (scenario name -> probability, summing to 1). ``override`` writes
     ``override = true`` into the file, for legs that differ from the listed product (they were
     loaded with ``--override``), so that the saved file reads back; without it such legs are a
     :class:`PositionFileError` naming the leg and the field."""
@@ -656,7 +716,7 @@ def position_from_legs(
             specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
         return PositionFile(
             schema_version=1, name=name, underlying=underlying, notes=notes, benchmark=benchmark,
-            override=True if override else None, legs=specs,
+            override=True if override else None, legs=specs, scenario_weights=scenario_weights,
         )
     except ValidationError as exc:
         issues = []

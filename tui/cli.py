@@ -6,8 +6,13 @@ that ``hedge --help`` starts fast.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from tui import app_cmd
 from tui.commands import fetch_cmds, marketdata_cmds, pricing_cmds, strategy_cmds
 from tui.errors import HedgeGroup, set_verbose
 
@@ -25,19 +30,32 @@ app = typer.Typer(
 def _root(
     ctx: typer.Context,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show the details of errors."),
+    screenshot: Annotated[
+        Path | None,
+        typer.Option("--screenshot", help="Render the app on the demo data to this SVG and exit."),
+    ] = None,
 ) -> None:
-    """With no verb, show the tour (the terminal app replaces it once it exists).
+    """With no verb: the terminal app on a terminal, the printed tour otherwise.
 
     Exit codes of every verb: 0 ok, 1 some rows or data failed, 2 bad input or usage, 3 a file
     could not be written (see :mod:`tui.errors`)."""
     set_verbose(verbose)
-    if ctx.invoked_subcommand is None:
+    if ctx.invoked_subcommand is not None:
+        return
+    if screenshot is not None:
+        app_cmd.screenshot(
+            screenshot, source="demo", symbol="IWM", file=None, store=None, size=(120, 40)
+        )
+        typer.echo(f"wrote {screenshot}")
+    elif sys.stdin.isatty() and sys.stdout.isatty():
+        app_cmd.run_app(source="auto", symbol="IWM", file=None, store=None)
+    else:
         from tui.tour import run_tour
 
         run_tour()
 
 
-for _module in (pricing_cmds, marketdata_cmds, fetch_cmds, strategy_cmds):
+for _module in (pricing_cmds, marketdata_cmds, fetch_cmds, strategy_cmds, app_cmd):
     _module.register(app)
 
 
