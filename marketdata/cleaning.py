@@ -42,7 +42,12 @@ FLAG_TOO_WIDE = "too_wide"
 FLAG_BELOW_INTRINSIC = "below_intrinsic"
 #: Every flag, in the order they appear in the ``flags`` column.
 ALL_FLAGS: tuple[str, ...] = (
-    FLAG_NO_QUOTE, FLAG_CROSSED, FLAG_ZERO_BID, FLAG_STALE, FLAG_TOO_WIDE, FLAG_BELOW_INTRINSIC,
+    FLAG_NO_QUOTE,
+    FLAG_CROSSED,
+    FLAG_ZERO_BID,
+    FLAG_STALE,
+    FLAG_TOO_WIDE,
+    FLAG_BELOW_INTRINSIC,
 )
 #: Columns :func:`clean_chain` adds.
 CLEAN_COLUMNS: tuple[str, ...] = ("mid", "spread", "spread_pct", "flags", "usable")
@@ -62,7 +67,10 @@ class CleaningRules:
 
     stale_after_seconds: float = 4 * 24 * 3600.0
     max_spread_pct: tuple[tuple[float, float], ...] = (
-        (0.50, 100.0), (2.0, 50.0), (10.0, 25.0), (math.inf, 15.0),
+        (0.50, 100.0),
+        (2.0, 50.0),
+        (10.0, 25.0),
+        (math.inf, 15.0),
     )
     intrinsic_tolerance: float = 0.005
     blocking_flags: frozenset[str] = frozenset(ALL_FLAGS)

@@ -39,11 +39,14 @@ def _parse_expiry(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter(f"expiry={text!r}: expected YYYY-MM-DD", param_hint="--expiry") from None
+        raise typer.BadParameter(
+            f"expiry={text!r}: expected YYYY-MM-DD", param_hint="--expiry"
+        ) from None
 
 
-def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
-              store: Path | None) -> str | Any:
+def run_chain(
+    symbol: str, source: str, expiry_text: str | None, fmt: str, store: Path | None
+) -> str | Any:
     """Load, analyse and render; returns the text (csv/json) or a rich renderable (table)."""
     from datetime import UTC, datetime
 
@@ -55,8 +58,9 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     from tui.render import chain_table
 
     if fmt not in FORMATS:
-        raise typer.BadParameter(f"format={fmt!r}: must be one of {', '.join(FORMATS)}",
-                                 param_hint="--format")
+        raise typer.BadParameter(
+            f"format={fmt!r}: must be one of {', '.join(FORMATS)}", param_hint="--format"
+        )
     expiry = _parse_expiry(expiry_text)
     now = datetime.now(UTC)  # the only clock read: the CLI layer
     kwargs: dict[str, Any] = {"now": now}
@@ -73,8 +77,11 @@ def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
     description = str(resolved.description)
     if expiry is not None and expiry not in snapshot.chain.expiries:
         listed = ", ".join(e.isoformat() for e in snapshot.chain.expiries)
-        typer.echo(f"hedge chain: expiry {expiry.isoformat()} not in the {snapshot.underlying} "
-                   f"chain (have: {listed})", err=True)
+        typer.echo(
+            f"hedge chain: expiry {expiry.isoformat()} not in the {snapshot.underlying} "
+            f"chain (have: {listed})",
+            err=True,
+        )
         raise typer.Exit(1)
     if fmt == "table" and expiry is None:
         try:
@@ -101,17 +108,23 @@ def register(app: typer.Typer) -> None:
 
     @app.command("chain")
     def chain(
-        symbol: Annotated[str, typer.Option(
-            "--symbol", "-s", help="Underlying: IWM, RUT, MRUT, SPY.")] = "IWM",
-        source: Annotated[str, typer.Option(
-            "--source", help="demo, yahoo, auto, store, or a snapshot FILE.")] = "auto",
-        expiry: Annotated[str | None, typer.Option(
-            "--expiry", "-e", help="YYYY-MM-DD; table default: the nearest monthly.")] = None,
+        symbol: Annotated[
+            str, typer.Option("--symbol", "-s", help="Underlying: IWM, RUT, MRUT, SPY.")
+        ] = "IWM",
+        source: Annotated[
+            str, typer.Option("--source", help="demo, yahoo, auto, store, or a snapshot FILE.")
+        ] = "auto",
+        expiry: Annotated[
+            str | None,
+            typer.Option("--expiry", "-e", help="YYYY-MM-DD; table default: the nearest monthly."),
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
-        store: Annotated[Path | None, typer.Option(
-            "--store", help="Snapshot store (SQLite) path.")] = None,
-        schema: Annotated[bool, typer.Option(
-            "--schema", help="Print the JSON Schema of --format json and exit.")] = False,
+        store: Annotated[
+            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
+        ] = None,
+        schema: Annotated[
+            bool, typer.Option("--schema", help="Print the JSON Schema of --format json and exit.")
+        ] = False,
     ) -> None:
         """Show an option chain with clean mids, flags, parity forward, implied vols (never the
         source's), deltas and the fitted SVI smile. Demo data are marked SYNTHETIC."""

@@ -148,14 +148,18 @@ def load_strategy(
             raise CliFailure("give exactly one of --file or --template")
         check_dynamics(dynamics)
         if file is not None and underlying is not None and underlying.upper() not in UNDERLYINGS:
-            raise CliFailure(f"--underlying: {underlying!r} must be one of {', '.join(UNDERLYINGS)}")
+            raise CliFailure(
+                f"--underlying: {underlying!r} must be one of {', '.join(UNDERLYINGS)}"
+            )
         extra_spots = parse_spots(spots or ())
         if file is not None:
             if any(v is not None for v in (strikes, otm, delta, dte, expiry, quantity)):
                 raise CliFailure(
                     "--file takes no template options (--strikes, --otm, --delta, --dte, --expiry, --quantity)"
                 )
-            return load_position(file, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics)
+            return load_position(
+                file, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics
+            )
         assert template is not None
         expiry_day = parse_date(expiry, "--expiry")
         given = [
@@ -179,10 +183,17 @@ def load_strategy(
         if dte is not None and expiry_day is not None:
             raise CliFailure("give --dte or --expiry, not both")
         request = TemplateRequest(
-            template, strikes=tuple(specs), expiry=expiry_day, dte=dte, quantity=quantity, underlying=underlying
+            template,
+            strikes=tuple(specs),
+            expiry=expiry_day,
+            dte=dte,
+            quantity=quantity,
+            underlying=underlying,
         )
         request.params()  # option errors before any data is loaded
-        return load_template(request, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics)
+        return load_template(
+            request, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics
+        )
     except LoadError as exc:
         raise _failure(exc, strike_option) from None
 
@@ -230,15 +241,30 @@ def run_strategy(
         raise CliFailure(f"--method: {method!r} must be one of {', '.join(METHODS)}")
     when = _horizon(horizon, "--horizon")
     loaded = load_strategy(
-        file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
-        strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, store=store,
-        spots=spots, dynamics=dynamics, now=now or now_new_york(),
+        file=file,
+        template=template,
+        underlying=underlying,
+        dte=dte,
+        expiry=expiry,
+        strikes=strikes,
+        otm=otm,
+        delta=delta,
+        quantity=quantity,
+        source=source,
+        store=store,
+        spots=spots,
+        dynamics=dynamics,
+        now=now or now_new_york(),
     )
     if when is not None and when <= loaded.ctx.as_of:
-        raise CliFailure(f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}")
+        raise CliFailure(
+            f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}"
+        )
     try:
         report = build_report(
-            loaded.strategy, loaded.ctx, source=source_info(loaded),
+            loaded.strategy,
+            loaded.ctx,
+            source=source_info(loaded),
             options=ReportOptions(horizon=when, method=method),
         )
     except InputError as exc:
@@ -246,7 +272,8 @@ def run_strategy(
     if save is not None:
         try:
             position = position_from_legs(
-                loaded.strategy.name, loaded.strategy.flat_legs(),
+                loaded.strategy.name,
+                loaded.strategy.flat_legs(),
                 underlying=reference_symbol(loaded.strategy),
                 notes=f"saved by hedge strategy from {source_info(loaded).description}",
             )
@@ -256,7 +283,9 @@ def run_strategy(
     return report, loaded
 
 
-def draw_payoff(loaded: LoadedStrategy, png: Path, *, when: datetime | None = None) -> dict[str, Any]:
+def draw_payoff(
+    loaded: LoadedStrategy, png: Path, *, when: datetime | None = None
+) -> dict[str, Any]:
     """Build the chart data (:func:`strategies.payoff_chart.payoff_chart`) and draw it to
     ``png`` (:func:`tui.render.draw_payoff_png`). Returns what was drawn (curves' labels,
     breakevens, scenario points)."""
@@ -297,30 +326,74 @@ def register(app: typer.Typer) -> None:
     @app.command("strategy")
     def strategy_cmd(
         file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
-        template: Annotated[str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")] = None,
-        underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
-        dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
-        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (nearest listed).")] = None,
+        template: Annotated[
+            str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")
+        ] = None,
+        underlying: Annotated[
+            str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
+        ] = None,
+        dte: Annotated[
+            int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")
+        ] = None,
+        expiry: Annotated[
+            str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (nearest listed).")
+        ] = None,
         strikes: Annotated[str | None, typer.Option("--strikes", help="Strikes K1,K2,...")] = None,
-        otm: Annotated[str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")] = None,
-        delta: Annotated[str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")] = None,
+        otm: Annotated[
+            str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")
+        ] = None,
+        delta: Annotated[
+            str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")
+        ] = None,
         quantity: Annotated[int | None, typer.Option("--quantity", "-q", help="Contracts.")] = None,
-        source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
+        source: Annotated[
+            str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
+        ] = "auto",
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
-        save: Annotated[Path | None, typer.Option("--save", help="Write the legs to this position file.")] = None,
-        store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
-        horizon: Annotated[str | None, typer.Option("--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry).")] = None,
-        method: Annotated[str, typer.Option("--method", help="risk_neutral or lognormal.")] = "risk_neutral",
-        dynamics: Annotated[str, typer.Option("--dynamics", help="sticky_strike or sticky_moneyness.")] = "sticky_strike",
-        spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5).")] = None,
+        save: Annotated[
+            Path | None, typer.Option("--save", help="Write the legs to this position file.")
+        ] = None,
+        store: Annotated[
+            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
+        ] = None,
+        horizon: Annotated[
+            str | None,
+            typer.Option(
+                "--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry)."
+            ),
+        ] = None,
+        method: Annotated[
+            str, typer.Option("--method", help="risk_neutral or lognormal.")
+        ] = "risk_neutral",
+        dynamics: Annotated[
+            str, typer.Option("--dynamics", help="sticky_strike or sticky_moneyness.")
+        ] = "sticky_strike",
+        spot: Annotated[
+            list[str] | None,
+            typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5)."),
+        ] = None,
     ) -> None:
         """Value a strategy (position file or template): legs, Greeks, max profit/loss, breakevens,
         PoP / expected P&L / CVaR, house-view scenarios, stop levels and assignment alerts."""
         try:
             report, _ = run_strategy(
-                file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
-                strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, fmt=fmt,
-                save=save, store=store, horizon=horizon, method=method, dynamics=dynamics, spots=spot,
+                file=file,
+                template=template,
+                underlying=underlying,
+                dte=dte,
+                expiry=expiry,
+                strikes=strikes,
+                otm=otm,
+                delta=delta,
+                quantity=quantity,
+                source=source,
+                fmt=fmt,
+                save=save,
+                store=store,
+                horizon=horizon,
+                method=method,
+                dynamics=dynamics,
+                spots=spot,
             )
         except CliFailure as exc:
             _fail(exc)
@@ -341,20 +414,46 @@ def register(app: typer.Typer) -> None:
     def payoff_cmd(
         png: Annotated[Path, typer.Option("--png", help="Output PNG file.")],
         file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
-        template: Annotated[str | None, typer.Option("--template", "-t", help="Template name.")] = None,
-        underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
-        when: Annotated[str | None, typer.Option("--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry).")] = None,
-        source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
-        store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
-        spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")] = None,
+        template: Annotated[
+            str | None, typer.Option("--template", "-t", help="Template name.")
+        ] = None,
+        underlying: Annotated[
+            str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
+        ] = None,
+        when: Annotated[
+            str | None,
+            typer.Option(
+                "--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry)."
+            ),
+        ] = None,
+        source: Annotated[
+            str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
+        ] = "auto",
+        store: Annotated[
+            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
+        ] = None,
+        spot: Annotated[
+            list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")
+        ] = None,
     ) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
         try:
             loaded = load_strategy(
-                file=file, template=template, underlying=underlying, dte=None, expiry=None,
-                strikes=None, otm=None, delta=None, quantity=None, source=source, store=store,
-                spots=spot, dynamics="sticky_strike", now=now_new_york(),
+                file=file,
+                template=template,
+                underlying=underlying,
+                dte=None,
+                expiry=None,
+                strikes=None,
+                otm=None,
+                delta=None,
+                quantity=None,
+                source=source,
+                store=store,
+                spots=spot,
+                dynamics="sticky_strike",
+                now=now_new_york(),
             )
             drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"))
         except CliFailure as exc:
