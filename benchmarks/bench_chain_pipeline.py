@@ -35,8 +35,9 @@ def bare_import_seconds() -> float:
     code = f"import time; t=time.perf_counter(); {IMPORTS}; print(time.perf_counter()-t)"
     best = float("inf")
     for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        )
         best = min(best, float(out.stdout.strip().splitlines()[-1]))
     return best
 
@@ -53,8 +54,11 @@ def run_once(symbol: str) -> tuple[float, dict[str, float], int]:
     analysis = analyze_chain(snap)
     t2 = time.perf_counter()
     cpu = time.process_time() - c0
-    return t2 - t0, {"load": t1 - t0, "analyse": t2 - t1, "cpu (all threads)": cpu}, len(
-        analysis.chain)
+    return (
+        t2 - t0,
+        {"load": t1 - t0, "analyse": t2 - t1, "cpu (all threads)": cpu},
+        len(analysis.chain),
+    )
 
 
 def main() -> int:
@@ -64,8 +68,10 @@ def main() -> int:
     args = parser.parse_args()
     imp = bare_import_seconds()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"bare import of the pipeline modules: {imp:.3f} s (load average {load:.1f} on "
-          f"{os.cpu_count()} cores: wall times grow with other work on the machine)")
+    print(
+        f"bare import of the pipeline modules: {imp:.3f} s (load average {load:.1f} on "
+        f"{os.cpu_count()} cores: wall times grow with other work on the machine)"
+    )
     failed = False
     for symbol in [s.strip().upper() for s in args.symbols.split(",") if s.strip()]:
         cold, _, n = run_once(symbol)
@@ -78,8 +84,10 @@ def main() -> int:
             ok = warm <= BAR_SECONDS
             failed |= not ok
             verdict = f"  [{'ok' if ok else 'OVER'} bar {BAR_SECONDS:.1f} s]"
-        print(f"{symbol}: {n} quotes; cold {cold:.3f} s; warm {warm:.3f} s (median of "
-              f"{len(warm_runs)}) = {warm / imp:.1f}x the bare import; {split}{verdict}")
+        print(
+            f"{symbol}: {n} quotes; cold {cold:.3f} s; warm {warm:.3f} s (median of "
+            f"{len(warm_runs)}) = {warm / imp:.1f}x the bare import; {split}{verdict}"
+        )
     return 1 if failed else 0
 
 

@@ -49,8 +49,15 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     o = random_options(args.options)
-    kernel_args = (o["sign"], o["spot"], o["strike"], o["t_years"], o["rate"],
-                   o["rate"] - o["div_yield"], o["vol"])
+    kernel_args = (
+        o["sign"],
+        o["spot"],
+        o["strike"],
+        o["t_years"],
+        o["rate"],
+        o["rate"] - o["div_yield"],
+        o["vol"],
+    )
 
     start = time.perf_counter()
     price_greeks(*(a[:100] for a in kernel_args))  # warm-up: compile or load the cache
@@ -92,13 +99,19 @@ def main() -> int:
         for i in range(6)
     )
     print(f"options: {n:,}; threads: {worker_threads()}; numba warm-up {warmup:.2f} s")
-    print(f"fast kernel (best of {args.repeats}, median {statistics.median(fast_times) * 1e3:.1f} ms): "
-          f"{t_fast * 1e3:8.1f} ms = {rate_fast / 1e6:6.1f} M options/s (bar >= {SPEED_BAR / 1e6:.0f} M/s)")
-    print(f"numpy kernel (readable reference):            {t_numpy * 1e3:8.1f} ms = "
-          f"{n / t_numpy / 1e6:6.2f} M options/s; fast/numpy = {t_numpy / t_fast:.1f}x")
-    print(f"vollib loop, price + 5 Greeks on {m:,} options: {t_ref_per_option * 1e6:.2f} us/option "
-          f"= {1.0 / t_ref_per_option / 1e3:.1f} k options/s; fast/vollib = "
-          f"{t_ref_per_option * rate_fast:,.0f}x (vollib computes 3 Greeks fewer)")
+    print(
+        f"fast kernel (best of {args.repeats}, median {statistics.median(fast_times) * 1e3:.1f} ms): "
+        f"{t_fast * 1e3:8.1f} ms = {rate_fast / 1e6:6.1f} M options/s (bar >= {SPEED_BAR / 1e6:.0f} M/s)"
+    )
+    print(
+        f"numpy kernel (readable reference):            {t_numpy * 1e3:8.1f} ms = "
+        f"{n / t_numpy / 1e6:6.2f} M options/s; fast/numpy = {t_numpy / t_fast:.1f}x"
+    )
+    print(
+        f"vollib loop, price + 5 Greeks on {m:,} options: {t_ref_per_option * 1e6:.2f} us/option "
+        f"= {1.0 / t_ref_per_option / 1e3:.1f} k options/s; fast/vollib = "
+        f"{t_ref_per_option * rate_fast:,.0f}x (vollib computes 3 Greeks fewer)"
+    )
     print(f"max |fast - numpy| / (1 + |numpy|) over price and 8 Greeks: {worst_numpy:.1e}")
     print(f"max |fast - vollib| / (1 + |vollib|) over price and 5 Greeks: {worst_vollib:.1e}")
     failed = []

@@ -81,9 +81,23 @@ IV_STATUS_EXPIRED = "expired"
 
 #: Columns of :attr:`ChainAnalysis.fits`.
 FIT_COLUMNS: tuple[str, ...] = (
-    "expiry", "settlement", "t_years", "forward", "status", "n_quotes", "rmse_vol_points", "max_error_vol_points",
-    "svi_a", "svi_b", "svi_rho", "svi_m", "svi_sigma", "butterfly_min_g", "butterfly_arbitrage",
-    "calendar_min_diff", "calendar_arbitrage",
+    "expiry",
+    "settlement",
+    "t_years",
+    "forward",
+    "status",
+    "n_quotes",
+    "rmse_vol_points",
+    "max_error_vol_points",
+    "svi_a",
+    "svi_b",
+    "svi_rho",
+    "svi_m",
+    "svi_sigma",
+    "butterfly_min_g",
+    "butterfly_arbitrage",
+    "calendar_min_diff",
+    "calendar_arbitrage",
 )
 
 
@@ -120,8 +134,9 @@ class ChainAnalysis:
         """True when no fitted expiry is flagged for butterfly or calendar arbitrage."""
         if self.fits.empty:
             return True
-        return not bool(self.fits["butterfly_arbitrage"].any() or
-                        self.fits["calendar_arbitrage"].any())
+        return not bool(
+            self.fits["butterfly_arbitrage"].any() or self.fits["calendar_arbitrage"].any()
+        )
 
     def expiry_frame(self, expiry: date) -> pd.DataFrame:
         """The analysed quotes of one expiry."""
@@ -147,7 +162,9 @@ def _select_expiries(frame: pd.DataFrame, expiry: date | Iterable[date] | None) 
     missing = sorted(str(pd.Timestamp(s).date()) for s in stamps - have)
     if missing:
         listed = sorted(str(pd.Timestamp(x).date()) for x in have)
-        raise NoDataError(f"expiry {', '.join(missing)} not in the chain (have: {', '.join(listed)})")
+        raise NoDataError(
+            f"expiry {', '.join(missing)} not in the chain (have: {', '.join(listed)})"
+        )
     return frame.loc[pd.to_datetime(frame["expiry"]).isin(stamps)]
 
 
@@ -186,10 +203,12 @@ def analyze_chain(
     # Pass 1: clean with model-free bounds; forwards and implied vols (solved together for
     # American series, whose parity needs the early-exercise premium at each strike's vol).
     bound = _model_free_bound(frame, spot, schedule)
-    cleaned = clean_chain(OptionChain(frame), as_of=as_of, spot=spot, lower_bound=bound,
-                          rules=rules).frame
-    solved = _solve(cleaned, spot=spot, schedule=schedule,
-                    has_forecast=bool(snapshot.dividends.ex_dates))
+    cleaned = clean_chain(
+        OptionChain(frame), as_of=as_of, spot=spot, lower_bound=bound, rules=rules
+    ).frame
+    solved = _solve(
+        cleaned, spot=spot, schedule=schedule, has_forecast=bool(snapshot.dividends.ex_dates)
+    )
     estimates = solved.estimates
     cleaned["forward"] = solved.forward
     cleaned["iv"] = solved.iv
@@ -198,12 +217,14 @@ def analyze_chain(
     # Pass 2: the forward-based lower bound, so below_intrinsic agrees with the IV solver.
     bound2 = np.fmax(bound, _forward_bound(cleaned))
     base = cleaned.drop(columns=["mid", "spread", "spread_pct", "flags", "usable"])
-    cleaned2 = clean_chain(OptionChain(base), as_of=as_of, spot=spot, lower_bound=bound2,
-                           rules=rules).frame
+    cleaned2 = clean_chain(
+        OptionChain(base), as_of=as_of, spot=spot, lower_bound=bound2, rules=rules
+    ).frame
     for col in ("mid", "spread", "spread_pct", "flags", "usable"):
         cleaned[col] = cleaned2[col].to_numpy()
-    cleaned["k"] = np.log(cleaned["strike"].to_numpy(dtype=np.float64) /
-                          cleaned["forward"].to_numpy(dtype=np.float64))
+    cleaned["k"] = np.log(
+        cleaned["strike"].to_numpy(dtype=np.float64) / cleaned["forward"].to_numpy(dtype=np.float64)
+    )
     delta, vega = _greeks(cleaned, spot=spot, schedule=schedule, extra_yield=solved.extra)
     cleaned["delta"] = delta
     cleaned["vega"] = vega
@@ -214,8 +235,10 @@ def analyze_chain(
         t_ok = cleaned["t_years"].to_numpy(dtype=np.float64) > 0
         fit_iv = np.full(len(cleaned), np.nan)
         if t_ok.any():
-            fit_iv[t_ok] = surface.vol(cleaned.loc[t_ok, "t_years"].to_numpy(dtype=np.float64),
-                                       cleaned.loc[t_ok, "strike"].to_numpy(dtype=np.float64))
+            fit_iv[t_ok] = surface.vol(
+                cleaned.loc[t_ok, "t_years"].to_numpy(dtype=np.float64),
+                cleaned.loc[t_ok, "strike"].to_numpy(dtype=np.float64),
+            )
         cleaned["fit_iv"] = fit_iv
     else:
         cleaned["fit_iv"] = np.nan
@@ -316,8 +339,9 @@ class _Series:
         return (spot - self.pv_div) * math.exp((self.rate - extra) * self.t)
 
 
-def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
-           has_forecast: bool) -> _Solved:
+def _solve(
+    frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule, has_forecast: bool
+) -> _Solved:
     """Forwards and implied vols of every series.
 
     European series: the parity forward (exact, every usable pair), then Black-76 vols. American
@@ -342,13 +366,20 @@ def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
         if not t > 0.0:
             continue
         group = frame.iloc[rows]
-        series.append(_Series(exp, st, rows, t, float(group["rate"].iloc[0]),
-                              _style_of(group) == "american"))
+        series.append(
+            _Series(exp, st, rows, t, float(group["rate"].iloc[0]), _style_of(group) == "american")
+        )
 
     european = [s for s in series if not s.american]
     for s in european:
-        s.estimate = estimate_forward(frame.iloc[s.rows], expiry=s.expiry, t_years=s.t,
-                                      rate=s.rate, spot=spot, settlement=s.settlement)
+        s.estimate = estimate_forward(
+            frame.iloc[s.rows],
+            expiry=s.expiry,
+            t_years=s.t,
+            rate=s.rate,
+            spot=spot,
+            settlement=s.settlement,
+        )
         s.forward = s.estimate.forward
     if european:
         rows = np.concatenate([s.rows for s in european])
@@ -362,17 +393,27 @@ def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
         s.forward = model_fwd
         if not has_forecast and len(s.pairs):
             df = math.exp(-s.rate * s.t)
-            s.forward, _ = parity_forward(s.pairs.strike, s.pairs.call, s.pairs.put, df,
-                                          s.pairs.weight)
+            s.forward, _ = parity_forward(
+                s.pairs.strike, s.pairs.call, s.pairs.put, df, s.pairs.weight
+            )
     if american:
-        _american_vols(frame, [(s, s.rows) for s in american], spot, schedule, iv, status,
-                       whole=True)
+        _american_vols(
+            frame, [(s, s.rows) for s in american], spot, schedule, iv, status, whole=True
+        )
     for s in american:
         if s.pairs is None or not len(s.pairs):
             s.estimate = make_estimate(
-                expiry=s.expiry, settlement=s.settlement, t_years=s.t, rate=s.rate, spot=spot,
-                pv_div=s.pv_div, forward=s.forward, n_pairs=0, residual=math.nan,
-                method=METHOD_MODEL)
+                expiry=s.expiry,
+                settlement=s.settlement,
+                t_years=s.t,
+                rate=s.rate,
+                spot=spot,
+                pv_div=s.pv_div,
+                forward=s.forward,
+                n_pairs=0,
+                residual=math.nan,
+                method=METHOD_MODEL,
+            )
     todo = [s for s in american if s.pairs is not None and len(s.pairs)]
     for _ in range(MAX_ROUNDS):
         moved = _deamericanised_forwards(frame, todo, spot, schedule, iv)
@@ -380,14 +421,23 @@ def _solve(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
             break
         # Vols at the parity strikes again, with the carry of the new forward; the rest of the
         # series once, after the loop.
-        _american_vols(frame, [(s, _near_rows(frame, s)) for s in moved], spot, schedule, iv,
-                       status, whole=False)
+        _american_vols(
+            frame,
+            [(s, _near_rows(frame, s)) for s in moved],
+            spot,
+            schedule,
+            iv,
+            status,
+            whole=False,
+        )
         todo = moved
-    stale = [s for s in american
-             if abs(s.forward - s.forward_at(s.chain_extra, spot)) > RESOLVE_TOLERANCE * spot]
+    stale = [
+        s
+        for s in american
+        if abs(s.forward - s.forward_at(s.chain_extra, spot)) > RESOLVE_TOLERANCE * spot
+    ]
     if stale:
-        _american_vols(frame, [(s, s.rows) for s in stale], spot, schedule, iv, status,
-                       whole=True)
+        _american_vols(frame, [(s, s.rows) for s in stale], spot, schedule, iv, status, whole=True)
 
     estimates: list[ForwardEstimate] = []
     for s in series:
@@ -411,9 +461,16 @@ def _near_rows(frame: pd.DataFrame, s: _Series) -> NDArray[np.intp]:
     return np.asarray(s.rows[np.isin(strike, s.near.strike)], dtype=np.intp)
 
 
-def _american_vols(frame: pd.DataFrame, jobs: list[tuple[_Series, NDArray[np.intp]]],
-                   spot: float, schedule: DividendSchedule, iv: FloatArray,
-                   status: NDArray[Any], *, whole: bool) -> None:
+def _american_vols(
+    frame: pd.DataFrame,
+    jobs: list[tuple[_Series, NDArray[np.intp]]],
+    spot: float,
+    schedule: DividendSchedule,
+    iv: FloatArray,
+    status: NDArray[Any],
+    *,
+    whole: bool,
+) -> None:
     """Solve the American vols of the priced quotes at ``rows`` of each series in one call, with
     each series' current extra yield (written to ``iv``/``status`` in place). ``whole`` says the
     rows are the whole series (so its chain carry is updated too)."""
@@ -431,18 +488,27 @@ def _american_vols(frame: pd.DataFrame, jobs: list[tuple[_Series, NDArray[np.int
     if rows.size == 0:
         return
     res = implied_vol(
-        kind=frame["kind"].astype(str).str.lower().to_numpy()[rows].astype(str), spot=spot,
+        kind=frame["kind"].astype(str).str.lower().to_numpy()[rows].astype(str),
+        spot=spot,
         strike=frame["strike"].to_numpy(dtype=np.float64)[rows],
         t_years=frame["t_years"].to_numpy(dtype=np.float64)[rows],
-        rate=frame["rate"].to_numpy(dtype=np.float64)[rows], div_yield=extra, price=mid,
-        style="american", dividends=schedule if schedule else None,
+        rate=frame["rate"].to_numpy(dtype=np.float64)[rows],
+        div_yield=extra,
+        price=mid,
+        style="american",
+        dividends=schedule if schedule else None,
     )
     iv[rows] = res.vol
     status[rows] = res.status.astype(object)
 
 
-def _black76_vols(frame: pd.DataFrame, rows: NDArray[np.intp], forward: FloatArray,
-                  iv: FloatArray, status: NDArray[Any]) -> None:
+def _black76_vols(
+    frame: pd.DataFrame,
+    rows: NDArray[np.intp],
+    forward: FloatArray,
+    iv: FloatArray,
+    status: NDArray[Any],
+) -> None:
     """Black-76 vols of the priced quotes among ``rows`` on their series' parity forwards."""
     from pricing.implied_vol import implied_vol_black76
 
@@ -453,16 +519,23 @@ def _black76_vols(frame: pd.DataFrame, rows: NDArray[np.intp], forward: FloatArr
         return
     res = implied_vol_black76(
         kind=frame["kind"].astype(str).str.lower().to_numpy()[rows].astype(str),
-        forward=forward, strike=frame["strike"].to_numpy(dtype=np.float64)[rows],
+        forward=forward,
+        strike=frame["strike"].to_numpy(dtype=np.float64)[rows],
         t_years=frame["t_years"].to_numpy(dtype=np.float64)[rows],
-        rate=frame["rate"].to_numpy(dtype=np.float64)[rows], price=mid,
+        rate=frame["rate"].to_numpy(dtype=np.float64)[rows],
+        price=mid,
     )
     iv[rows] = res.vol
     status[rows] = res.status.astype(object)
 
 
-def _deamericanised_forwards(frame: pd.DataFrame, series: list[_Series], spot: float,
-                             schedule: DividendSchedule, iv: FloatArray) -> list[_Series]:
+def _deamericanised_forwards(
+    frame: pd.DataFrame,
+    series: list[_Series],
+    spot: float,
+    schedule: DividendSchedule,
+    iv: FloatArray,
+) -> list[_Series]:
     """One round of de-Americanised parity for ``series`` (premiums priced in one batch at each
     strike's out-of-the-money vol); updates forwards and estimates, returns the series whose
     forward moved by more than :data:`RESOLVE_TOLERANCE` of spot (their vols are stale)."""
@@ -477,21 +550,37 @@ def _deamericanised_forwards(frame: pd.DataFrame, series: list[_Series], spot: f
         nears.append(s.near)
         vols.append(_pair_vols(frame, s, s.near, iv))
     premiums = american_premiums(
-        nears, vols, spot=spot, t_years=[s.t for s in series], rates=[s.rate for s in series],
-        extra_yields=[s.pair_extra for s in series], dividends=schedule)
+        nears,
+        vols,
+        spot=spot,
+        t_years=[s.t for s in series],
+        rates=[s.rate for s in series],
+        extra_yields=[s.pair_extra for s in series],
+        dividends=schedule,
+    )
     moved: list[_Series] = []
     for s, near, (prem_c, prem_p) in zip(series, nears, premiums, strict=True):
         df = math.exp(-s.rate * s.t)
-        new_fwd, resid = parity_forward(near.strike, near.call - prem_c, near.put - prem_p, df,
-                                        near.weight)
+        new_fwd, resid = parity_forward(
+            near.strike, near.call - prem_c, near.put - prem_p, df, near.weight
+        )
         s.rounds += 1
         if abs(new_fwd - s.forward_at(s.pair_extra, spot)) > RESOLVE_TOLERANCE * spot:
             moved.append(s)
         s.forward = new_fwd
         s.estimate = make_estimate(
-            expiry=s.expiry, settlement=s.settlement, t_years=s.t, rate=s.rate, spot=spot,
-            pv_div=s.pv_div, forward=new_fwd, n_pairs=len(near), residual=resid,
-            method=METHOD_PARITY_AMERICAN, rounds=s.rounds)
+            expiry=s.expiry,
+            settlement=s.settlement,
+            t_years=s.t,
+            rate=s.rate,
+            spot=spot,
+            pv_div=s.pv_div,
+            forward=new_fwd,
+            n_pairs=len(near),
+            residual=resid,
+            method=METHOD_PARITY_AMERICAN,
+            rounds=s.rounds,
+        )
     return moved
 
 
@@ -520,8 +609,9 @@ def _pair_vols(frame: pd.DataFrame, s: _Series, near: ParityPairs, iv: FloatArra
     return fill_vols(np.asarray(np.where(np.isfinite(first), first, second), dtype=np.float64))
 
 
-def _greeks(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
-            extra_yield: FloatArray) -> tuple[FloatArray, FloatArray]:
+def _greeks(
+    frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule, extra_yield: FloatArray
+) -> tuple[FloatArray, FloatArray]:
     """Delta (per 1.00 of spot) and Black-76 vega (per vol point) of every quote with a vol.
 
     European: Black-76 delta on the forward times ``F / S`` (the forward moves with spot).
@@ -542,8 +632,9 @@ def _greeks(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
     r = frame["rate"].to_numpy(dtype=np.float64)
     k = frame["strike"].to_numpy(dtype=np.float64)
     f = frame["forward"].to_numpy(dtype=np.float64)
-    g = black76_greeks(kind=kind[ok], forward=f[ok], strike=k[ok], t_years=t[ok], rate=r[ok],
-                       vol=iv[ok])
+    g = black76_greeks(
+        kind=kind[ok], forward=f[ok], strike=k[ok], t_years=t[ok], rate=r[ok], vol=iv[ok]
+    )
     vega[ok] = g.vega
     delta[ok] = g.delta * f[ok] / spot
     american = ok & (frame["style"].astype(str).str.lower().to_numpy() == "american")
@@ -552,9 +643,15 @@ def _greeks(frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule,
 
         bumped = np.array([[spot * (1.0 - DELTA_BUMP)], [spot * (1.0 + DELTA_BUMP)]])
         prices = american_price(
-            kind=kind[american], spot=bumped, strike=k[american], t_years=t[american],
-            rate=r[american], div_yield=extra_yield[american], vol=iv[american],
-            dividends=schedule if schedule else None)
+            kind=kind[american],
+            spot=bumped,
+            strike=k[american],
+            t_years=t[american],
+            rate=r[american],
+            div_yield=extra_yield[american],
+            vol=iv[american],
+            dividends=schedule if schedule else None,
+        )
         delta[american] = (prices[1] - prices[0]) / (2.0 * DELTA_BUMP * spot)
     return delta, vega
 
@@ -585,8 +682,11 @@ def _fit(
     for est in estimates:
         if est.t_years < MIN_FIT_T_YEARS:
             continue
-        rows = ((expiry_col == np.datetime64(pd.Timestamp(est.expiry)))
-                & (settle_col == est.settlement) & ok)
+        rows = (
+            (expiry_col == np.datetime64(pd.Timestamp(est.expiry)))
+            & (settle_col == est.settlement)
+            & ok
+        )
         # Out of the money where available; the in-the-money side only at strikes lacking it.
         itm_needed = rows & ~otm & ~np.isin(strike_col, strike_col[rows & otm])
         chosen = rows & (otm | itm_needed)
@@ -604,12 +704,23 @@ def _fit(
 def _fit_row(s: SmileFit, est: ForwardEstimate) -> dict[str, Any]:
     p = s.params
     return {
-        "expiry": est.expiry, "settlement": est.settlement, "t_years": s.t_years, "forward": s.forward, "status": s.status,
-        "n_quotes": s.n_quotes, "rmse_vol_points": s.rmse_vol_points,
-        "max_error_vol_points": s.max_error_vol_points, "svi_a": p.a, "svi_b": p.b,
-        "svi_rho": p.rho, "svi_m": p.m, "svi_sigma": p.sigma,
-        "butterfly_min_g": s.butterfly_min_g, "butterfly_arbitrage": s.butterfly_arbitrage,
-        "calendar_min_diff": s.calendar_min_diff, "calendar_arbitrage": s.calendar_arbitrage,
+        "expiry": est.expiry,
+        "settlement": est.settlement,
+        "t_years": s.t_years,
+        "forward": s.forward,
+        "status": s.status,
+        "n_quotes": s.n_quotes,
+        "rmse_vol_points": s.rmse_vol_points,
+        "max_error_vol_points": s.max_error_vol_points,
+        "svi_a": p.a,
+        "svi_b": p.b,
+        "svi_rho": p.rho,
+        "svi_m": p.m,
+        "svi_sigma": p.sigma,
+        "butterfly_min_g": s.butterfly_min_g,
+        "butterfly_arbitrage": s.butterfly_arbitrage,
+        "calendar_min_diff": s.calendar_min_diff,
+        "calendar_arbitrage": s.calendar_arbitrage,
     }
 
 
@@ -623,9 +734,16 @@ def snapshot_fingerprint(snapshot: MarketSnapshot) -> tuple[Any, ...]:
     frame = snapshot.chain.frame
     cells = int(pd.util.hash_pandas_object(frame, index=False).sum()) if len(frame) else 0
     return (
-        snapshot.underlying, snapshot.as_of.isoformat(), snapshot.source, snapshot.spot,
-        snapshot.rate_curve.tenors_years, snapshot.rate_curve.zero_rates,
-        snapshot.dividends.ex_dates, snapshot.dividends.amounts, len(frame), cells,
+        snapshot.underlying,
+        snapshot.as_of.isoformat(),
+        snapshot.source,
+        snapshot.spot,
+        snapshot.rate_curve.tenors_years,
+        snapshot.rate_curve.zero_rates,
+        snapshot.dividends.ex_dates,
+        snapshot.dividends.amounts,
+        len(frame),
+        cells,
     )
 
 

@@ -67,7 +67,10 @@ class CleaningRules:
 
     stale_after_seconds: float = 4 * 24 * 3600.0
     max_spread_pct: tuple[tuple[float, float], ...] = (
-        (0.50, 100.0), (2.0, 50.0), (10.0, 25.0), (math.inf, 15.0),
+        (0.50, 100.0),
+        (2.0, 50.0),
+        (10.0, 25.0),
+        (math.inf, 15.0),
     )
     intrinsic_tolerance: float = 0.005
     blocking_flags: frozenset[str] = frozenset(ALL_FLAGS)

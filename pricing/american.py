@@ -83,8 +83,13 @@ def _dividend_arrays(dividends: object) -> tuple[DividendSchedule | None, FloatA
     )
 
 
-def _check_dividends_vs_spot(schedule: DividendSchedule | None, div_t: FloatArray,
-                             div_a: FloatArray, spot: FloatArray, t: FloatArray) -> None:
+def _check_dividends_vs_spot(
+    schedule: DividendSchedule | None,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    spot: FloatArray,
+    t: FloatArray,
+) -> None:
     """Every amount below every spot, and the dividends before each expiry below its spot."""
     if not schedule:
         return
@@ -94,14 +99,23 @@ def _check_dividends_vs_spot(schedule: DividendSchedule | None, div_t: FloatArra
     bad = total >= spot.ravel()
     if bad.any():
         j = int(np.argmax(bad))
-        raise InputError("dividends", tuple(div_a.tolist()),
-                         f"cash dividends before expiry ({total[j]}) >= spot {spot.ravel()[j]}")
+        raise InputError(
+            "dividends",
+            tuple(div_a.tolist()),
+            f"cash dividends before expiry ({total[j]}) >= spot {spot.ravel()[j]}",
+        )
 
 
-def _prepare(kind: Any, spot: ArrayLike, strike: ArrayLike, t_years: ArrayLike, rate: ArrayLike,
-             div_yield: ArrayLike, vol: ArrayLike, dividends: object
-             ) -> tuple[tuple[int, ...], list[FloatArray], DividendSchedule | None, FloatArray,
-                        FloatArray]:
+def _prepare(
+    kind: Any,
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    div_yield: ArrayLike,
+    vol: ArrayLike,
+    dividends: object,
+) -> tuple[tuple[int, ...], list[FloatArray], DividendSchedule | None, FloatArray, FloatArray]:
     sign = v.kind_sign(kind)
     s = v.positive("spot", spot)
     k = v.positive("strike", strike)
@@ -113,16 +127,20 @@ def _prepare(kind: Any, spot: ArrayLike, strike: ArrayLike, t_years: ArrayLike, 
     try:
         arrays = np.broadcast_arrays(sign, s, k, t, r, q, sigma)
     except ValueError:
-        raise InputError("shape", [np.shape(a) for a in (sign, s, k, t, r, q, sigma)],
-                         "inputs do not broadcast together") from None
+        raise InputError(
+            "shape",
+            [np.shape(a) for a in (sign, s, k, t, r, q, sigma)],
+            "inputs do not broadcast together",
+        ) from None
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in arrays]
     _check_dividends_vs_spot(schedule, div_t, div_a, flat[1], flat[3])
     return shape, flat, schedule, div_t, div_a
 
 
-def _group(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
-           sigma: FloatArray) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _group(
+    sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray, sigma: FloatArray
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Order options so that those sharing every input but the spot are contiguous; return the
     permutation and the group boundaries (``starts``, length groups + 1)."""
     n = sign.shape[0]
@@ -142,27 +160,54 @@ def _group(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: Flo
 FAST_CARRY_LIMIT = 1.0
 
 
-def _default_prices(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                    q: FloatArray, sigma: FloatArray, div_t: FloatArray, div_a: FloatArray,
-                    level: int = 1) -> FloatArray:
+def _default_prices(
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    sigma: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int = 1,
+) -> FloatArray:
     """Prices from the fast engine for live options (``t > 0``), grouped by all inputs but spot."""
     order, starts = _group(sign, k, t, r, q, sigma)
     first = order[starts[:-1]]
     out_sorted = np.empty(sign.shape[0])
     tree.price_groups(
-        np.ascontiguousarray(sign[first]), np.ascontiguousarray(k[first]),
-        np.ascontiguousarray(t[first]), np.ascontiguousarray(r[first]),
-        np.ascontiguousarray(q[first]), np.ascontiguousarray(sigma[first]), starts,
-        np.ascontiguousarray(s[order]), div_t, div_a, level, out_sorted,
+        np.ascontiguousarray(sign[first]),
+        np.ascontiguousarray(k[first]),
+        np.ascontiguousarray(t[first]),
+        np.ascontiguousarray(r[first]),
+        np.ascontiguousarray(q[first]),
+        np.ascontiguousarray(sigma[first]),
+        starts,
+        np.ascontiguousarray(s[order]),
+        div_t,
+        div_a,
+        level,
+        out_sorted,
     )
     out = np.empty_like(out_sorted)
     out[order] = out_sorted
     return out
 
 
-def _prices(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray,
-            r: FloatArray, q: FloatArray, sigma: FloatArray, schedule: DividendSchedule | None,
-            div_t: FloatArray, div_a: FloatArray) -> FloatArray:
+def _prices(
+    engine: str,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    sigma: FloatArray,
+    schedule: DividendSchedule | None,
+    div_t: FloatArray,
+    div_a: FloatArray,
+) -> FloatArray:
     """Prices of flat, validated arrays; intrinsic at or past expiry."""
     out = np.maximum(sign * (s - k), 0.0)
     live = t > 0.0
@@ -175,20 +220,30 @@ def _prices(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t: Floa
         extreme = (np.abs(r[idx]) > FAST_CARRY_LIMIT) | (np.abs(q[idx]) > FAST_CARRY_LIMIT)
         fast, slow = idx[~extreme], idx[extreme]
         if fast.size:
-            out[fast] = _default_prices(sign[fast], s[fast], k[fast], t[fast], r[fast], q[fast],
-                                        sigma[fast], div_t, div_a)
+            out[fast] = _default_prices(
+                sign[fast], s[fast], k[fast], t[fast], r[fast], q[fast], sigma[fast], div_t, div_a
+            )
         if slow.size:
             from pricing import quantlib_engines
 
             out[slow] = quantlib_engines.ql_american(
-                sign[slow], s[slow], k[slow], t[slow], r[slow], q[slow], sigma[slow], schedule,
-                engine="fd" if schedule else "qdfp", qdfp_scheme="high_precision",
+                sign[slow],
+                s[slow],
+                k[slow],
+                t[slow],
+                r[slow],
+                q[slow],
+                sigma[slow],
+                schedule,
+                engine="fd" if schedule else "qdfp",
+                qdfp_scheme="high_precision",
             )["price"]
     else:
         from pricing import quantlib_engines  # QuantLib is imported only when asked for
 
-        out[idx] = quantlib_engines.ql_american(sign[idx], s[idx], k[idx], t[idx], r[idx], q[idx],
-                                                sigma[idx], schedule, engine=engine)["price"]
+        out[idx] = quantlib_engines.ql_american(
+            sign[idx], s[idx], k[idx], t[idx], r[idx], q[idx], sigma[idx], schedule, engine=engine
+        )["price"]
     return out
 
 
@@ -228,8 +283,11 @@ def american_price(
 def _shift_schedule(schedule: DividendSchedule | None, dt: float) -> DividendSchedule | None:
     if not schedule:
         return schedule
-    pairs = [(ti - dt, a) for ti, a in zip(schedule.times_years, schedule.amounts, strict=True)
-             if ti - dt > 0.0]
+    pairs = [
+        (ti - dt, a)
+        for ti, a in zip(schedule.times_years, schedule.amounts, strict=True)
+        if ti - dt > 0.0
+    ]
     return DividendSchedule(tuple(p[0] for p in pairs), tuple(p[1] for p in pairs))
 
 
@@ -272,17 +330,37 @@ def american_greeks(
     fields["delta"] = sign * np.where(itm > 0.0, 1.0, np.where(s == k, 0.5, 0.0))
     live = np.flatnonzero(t > 0.0)
     if live.size:
-        sub = _live_greeks(engine, sign[live], s[live], k[live], t[live], r[live], q[live],
-                           sigma[live], schedule, div_t, div_a)
+        sub = _live_greeks(
+            engine,
+            sign[live],
+            s[live],
+            k[live],
+            t[live],
+            r[live],
+            q[live],
+            sigma[live],
+            schedule,
+            div_t,
+            div_a,
+        )
         for name in Greeks.FIELDS:
             fields[name][live] = sub[name]
     return Greeks(**{name: fields[name].reshape(shape) for name in Greeks.FIELDS})
 
 
-def _live_greeks(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray,
-                 r: FloatArray, q: FloatArray, sigma: FloatArray,
-                 schedule: DividendSchedule | None, div_t: FloatArray,
-                 div_a: FloatArray) -> dict[str, FloatArray]:
+def _live_greeks(
+    engine: str,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    sigma: FloatArray,
+    schedule: DividendSchedule | None,
+    div_t: FloatArray,
+    div_a: FloatArray,
+) -> dict[str, FloatArray]:
     n = sign.shape[0]
     ds = SPOT_BUMP * s
     dv = np.minimum(VOL_BUMP, 0.5 * sigma)
@@ -296,8 +374,9 @@ def _live_greeks(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t:
     def tile(a: FloatArray) -> FloatArray:
         return np.tile(a, rep)
 
-    prices = _prices(engine, tile(sign), spots, tile(k), tile(t), rates, tile(q), vols,
-                     schedule, div_t, div_a).reshape(rep, n)
+    prices = _prices(
+        engine, tile(sign), spots, tile(k), tile(t), rates, tile(q), vols, schedule, div_t, div_a
+    ).reshape(rep, n)
     down, base, up = prices[0], prices[1], prices[2]
     delta = (up - down) / (2.0 * ds)
     gamma = (up - 2.0 * base + down) / (ds * ds)
@@ -313,8 +392,9 @@ def _live_greeks(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t:
     if engine == "fd":
         from pricing import quantlib_engines
 
-        ql_theta = quantlib_engines.ql_american(sign, s, k, t, r, q, sigma, schedule,
-                                                engine="fd", greeks=True)["theta"]
+        ql_theta = quantlib_engines.ql_american(
+            sign, s, k, t, r, q, sigma, schedule, engine="fd", greeks=True
+        )["theta"]
         theta_year = np.where(np.isfinite(ql_theta), ql_theta, theta_year)
     # charm: delta once a calendar day has passed (clipped for very short options)
     dt = np.minimum(TIME_BUMP_DAYS / DAYS_PER_YEAR, 0.5 * t)
@@ -323,10 +403,19 @@ def _live_greeks(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t:
         idx = np.flatnonzero(dt == step)
         shifted = _shift_schedule(schedule, float(step))
         _, sh_t, sh_a = _dividend_arrays(shifted)
-        triple = _prices(engine, np.tile(sign[idx], 2), np.concatenate([s[idx] - ds[idx],
-                         s[idx] + ds[idx]]), np.tile(k[idx], 2), np.tile(t[idx] - step, 2),
-                         np.tile(r[idx], 2), np.tile(q[idx], 2), np.tile(sigma[idx], 2),
-                         shifted, sh_t, sh_a).reshape(2, idx.size)
+        triple = _prices(
+            engine,
+            np.tile(sign[idx], 2),
+            np.concatenate([s[idx] - ds[idx], s[idx] + ds[idx]]),
+            np.tile(k[idx], 2),
+            np.tile(t[idx] - step, 2),
+            np.tile(r[idx], 2),
+            np.tile(q[idx], 2),
+            np.tile(sigma[idx], 2),
+            shifted,
+            sh_t,
+            sh_a,
+        ).reshape(2, idx.size)
         delta_later = (triple[1] - triple[0]) / (2.0 * ds[idx])
         charm[idx] = (delta_later - delta[idx]) / (step * DAYS_PER_YEAR)
     return {
@@ -346,8 +435,9 @@ def _live_greeks(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t:
 # --------------------------------------------------------------------------------------------
 
 
-def _screen(name: str, value: ArrayLike, *, positive: bool = False, non_negative: bool = False
-            ) -> tuple[FloatArray, NDArray[np.bool_]]:
+def _screen(
+    name: str, value: ArrayLike, *, positive: bool = False, non_negative: bool = False
+) -> tuple[FloatArray, NDArray[np.bool_]]:
     """``value`` as floats and a mask of the elements that are bad (never raises for values)."""
     try:
         arr = np.asarray(value, dtype=np.float64)
@@ -418,20 +508,24 @@ def american_implied_vol(
     q, bad_q = _screen("div_yield", div_yield)
     p, bad_p = _screen("price", price, non_negative=True)
     try:
-        arrays = np.broadcast_arrays(sign, s, k, t, r, q, p, bad_kind, bad_s, bad_k, bad_t, bad_r,
-                                     bad_q, bad_p)
+        arrays = np.broadcast_arrays(
+            sign, s, k, t, r, q, p, bad_kind, bad_s, bad_k, bad_t, bad_r, bad_q, bad_p
+        )
     except ValueError:
-        raise InputError("shape", [np.shape(a) for a in (sign, s, k, t, r, q, p)],
-                         "inputs do not broadcast together") from None
+        raise InputError(
+            "shape",
+            [np.shape(a) for a in (sign, s, k, t, r, q, p)],
+            "inputs do not broadcast together",
+        ) from None
     shape = arrays[0].shape
-    sign, s, k, t, r, q, p = (np.ascontiguousarray(a, dtype=np.float64).ravel()
-                              for a in arrays[:7])
+    sign, s, k, t, r, q, p = (np.ascontiguousarray(a, dtype=np.float64).ravel() for a in arrays[:7])
     n = sign.shape[0]
     status = np.full(n, STATUS_OK, dtype="<U32")
     vol = np.full(n, np.nan)
     done = np.zeros(n, dtype=bool)
-    for name, mask in zip(("kind", "spot", "strike", "t_years", "rate", "div_yield", "price"),
-                          arrays[7:], strict=True):
+    for name, mask in zip(
+        ("kind", "spot", "strike", "t_years", "rate", "div_yield", "price"), arrays[7:], strict=True
+    ):
         m = np.asarray(mask).ravel() & ~done
         status[m] = BAD_INPUT_PREFIX + name
         done |= m
@@ -446,7 +540,9 @@ def american_implied_vol(
     done |= m
     idx = np.flatnonzero(~done)
     if idx.size:
-        si, ssp, sk, st, sr, sq, sp = (np.ascontiguousarray(a[idx]) for a in (sign, s, k, t, r, q, p))
+        si, ssp, sk, st, sr, sq, sp = (
+            np.ascontiguousarray(a[idx]) for a in (sign, s, k, t, r, q, p)
+        )
         if engine == "default":
             vols = np.empty(idx.size)
             codes = np.empty(idx.size, dtype=np.int64)
@@ -460,9 +556,17 @@ def american_implied_vol(
     return ImpliedVolResult(vol=vol.reshape(shape), status=status.reshape(shape))
 
 
-def _ql_implied_vols(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray,
-                     r: FloatArray, q: FloatArray, p: FloatArray,
-                     schedule: DividendSchedule | None) -> tuple[FloatArray, NDArray[np.str_]]:
+def _ql_implied_vols(
+    engine: str,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    p: FloatArray,
+    schedule: DividendSchedule | None,
+) -> tuple[FloatArray, NDArray[np.str_]]:
     """Implied vols through a QuantLib engine, with the same bound screening as the default."""
     from pricing import quantlib_engines
 
@@ -471,9 +575,15 @@ def _ql_implied_vols(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray
     vols = np.full(n, np.nan)
     _, div_t, div_a = _dividend_arrays(schedule)
     intrinsic = np.maximum(sign * (s - k), 0.0)
-    floor = np.array([max(intrinsic[i], tree.zero_vol_value(sign[i], s[i], k[i], t[i], r[i],
-                                                            q[i], div_t, div_a))
-                      for i in range(n)])
+    floor = np.array(
+        [
+            max(
+                intrinsic[i],
+                tree.zero_vol_value(sign[i], s[i], k[i], t[i], r[i], q[i], div_t, div_a),
+            )
+            for i in range(n)
+        ]
+    )
     scale = np.maximum(s, k)
     below = p < floor - 1e-12 * scale
     flat = ~below & (p <= floor + 1e-9 * scale)
@@ -486,18 +596,28 @@ def _ql_implied_vols(engine: str, sign: FloatArray, s: FloatArray, k: FloatArray
         return vols, status
     a_sign, a_s, a_k, a_t, a_r, a_q, a_p = (x[todo] for x in (sign, s, k, t, r, q, p))
     if engine == "fd":
-        found = quantlib_engines.ql_implied_vol(a_sign, a_s, a_k, a_t, a_r, a_q, a_p, schedule,
-                                                max_vol=tree.VOL_CEILING)
+        found = quantlib_engines.ql_implied_vol(
+            a_sign, a_s, a_k, a_t, a_r, a_q, a_p, schedule, max_vol=tree.VOL_CEILING
+        )
     else:
         found = np.full(todo.size, np.nan)
         for j in range(todo.size):
             row = [np.array([x[j]]) for x in (a_sign, a_s, a_k, a_t, a_r, a_q)]
 
-            def excess(sig: float, row: list[FloatArray] = row, target: float = float(a_p[j])
-                       ) -> float:
-                price = quantlib_engines.ql_american(row[0], row[1], row[2], row[3], row[4],
-                                                     row[5], np.array([sig]), schedule,
-                                                     engine=engine)["price"][0]
+            def excess(
+                sig: float, row: list[FloatArray] = row, target: float = float(a_p[j])
+            ) -> float:
+                price = quantlib_engines.ql_american(
+                    row[0],
+                    row[1],
+                    row[2],
+                    row[3],
+                    row[4],
+                    row[5],
+                    np.array([sig]),
+                    schedule,
+                    engine=engine,
+                )["price"][0]
                 return float(price) - target
 
             found[j] = _brent(excess, 1e-4, tree.VOL_CEILING)

@@ -44,14 +44,19 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 def _jit(func: _F) -> _F:
     """numba ``njit`` with the module's settings (disk cache, numpy error model: a division by
     zero gives inf/NaN instead of raising, FMA contraction allowed), keeping the signature."""
-    return cast(_F, nb.njit(cache=True, error_model="numpy", nogil=True,
-                            fastmath={"contract"})(func))
+    return cast(
+        _F, nb.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"})(func)
+    )
 
 
 def _pjit(func: _F) -> _F:
     """As :func:`_jit`, with ``parallel=True`` (``prange`` loops run on all cores)."""
-    return cast(_F, nb.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"},
-                            parallel=True)(func))
+    return cast(
+        _F,
+        nb.njit(cache=True, error_model="numpy", nogil=True, fastmath={"contract"}, parallel=True)(
+            func
+        ),
+    )
 
 
 _SQRT2 = math.sqrt(2.0)
@@ -115,7 +120,9 @@ def _bs_price(sign: float, s: float, k: float, t: float, r: float, q: float, v: 
         return max(sign * (s * math.exp(-q * t) - k * math.exp(-r * t)), 0.0)
     d1 = (math.log(s / k) + (r - q) * t) / sd + 0.5 * sd
     d2 = d1 - sd
-    return sign * (s * math.exp(-q * t) * _ncdf(sign * d1) - k * math.exp(-r * t) * _ncdf(sign * d2))
+    return sign * (
+        s * math.exp(-q * t) * _ncdf(sign * d1) - k * math.exp(-r * t) * _ncdf(sign * d2)
+    )
 
 
 @_jit
@@ -139,8 +146,9 @@ def _pv_dividends(t: float, r: float, div_t: FloatArray, div_a: FloatArray) -> f
 
 
 @_jit
-def _eur_iv(sign: float, s: float, k: float, t: float, r: float, q: float, target: float,
-            guess: float) -> float:
+def _eur_iv(
+    sign: float, s: float, k: float, t: float, r: float, q: float, target: float, guess: float
+) -> float:
     """Black-Scholes implied vol of ``target`` (safeguarded Newton in vol); NaN if none exists."""
     lower = max(sign * (s * math.exp(-q * t) - k * math.exp(-r * t)), 0.0)
     upper = s * math.exp(-q * t) if sign > 0 else k * math.exp(-r * t)
@@ -181,8 +189,16 @@ def _zv_candidate(sign: float, c: float, k: float, r: float, q: float, t: float)
 
 
 @_jit
-def zero_vol_value(sign: float, s: float, k: float, t: float, r: float, q: float,
-                   div_t: FloatArray, div_a: FloatArray) -> float:
+def zero_vol_value(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+) -> float:
     """American value when the vol is 0: the best deterministic exercise time (candidates: now,
     expiry, either side of each ex-date, and the interior optimum ``e^{(r-q)t} = rK/(qc)``)."""
     best = max(sign * (s - k), 0.0)
@@ -286,8 +302,18 @@ def _cheb_eval(a: FloatArray, n: int, z: float) -> float:
 
 
 @_jit
-def _spectral_boundary(k: float, t: float, r: float, q: float, v: float, n: int,
-                       gx: FloatArray, gw: FloatArray, m: int, a: FloatArray) -> float:
+def _spectral_boundary(
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    n: int,
+    gx: FloatArray,
+    gw: FloatArray,
+    m: int,
+    a: FloatArray,
+) -> float:
     """Solve the put exercise boundary; fill Chebyshev coefficients ``a`` of
     ``H(z) = ln(B/X)^2`` with ``z = 2 sqrt(tau/T) - 1``; return ``X = B(0+)`` (NaN on failure)."""
     x_max = k * min(1.0, r / q) if q > 0.0 else k
@@ -391,9 +417,22 @@ def _spectral_boundary(k: float, t: float, r: float, q: float, v: float, n: int,
 
 
 @_jit
-def _premium_nodes(k: float, t: float, r: float, q: float, v: float, a: FloatArray, n: int,
-                   px: FloatArray, pw: FloatArray, coef_r: FloatArray, coef_q: FloatArray,
-                   shift: FloatArray, inv_sd: FloatArray, sd_node: FloatArray) -> None:
+def _premium_nodes(
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    a: FloatArray,
+    n: int,
+    px: FloatArray,
+    pw: FloatArray,
+    coef_r: FloatArray,
+    coef_q: FloatArray,
+    shift: FloatArray,
+    inv_sd: FloatArray,
+    sd_node: FloatArray,
+) -> None:
     """Spot-independent parts of the early-exercise premium integral (``u = T sin^2``)."""
     mu = r - q + 0.5 * v * v
     for kk in range(px.shape[0]):
@@ -413,9 +452,21 @@ def _premium_nodes(k: float, t: float, r: float, q: float, v: float, a: FloatArr
 
 
 @_jit
-def _spectral_put_value(s: float, k: float, t: float, r: float, q: float, v: float,
-                        x_max: float, b_now: float, coef_r: FloatArray, coef_q: FloatArray,
-                        shift: FloatArray, inv_sd: FloatArray, sd_node: FloatArray) -> float:
+def _spectral_put_value(
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    x_max: float,
+    b_now: float,
+    coef_r: FloatArray,
+    coef_q: FloatArray,
+    shift: FloatArray,
+    inv_sd: FloatArray,
+    sd_node: FloatArray,
+) -> float:
     """European put plus the early-exercise premium integral over the solved boundary."""
     if s <= b_now:
         return k - s
@@ -429,8 +480,17 @@ def _spectral_put_value(s: float, k: float, t: float, r: float, q: float, v: flo
 
 
 @_jit
-def _spectral_group(sign: float, k: float, t: float, r: float, q: float, v: float,
-                    spots: FloatArray, out: FloatArray, level: int) -> bool:
+def _spectral_group(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    spots: FloatArray,
+    out: FloatArray,
+    level: int,
+) -> bool:
     """Price American options without cash dividends at several spots; return False when the
     parameters fall outside the spectral method's safe domain (the caller then uses FD)."""
     # put form: P(S, K, r, q) for puts, P(K, S, q, r) for calls
@@ -477,12 +537,14 @@ def _spectral_group(sign: float, k: float, t: float, r: float, q: float, v: floa
     for i in range(spots.shape[0]):
         s = spots[i]
         if sign < 0:
-            val = _spectral_put_value(s, k, t, rp, qp, v, x_max, b_now, coef_r, coef_q, shift,
-                                      inv_sd, sd_node)
+            val = _spectral_put_value(
+                s, k, t, rp, qp, v, x_max, b_now, coef_r, coef_q, shift, inv_sd, sd_node
+            )
         else:
             # C(S, K, r, q) = P(K, S, q, r) = S * P(K/S, 1, q, r)
-            val = s * _spectral_put_value(k / s, 1.0, t, rp, qp, v, x_max, b_now, coef_r,
-                                          coef_q, shift, inv_sd, sd_node)
+            val = s * _spectral_put_value(
+                k / s, 1.0, t, rp, qp, v, x_max, b_now, coef_r, coef_q, shift, inv_sd, sd_node
+            )
         eu = _bs_price(sign, s, k, t, r, q, v)
         if not math.isfinite(val) or val < eu - 1e-9 * (s + k):
             return False
@@ -496,8 +558,18 @@ def _spectral_group(sign: float, k: float, t: float, r: float, q: float, v: floa
 
 
 @_jit
-def _deep_limit(sign: float, s: float, k: float, tau: float, t: float, r: float, q: float,
-                div_t: FloatArray, div_a: FloatArray, american: bool) -> float:
+def _deep_limit(
+    sign: float,
+    s: float,
+    k: float,
+    tau: float,
+    t: float,
+    r: float,
+    q: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    american: bool,
+) -> float:
     """Value far in the money (linear in S): the best of exercising now, just before
     (calls) or just after (puts) each remaining ex-date, or at expiry; 0 far out of the money."""
     now = t - tau
@@ -524,7 +596,9 @@ def _deep_limit(sign: float, s: float, k: float, tau: float, t: float, r: float,
 
 
 @_jit
-def _tau_grid(t: float, nt: int, div_t: FloatArray, div_a: FloatArray) -> tuple[FloatArray, IntArray]:
+def _tau_grid(
+    t: float, nt: int, div_t: FloatArray, div_a: FloatArray
+) -> tuple[FloatArray, IntArray]:
     """Time-to-expiry grid. Expiry and every ex-date start a segment (the value has a kink
     there); each segment of length ``L`` gets ``max(6, nt sqrt(L/T))`` steps, refined towards
     its start as a piecewise-uniform approximation of ``tau = L s^2`` (breaks at L/64, L/16,
@@ -594,9 +668,22 @@ def _interp4(vals: FloatArray, u: float, m: int) -> float:
 
 
 @_jit
-def _fd_solve(sign: float, k: float, t: float, r: float, q: float, v: float,
-              div_t: FloatArray, div_a: FloatArray, x0: float, dx: float, m: int, nt: int,
-              american: bool, vals: FloatArray) -> None:
+def _fd_solve(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    x0: float,
+    dx: float,
+    m: int,
+    nt: int,
+    american: bool,
+    vals: FloatArray,
+) -> None:
     """Backward Crank-Nicolson solve on nodes ``x_j = x0 + j dx`` (``x = ln S``), oriented so the
     exercise region lies at low ``j`` (``dx < 0`` for calls). ``vals`` receives today's values."""
     s_node = np.empty(m)
@@ -701,8 +788,9 @@ def _fd_solve(sign: float, k: float, t: float, r: float, q: float, v: float,
                     v_lo = _deep_limit(sign, s_node[0], k, tnew, t, r, q, div_t, div_a, american)
                     v_hi = 0.0
                     if otm_side_itm:
-                        v_hi = _deep_limit(sign, s_node[m - 1], k, tnew, t, r, q, div_t, div_a,
-                                           american)
+                        v_hi = _deep_limit(
+                            sign, s_node[m - 1], k, tnew, t, r, q, div_t, div_a, american
+                        )
                     # right-hand side and downward elimination in one sweep (old values only)
                     ea = e * al
                     eb = 1.0 + e * be
@@ -758,8 +846,9 @@ def _fd_solve(sign: float, k: float, t: float, r: float, q: float, v: float,
                     continue
                 u = (math.log(s_after) - x0) / dx
                 if u <= 0.0 or u >= m - 1:
-                    work[j] = _deep_limit(sign, s_after, k, tau_now, t, r, q, div_t, div_a,
-                                          american)
+                    work[j] = _deep_limit(
+                        sign, s_after, k, tau_now, t, r, q, div_t, div_a, american
+                    )
                 else:
                     work[j] = _interp4(vals, u, m)
             for j in range(m):
@@ -768,9 +857,20 @@ def _fd_solve(sign: float, k: float, t: float, r: float, q: float, v: float,
 
 
 @_jit
-def _fd_group(sign: float, k: float, t: float, r: float, q: float, v: float,
-              div_t: FloatArray, div_a: FloatArray, spots: FloatArray, out: FloatArray,
-              level: int, american: bool) -> None:
+def _fd_group(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    spots: FloatArray,
+    out: FloatArray,
+    level: int,
+    american: bool,
+) -> None:
     """Price options that differ only in spot with one (or two, Richardson) FD solves."""
     sd = v * math.sqrt(t)
     drift = (r - q - 0.5 * v * v) * t
@@ -847,9 +947,19 @@ def _has_cash_dividend(t: float, div_t: FloatArray, div_a: FloatArray) -> bool:
 
 
 @_jit
-def price_group(sign: float, k: float, t: float, r: float, q: float, v: float,
-                div_t: FloatArray, div_a: FloatArray, spots: FloatArray, out: FloatArray,
-                level: int) -> None:
+def price_group(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    spots: FloatArray,
+    out: FloatArray,
+    level: int,
+) -> None:
     """American prices at ``spots`` of one option (``t > 0``): spectral method without cash
     dividends before expiry, finite differences with them (or outside the spectral domain).
     A nearly deterministic option (``vol sqrt(t) < 1e-3`` with rates, yield and dividends moving
@@ -881,27 +991,49 @@ def price_group(sign: float, k: float, t: float, r: float, q: float, v: float,
 
 
 @_pjit
-def _price_groups_parallel(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                           q: FloatArray, v: FloatArray, starts: IntArray, spots: FloatArray,
-                           div_t: FloatArray, div_a: FloatArray, level: int,
-                           out: FloatArray) -> None:
+def _price_groups_parallel(
+    sign: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    v: FloatArray,
+    starts: IntArray,
+    spots: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    out: FloatArray,
+) -> None:
     for g in nb.prange(sign.shape[0]):
         a = starts[g]
         b = starts[g + 1]
-        price_group(sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b],
-                    out[a:b], level)
+        price_group(
+            sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b], out[a:b], level
+        )
 
 
 @_jit
-def _price_groups_serial(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                         q: FloatArray, v: FloatArray, starts: IntArray, spots: FloatArray,
-                         div_t: FloatArray, div_a: FloatArray, level: int,
-                         out: FloatArray) -> None:
+def _price_groups_serial(
+    sign: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    v: FloatArray,
+    starts: IntArray,
+    spots: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    out: FloatArray,
+) -> None:
     for g in range(sign.shape[0]):
         a = starts[g]
         b = starts[g + 1]
-        price_group(sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b],
-                    out[a:b], level)
+        price_group(
+            sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b], out[a:b], level
+        )
 
 
 #: Fewer independent solves than this run on one thread: starting and joining worker threads
@@ -909,9 +1041,20 @@ def _price_groups_serial(sign: FloatArray, k: FloatArray, t: FloatArray, r: Floa
 PARALLEL_MIN_TASKS = 16
 
 
-def price_groups(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
-                 v: FloatArray, starts: IntArray, spots: FloatArray, div_t: FloatArray,
-                 div_a: FloatArray, level: int, out: FloatArray) -> None:
+def price_groups(
+    sign: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    v: FloatArray,
+    starts: IntArray,
+    spots: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    out: FloatArray,
+) -> None:
     """Price every group ``g`` (options sharing all inputs but the spot) at
     ``spots[starts[g]:starts[g+1]]`` into the same slice of ``out``; parallel over groups when
     there are at least :data:`PARALLEL_MIN_TASKS` of them."""
@@ -920,15 +1063,27 @@ def price_groups(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, 
 
 
 @_pjit
-def european_fd_groups(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                       q: FloatArray, v: FloatArray, starts: IntArray, spots: FloatArray,
-                       div_t: FloatArray, div_a: FloatArray, level: int, out: FloatArray) -> None:
+def european_fd_groups(
+    sign: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    v: FloatArray,
+    starts: IntArray,
+    spots: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    out: FloatArray,
+) -> None:
     """European prices in the spot dividend model by the same FD solver (no early exercise)."""
     for g in nb.prange(sign.shape[0]):
         a = starts[g]
         b = starts[g + 1]
-        _fd_group(sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b], out[a:b],
-                  level, False)
+        _fd_group(
+            sign[g], k[g], t[g], r[g], q[g], v[g], div_t, div_a, spots[a:b], out[a:b], level, False
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -937,20 +1092,48 @@ def european_fd_groups(sign: FloatArray, k: FloatArray, t: FloatArray, r: FloatA
 
 
 @_jit
-def _price_at(sign: float, s: float, k: float, t: float, r: float, q: float, v: float,
-              div_t: FloatArray, div_a: FloatArray, level: int, sbuf: FloatArray,
-              obuf: FloatArray) -> float:
+def _price_at(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    sbuf: FloatArray,
+    obuf: FloatArray,
+) -> float:
     sbuf[0] = s
     price_group(sign, k, t, r, q, v, div_t, div_a, sbuf, obuf, level)
     return float(obuf[0])
 
 
 @_jit
-def _root_vol(sign: float, s: float, k: float, t: float, r: float, q: float, price: float,
-              div_t: FloatArray, div_a: FloatArray, level: int, lo: float, f_lo: float,
-              hi: float, f_hi: float, first: float, slope: float, x_tol: float,
-              accept_step: float, sbuf: FloatArray, obuf: FloatArray
-              ) -> tuple[float, float, int]:
+def _root_vol(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    price: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    level: int,
+    lo: float,
+    f_lo: float,
+    hi: float,
+    f_hi: float,
+    first: float,
+    slope: float,
+    x_tol: float,
+    accept_step: float,
+    sbuf: FloatArray,
+    obuf: FloatArray,
+) -> tuple[float, float, int]:
     """Root in vol of ``price(vol) - price`` at one engine level.
 
     ``(lo, f_lo)`` is a point below the root (``f_lo < 0``; ``lo = 0`` stands for the zero-vol
@@ -1050,8 +1233,17 @@ def _root_vol(sign: float, s: float, k: float, t: float, r: float, q: float, pri
 
 
 @_jit
-def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: float,
-                     price: float, div_t: FloatArray, div_a: FloatArray) -> tuple[float, int]:
+def _implied_vol_one(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    price: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+) -> tuple[float, int]:
     """American implied vol of one quote (``t > 0``, validated inputs)."""
     sbuf = np.empty(1)
     obuf = np.empty(1)
@@ -1093,8 +1285,28 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     # de-Americanisation: European inversion of (price - early-exercise premium at v)
     first = _eur_iv(sign, s_esc, k, t, r, q, _bs_price(sign, s_esc, k, t, r, q, v) - f, v)
     slope = _bs_vega(s_esc, k, t, r, q, v)
-    v, slope, code = _root_vol(sign, s, k, t, r, q, price, div_t, div_a, 0, lo, f_lo, hi, f_hi,
-                               first, slope, 1e-8, 1e-6, sbuf, obuf)
+    v, slope, code = _root_vol(
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        0,
+        lo,
+        f_lo,
+        hi,
+        f_hi,
+        first,
+        slope,
+        1e-8,
+        1e-6,
+        sbuf,
+        obuf,
+    )
     if code == IV_ABOVE_CEILING:
         f_top = _price_at(sign, s, k, t, r, q, VOL_CEILING, div_t, div_a, 1, sbuf, obuf) - price
         if f_top < 0.0:
@@ -1115,8 +1327,7 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     if abs(f1) <= 1e-12 * scale:
         return v, IV_OK
     newton = v - f1 / slope
-    if abs(f1) <= 0.01 * (price - floor) and abs(newton - v) < 3e-3 * max(v, 0.01) \
-            and newton > 0.0:
+    if abs(f1) <= 0.01 * (price - floor) and abs(newton - v) < 3e-3 * max(v, 0.01) and newton > 0.0:
         return newton, IV_OK
     lo = 0.0
     f_lo = floor - price
@@ -1128,38 +1339,86 @@ def _implied_vol_one(sign: float, s: float, k: float, t: float, r: float, q: flo
     else:
         lo = v
         f_lo = f1
-    root, _, code = _root_vol(sign, s, k, t, r, q, price, div_t, div_a, 1, lo, f_lo, hi, f_hi,
-                              newton, slope, 1e-8, 1e-6, sbuf, obuf)
+    root, _, code = _root_vol(
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        1,
+        lo,
+        f_lo,
+        hi,
+        f_hi,
+        newton,
+        slope,
+        1e-8,
+        1e-6,
+        sbuf,
+        obuf,
+    )
     if code != IV_OK:
         return math.nan, code
     return root, IV_OK
 
 
 @_pjit
-def _implied_vols_parallel(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray,
-                           r: FloatArray, q: FloatArray, price: FloatArray, div_t: FloatArray,
-                           div_a: FloatArray, vol_out: FloatArray, code_out: IntArray) -> None:
+def _implied_vols_parallel(
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    vol_out: FloatArray,
+    code_out: IntArray,
+) -> None:
     for i in nb.prange(sign.shape[0]):
-        vol, code = _implied_vol_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t,
-                                     div_a)
+        vol, code = _implied_vol_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t, div_a)
         vol_out[i] = vol
         code_out[i] = code
 
 
 @_jit
-def _implied_vols_serial(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray,
-                         r: FloatArray, q: FloatArray, price: FloatArray, div_t: FloatArray,
-                         div_a: FloatArray, vol_out: FloatArray, code_out: IntArray) -> None:
+def _implied_vols_serial(
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    vol_out: FloatArray,
+    code_out: IntArray,
+) -> None:
     for i in range(sign.shape[0]):
-        vol, code = _implied_vol_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t,
-                                     div_a)
+        vol, code = _implied_vol_one(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t, div_a)
         vol_out[i] = vol
         code_out[i] = code
 
 
-def implied_vols(sign: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray,
-                 q: FloatArray, price: FloatArray, div_t: FloatArray, div_a: FloatArray,
-                 vol_out: FloatArray, code_out: IntArray) -> None:
+def implied_vols(
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    vol_out: FloatArray,
+    code_out: IntArray,
+) -> None:
     """American implied vols of validated, live quotes (parallel over quotes when there are at
     least :data:`PARALLEL_MIN_TASKS`); ``code_out`` receives the ``IV_*`` status codes."""
     kernel = _implied_vols_parallel if sign.shape[0] >= PARALLEL_MIN_TASKS else _implied_vols_serial

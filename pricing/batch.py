@@ -81,7 +81,9 @@ def _parse(index: int, row: Mapping[str, Any], value_field: str) -> _Row:
     div_text = str(row.get("dividends") or "").strip()
     dividends = DividendSchedule.parse(div_text)
     dividends.validate_against_spot(spot)
-    return _Row(index, kind, style, spot, strike, t_years, rate, div_yield, value, dividends, div_text)
+    return _Row(
+        index, kind, style, spot, strike, t_years, rate, div_yield, value, dividends, div_text
+    )
 
 
 def _status(exc: Exception) -> str:
@@ -130,7 +132,9 @@ def _arrays(members: list[_Row]) -> dict[str, Any]:
     }
 
 
-def price_rows(rows: Sequence[Mapping[str, Any]], *, engine: str = "default") -> list[dict[str, Any]]:
+def price_rows(
+    rows: Sequence[Mapping[str, Any]], *, engine: str = "default"
+) -> list[dict[str, Any]]:
     """Price each row and add ``price``, the eight Greeks and ``status`` (per share, project units).
 
     ``engine`` picks the American engine (default, fd, qdfp, baw, bjs); European rows are analytic.
@@ -169,7 +173,9 @@ def iv_rows(rows: Sequence[Mapping[str, Any]], *, engine: str = "default") -> li
         args = _arrays(members)
         style = members[0].style.value
         extra: dict[str, Any] = {"engine": engine} if style == "american" else {}
-        result = implied_vol(**args, price=np.array([m.value for m in members]), style=style, **extra)
+        result = implied_vol(
+            **args, price=np.array([m.value for m in members]), style=style, **extra
+        )
         vols = np.asarray(result.vol).reshape(-1)
         statuses = np.asarray(result.status).reshape(-1)
         return [

@@ -50,7 +50,9 @@ class Greeks:
 
     def scaled(self, factor: float | FloatArray) -> Greeks:
         """Every Greek times ``factor`` (a quantity times a multiplier, say)."""
-        return Greeks(**{k: np.asarray(v * factor, dtype=np.float64) for k, v in self.as_dict().items()})
+        return Greeks(
+            **{k: np.asarray(v * factor, dtype=np.float64) for k, v in self.as_dict().items()}
+        )
 
     def __add__(self, other: Greeks) -> Greeks:
         return Greeks(**{k: np.asarray(v + getattr(other, k)) for k, v in self.as_dict().items()})

@@ -71,7 +71,10 @@ EUROPEAN_ENGINES = FAST_ENGINES + REFERENCE_ENGINES
 
 # The statuses the kernel reports as codes 0-4 (pricing.fast_kernels.IV_*), in code order.
 _KERNEL_STATUSES = (
-    STATUS_OK, STATUS_BELOW_INTRINSIC, STATUS_ABOVE_CEILING, STATUS_NO_TIME_VALUE,
+    STATUS_OK,
+    STATUS_BELOW_INTRINSIC,
+    STATUS_ABOVE_CEILING,
+    STATUS_NO_TIME_VALUE,
     STATUS_NO_CONVERGENCE,
 )
 
@@ -147,7 +150,9 @@ def _solve(
     from pricing import fast_kernels as fk
 
     try:
-        arrays = np.broadcast_arrays(sign, bad_kind, underlying, strike, t_years, rate, div_yield, price)
+        arrays = np.broadcast_arrays(
+            sign, bad_kind, underlying, strike, t_years, rate, div_yield, price
+        )
     except ValueError:
         shapes = [np.shape(a) for a in (sign, underlying, strike, t_years, rate, div_yield, price)]
         raise InputError("shape", shapes, "inputs do not broadcast together") from None
@@ -180,8 +185,16 @@ def _solve(
 
 
 def _solve_with_vollib(
-    w: FloatArray, s: FloatArray, k: FloatArray, t: FloatArray, r: FloatArray, q: FloatArray,
-    p: FloatArray, code: NDArray[np.int8], vol: FloatArray, forward_model: bool,
+    w: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    p: FloatArray,
+    code: NDArray[np.int8],
+    vol: FloatArray,
+    forward_model: bool,
 ) -> None:
     """The reference engine: vollib one quote at a time where ``code`` is unset."""
     from pricing import fast_kernels as fk
@@ -198,7 +211,12 @@ def _solve_with_vollib(
                 )
             else:
                 vol[i] = reference.reference_implied_vol(
-                    kind=kind, spot=s[i], strike=k[i], t_years=t[i], rate=r[i], div_yield=q[i],
+                    kind=kind,
+                    spot=s[i],
+                    strike=k[i],
+                    t_years=t[i],
+                    rate=r[i],
+                    div_yield=q[i],
                     price=p[i],
                 )
             code[i] = fk.IV_OK
@@ -243,7 +261,9 @@ def _guess_table() -> FloatArray:
 
 def _check_engine(engine: str) -> str:
     if engine not in EUROPEAN_ENGINES:
-        raise InputError("engine", engine, f"must be one of {', '.join(EUROPEAN_ENGINES)} for European options")
+        raise InputError(
+            "engine", engine, f"must be one of {', '.join(EUROPEAN_ENGINES)} for European options"
+        )
     return engine
 
 
@@ -280,8 +300,15 @@ def implied_vol(
         from pricing.american import american_implied_vol
 
         result: ImpliedVolResult = american_implied_vol(
-            kind=kind, spot=spot, strike=strike, t_years=t_years, rate=rate, div_yield=div_yield,
-            price=price, dividends=dividends, engine=engine,
+            kind=kind,
+            spot=spot,
+            strike=strike,
+            t_years=t_years,
+            rate=rate,
+            div_yield=div_yield,
+            price=price,
+            dividends=dividends,
+            engine=engine,
         )
         return result
     sign, bad_kind = _kind_signs(kind)

@@ -147,19 +147,33 @@ def _dividend_vector(scale: DayScale, dividends: DividendSchedule | None) -> ql.
 def _has_dividends(t_years: float, dividends: DividendSchedule | None) -> bool:
     if not dividends:
         return False
-    return any(0.0 < t <= t_years and a > 0.0
-               for t, a in zip(dividends.times_years, dividends.amounts, strict=True))
+    return any(
+        0.0 < t <= t_years and a > 0.0
+        for t, a in zip(dividends.times_years, dividends.amounts, strict=True)
+    )
 
 
-def _engine(name: str, market: _Market, divs: ql.DividendSchedule | None,
-            fd_grid: tuple[int, int, int], qdfp_scheme: str) -> ql.PricingEngine:
+def _engine(
+    name: str,
+    market: _Market,
+    divs: ql.DividendSchedule | None,
+    fd_grid: tuple[int, int, int],
+    qdfp_scheme: str,
+) -> ql.PricingEngine:
     if name == "fd":
         t_grid, x_grid, damping = fd_grid
         if divs is None:
             return ql.FdBlackScholesVanillaEngine(market.process, t_grid, x_grid, damping)
         return ql.FdBlackScholesVanillaEngine(
-            market.process, divs, t_grid, x_grid, damping, ql.FdmSchemeDesc.Douglas(), False,
-            -ql.nullDouble(), ql.FdBlackScholesVanillaEngine.Spot,
+            market.process,
+            divs,
+            t_grid,
+            x_grid,
+            damping,
+            ql.FdmSchemeDesc.Douglas(),
+            False,
+            -ql.nullDouble(),
+            ql.FdBlackScholesVanillaEngine.Spot,
         )
     if divs is not None:
         raise EngineError(f"engine {name!r} takes no cash dividends: use 'fd' or 'default'")
@@ -189,10 +203,18 @@ def _try_greek(option: ql.VanillaOption, name: str) -> float:
 
 
 def ql_american(
-    sign: FloatArray, spot: FloatArray, strike: FloatArray, t_years: FloatArray,
-    rate: FloatArray, div_yield: FloatArray, vol: FloatArray,
-    dividends: DividendSchedule | None = None, *, engine: str = "fd",
-    fd_grid: tuple[int, int, int] = FD_GRID, qdfp_scheme: str = "accurate",
+    sign: FloatArray,
+    spot: FloatArray,
+    strike: FloatArray,
+    t_years: FloatArray,
+    rate: FloatArray,
+    div_yield: FloatArray,
+    vol: FloatArray,
+    dividends: DividendSchedule | None = None,
+    *,
+    engine: str = "fd",
+    fd_grid: tuple[int, int, int] = FD_GRID,
+    qdfp_scheme: str = "accurate",
     greeks: bool = False,
 ) -> dict[str, FloatArray]:
     """American prices (and, with ``greeks``, delta, gamma and theta where the engine provides
@@ -233,8 +255,9 @@ def ql_american(
             scale = DayScale.for_time(t, with_dividends=with_divs)
             market.set(scale, s, float(rate[i]), float(div_yield[i]), float(vol[i]))
             if with_divs:
-                eng = _engine(engine, market, _dividend_vector(scale, dividends), fd_grid,
-                              qdfp_scheme)
+                eng = _engine(
+                    engine, market, _dividend_vector(scale, dividends), fd_grid, qdfp_scheme
+                )
             else:
                 if 0 not in shared:
                     shared[0] = _engine(engine, market, None, fd_grid, qdfp_scheme)
@@ -258,8 +281,13 @@ def ql_american(
 
 
 def ql_european(
-    sign: FloatArray, spot: FloatArray, strike: FloatArray, t_years: FloatArray,
-    rate: FloatArray, div_yield: FloatArray, vol: FloatArray,
+    sign: FloatArray,
+    spot: FloatArray,
+    strike: FloatArray,
+    t_years: FloatArray,
+    rate: FloatArray,
+    div_yield: FloatArray,
+    vol: FloatArray,
     dividends: DividendSchedule | None = None,
 ) -> FloatArray:
     """European prices from QuantLib's analytic engines (``AnalyticDividendEuropeanEngine``,
@@ -277,8 +305,9 @@ def ql_european(
             scale = DayScale.for_time(t, with_dividends=with_divs)
             market.set(scale, s, float(rate[i]), float(div_yield[i]), float(vol[i]))
             if with_divs:
-                eng = ql.AnalyticDividendEuropeanEngine(market.process,
-                                                        _dividend_vector(scale, dividends))
+                eng = ql.AnalyticDividendEuropeanEngine(
+                    market.process, _dividend_vector(scale, dividends)
+                )
             else:
                 eng = ql.AnalyticEuropeanEngine(market.process)
             option = ql.VanillaOption(
@@ -291,10 +320,19 @@ def ql_european(
 
 
 def ql_implied_vol(
-    sign: FloatArray, spot: FloatArray, strike: FloatArray, t_years: FloatArray,
-    rate: FloatArray, div_yield: FloatArray, price: FloatArray,
-    dividends: DividendSchedule | None = None, *, accuracy: float = 1e-6,
-    max_evaluations: int = 500, min_vol: float = 1e-4, max_vol: float = 4.0,
+    sign: FloatArray,
+    spot: FloatArray,
+    strike: FloatArray,
+    t_years: FloatArray,
+    rate: FloatArray,
+    div_yield: FloatArray,
+    price: FloatArray,
+    dividends: DividendSchedule | None = None,
+    *,
+    accuracy: float = 1e-6,
+    max_evaluations: int = 500,
+    min_vol: float = 1e-4,
+    max_vol: float = 4.0,
     fd_grid: tuple[int, int, int] | None = None,
 ) -> FloatArray:
     """American implied vols from QuantLib (NaN where QuantLib fails or the option is expired).
@@ -326,21 +364,31 @@ def ql_implied_vol(
             try:
                 if fd_grid is None:
                     vol_scaled = option.impliedVolatility(
-                        target, market.process, divs, accuracy * root_c, max_evaluations,
-                        min_vol * root_c, max_vol * root_c,
+                        target,
+                        market.process,
+                        divs,
+                        accuracy * root_c,
+                        max_evaluations,
+                        min_vol * root_c,
+                        max_vol * root_c,
                     )
                 else:
                     option.setPricingEngine(
                         _engine("fd", market, divs if with_divs else None, fd_grid, "accurate")
                     )
 
-                    def excess(vol_real: float, opt: ql.VanillaOption = option,
-                               root: float = root_c, goal: float = target) -> float:
+                    def excess(
+                        vol_real: float,
+                        opt: ql.VanillaOption = option,
+                        root: float = root_c,
+                        goal: float = target,
+                    ) -> float:
                         market.vol.setValue(vol_real * root)
                         return float(opt.NPV()) - goal
 
-                    vol_scaled = root_c * brentq(excess, min_vol, max_vol, xtol=accuracy,
-                                                 maxiter=max_evaluations)
+                    vol_scaled = root_c * brentq(
+                        excess, min_vol, max_vol, xtol=accuracy, maxiter=max_evaluations
+                    )
             except (RuntimeError, ValueError):
                 continue
             out[i] = vol_scaled / root_c

@@ -93,8 +93,14 @@ def _intrinsic(flag: str, underlying: float, strike: float) -> float:
 
 
 def reference_price(
-    *, kind: Any, spot: float, strike: float, t_years: float, rate: float,
-    div_yield: float = 0.0, vol: float,
+    *,
+    kind: Any,
+    spot: float,
+    strike: float,
+    t_years: float,
+    rate: float,
+    div_yield: float = 0.0,
+    vol: float,
 ) -> float:
     """vollib's Black-Scholes-Merton price per share of one European option.
 
@@ -147,7 +153,9 @@ def from_quantlib_units(greeks: Mapping[str, float]) -> dict[str, float]:
     return {name: float(value) * scale.get(name, 1.0) for name, value in greeks.items()}
 
 
-def _vollib_analytical(flag: str, s: float, k: float, t: float, r: float, sigma: float, q: float) -> dict[str, float]:
+def _vollib_analytical(
+    flag: str, s: float, k: float, t: float, r: float, sigma: float, q: float
+) -> dict[str, float]:
     return {
         "delta": float(bsm_greeks.delta(flag, s, k, t, r, sigma, q)),
         "gamma": float(bsm_greeks.gamma(flag, s, k, t, r, sigma, q)),
@@ -158,8 +166,14 @@ def _vollib_analytical(flag: str, s: float, k: float, t: float, r: float, sigma:
 
 
 def reference_greeks(
-    *, kind: Any, spot: float, strike: float, t_years: float, rate: float,
-    div_yield: float = 0.0, vol: float,
+    *,
+    kind: Any,
+    spot: float,
+    strike: float,
+    t_years: float,
+    rate: float,
+    div_yield: float = 0.0,
+    vol: float,
 ) -> dict[str, float]:
     """The eight Greeks per share of one European option, in the project's units.
 
@@ -209,8 +223,14 @@ def _checked_vol(sigma: Any, price: float) -> float:
 
 
 def reference_implied_vol(
-    *, kind: Any, spot: float, strike: float, t_years: float, rate: float,
-    div_yield: float = 0.0, price: float,
+    *,
+    kind: Any,
+    spot: float,
+    strike: float,
+    t_years: float,
+    rate: float,
+    div_yield: float = 0.0,
+    price: float,
 ) -> float:
     """vollib's Black-Scholes-Merton implied vol (decimal) of one European option ``price``.
 
@@ -229,7 +249,9 @@ def reference_implied_vol(
         raise ImpliedVolError(STATUS_EXPIRED, field="t_years", value=t)
     try:
         with np.errstate(all="ignore"):  # vollib divides numpy scalars by zero in edge cases
-            sigma = vollib.black_scholes_merton.implied_volatility.implied_volatility(p, s, k, t, r, q, flag)
+            sigma = vollib.black_scholes_merton.implied_volatility.implied_volatility(
+                p, s, k, t, r, q, flag
+            )
     except (BelowIntrinsicException, PriceIsBelowIntrinsic):
         raise ImpliedVolError(STATUS_BELOW_INTRINSIC, value=p) from None
     except (AboveMaximumException, PriceIsAboveMaximum):
@@ -266,15 +288,26 @@ def reference_implied_vol_black76(
 
 
 def reference_implied_vol_chain(
-    *, kind: ArrayLike, spot: ArrayLike, strike: ArrayLike, t_years: ArrayLike, rate: ArrayLike,
-    div_yield: ArrayLike = 0.0, price: ArrayLike,
+    *,
+    kind: ArrayLike,
+    spot: ArrayLike,
+    strike: ArrayLike,
+    t_years: ArrayLike,
+    rate: ArrayLike,
+    div_yield: ArrayLike = 0.0,
+    price: ArrayLike,
 ) -> ImpliedVolResult:
     """A Python loop of :func:`reference_implied_vol` over broadcast arrays (the slow reference
     for whole chains): per-quote vol (NaN on failure) and status, ``bad_input:<field>`` for an
     invalid input. Cash dividends are not handled here (pass the escrowed spot)."""
     arrays = np.broadcast_arrays(
-        np.asarray(kind), np.asarray(spot), np.asarray(strike), np.asarray(t_years),
-        np.asarray(rate), np.asarray(div_yield), np.asarray(price),
+        np.asarray(kind),
+        np.asarray(spot),
+        np.asarray(strike),
+        np.asarray(t_years),
+        np.asarray(rate),
+        np.asarray(div_yield),
+        np.asarray(price),
     )
     shape = arrays[0].shape
     columns = [a.reshape(-1).tolist() for a in arrays]
@@ -290,7 +323,9 @@ def reference_implied_vol_chain(
             status.append(err.reason)
         except InputError as err:
             status.append(BAD_INPUT_PREFIX + err.field)
-    return ImpliedVolResult(vol=vols.reshape(shape), status=np.asarray(status, dtype=np.str_).reshape(shape))
+    return ImpliedVolResult(
+        vol=vols.reshape(shape), status=np.asarray(status, dtype=np.str_).reshape(shape)
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -298,15 +333,22 @@ def reference_implied_vol_chain(
 
 
 def vollib_implied_vol_loop(
-    flags: list[str], spot: list[float], strike: list[float], t_years: list[float],
-    rate: list[float], div_yield: list[float], price: list[float],
+    flags: list[str],
+    spot: list[float],
+    strike: list[float],
+    t_years: list[float],
+    rate: list[float],
+    div_yield: list[float],
+    price: list[float],
 ) -> list[float]:
     """A plain Python loop over vollib's BSM implied vol (flags ``'c'``/``'p'``; NaN where vollib
     raises or returns 0). Inputs must already be valid: this is the benchmark's reference path."""
     solve = vollib.black_scholes_merton.implied_volatility.implied_volatility
     out: list[float] = []
     with np.errstate(all="ignore"):
-        for p, s, k, t, r, q, flag in zip(price, spot, strike, t_years, rate, div_yield, flags, strict=True):
+        for p, s, k, t, r, q, flag in zip(
+            price, spot, strike, t_years, rate, div_yield, flags, strict=True
+        ):
             try:
                 vol = float(solve(p, s, k, t, r, q, flag))
             except (VolatilityValueException, PriceIsAboveMaximum, PriceIsBelowIntrinsic):
@@ -316,21 +358,30 @@ def vollib_implied_vol_loop(
 
 
 def vollib_price_greeks_loop(
-    flags: list[str], spot: list[float], strike: list[float], t_years: list[float],
-    rate: list[float], div_yield: list[float], vol: list[float],
+    flags: list[str],
+    spot: list[float],
+    strike: list[float],
+    t_years: list[float],
+    rate: list[float],
+    div_yield: list[float],
+    vol: list[float],
 ) -> list[tuple[float, float, float, float, float, float]]:
     """A plain Python loop over vollib: (price, delta, gamma, vega, theta, rho) per option in the
     project's units (vollib's analytical Greeks; it has no vanna, volga or charm). Valid inputs
     with ``t_years > 0`` only: the benchmark's reference path."""
     bsm = vollib.black_scholes_merton.black_scholes_merton
     out: list[tuple[float, float, float, float, float, float]] = []
-    for flag, s, k, t, r, q, sigma in zip(flags, spot, strike, t_years, rate, div_yield, vol, strict=True):
-        out.append((
-            float(bsm(flag, s, k, t, r, sigma, q)),
-            float(bsm_greeks.delta(flag, s, k, t, r, sigma, q)),
-            float(bsm_greeks.gamma(flag, s, k, t, r, sigma, q)),
-            float(bsm_greeks.vega(flag, s, k, t, r, sigma, q)),
-            float(bsm_greeks.theta(flag, s, k, t, r, sigma, q)),
-            float(bsm_greeks.rho(flag, s, k, t, r, sigma, q)),
-        ))
+    for flag, s, k, t, r, q, sigma in zip(
+        flags, spot, strike, t_years, rate, div_yield, vol, strict=True
+    ):
+        out.append(
+            (
+                float(bsm(flag, s, k, t, r, sigma, q)),
+                float(bsm_greeks.delta(flag, s, k, t, r, sigma, q)),
+                float(bsm_greeks.gamma(flag, s, k, t, r, sigma, q)),
+                float(bsm_greeks.vega(flag, s, k, t, r, sigma, q)),
+                float(bsm_greeks.theta(flag, s, k, t, r, sigma, q)),
+                float(bsm_greeks.rho(flag, s, k, t, r, sigma, q)),
+            )
+        )
     return out

@@ -283,9 +283,15 @@ def fit_svi(
         live = w_fit > MIN_TOTAL_VARIANCE
         dvol_dw = np.where(live, 0.5 / np.sqrt(np.maximum(w_fit, MIN_TOTAL_VARIANCE) * t), 0.0)
         scale = (sqrt_wt * 100.0 * dvol_dw)[:, None]
-        dw = np.column_stack([
-            np.ones_like(x), rho * x + root, b * x, -b * (rho + x / root), b * sigma / root,
-        ])
+        dw = np.column_stack(
+            [
+                np.ones_like(x),
+                rho * x + root,
+                b * x,
+                -b * (rho + x / root),
+                b * sigma / root,
+            ]
+        )
         pen = penalties(p)
         jac_pen = np.zeros((pen.size, 5))
         if np.any(pen > 0.0):
@@ -302,9 +308,17 @@ def fit_svi(
     def solve(x0: FloatArray) -> SmileFit | None:
         x0 = np.clip(x0, lower + 1e-9, upper - 1e-9)
         try:
-            sol = least_squares(residuals, x0, jac=jacobian, bounds=(lower, upper),
-                                method="trf", x_scale="jac", xtol=1e-10, ftol=1e-10,
-                                max_nfev=300)
+            sol = least_squares(
+                residuals,
+                x0,
+                jac=jacobian,
+                bounds=(lower, upper),
+                method="trf",
+                x_scale="jac",
+                xtol=1e-10,
+                ftol=1e-10,
+                max_nfev=300,
+            )
         except (ValueError, FloatingPointError):  # pragma: no cover - defensive
             return None
         params = SVIParams(*(float(v) for v in sol.x))
@@ -350,8 +364,9 @@ def _diagnose(
     g_min = float(np.min(durrleman_g(p, grid)))
     cal_diff = math.inf
     if previous is not None:
-        cal_diff = calendar_min_difference(previous, params, min(k_lo, previous.k_min),
-                                           max(k_hi, previous.k_max))
+        cal_diff = calendar_min_difference(
+            previous, params, min(k_lo, previous.k_min), max(k_hi, previous.k_max)
+        )
     return SmileFit(
         t_years=t,
         forward=forward,
@@ -459,8 +474,9 @@ class VolSurface:
     def total_variance(self, t_years: ArrayLike, k: ArrayLike) -> FloatArray:
         """Total implied variance ``w`` (unshifted) at ``t_years`` and log forward moneyness ``k``
         (broadcast): linear in ``t`` between expiries at fixed ``k``, flat vol outside."""
-        t, kk = np.broadcast_arrays(np.asarray(t_years, dtype=np.float64),
-                                    np.asarray(k, dtype=np.float64))
+        t, kk = np.broadcast_arrays(
+            np.asarray(t_years, dtype=np.float64), np.asarray(k, dtype=np.float64)
+        )
         ts = self._t
         n = ts.size
         hi = np.clip(np.searchsorted(ts, t, side="left"), 0, n - 1)
@@ -563,10 +579,16 @@ def fit_surface(
     smiles: list[SmileFit] = []
     for t, fwd, k, vol, weights in ordered:
         previous = smiles[-1] if smiles else None
-        initial = (_rescaled(previous.params, previous, t)
-                   if previous is not None and previous.status == "ok" else None)
-        smiles.append(fit_svi(k, vol, t_years=t, forward=fwd, weights=weights, previous=previous,
-                              initial=initial))
+        initial = (
+            _rescaled(previous.params, previous, t)
+            if previous is not None and previous.status == "ok"
+            else None
+        )
+        smiles.append(
+            fit_svi(
+                k, vol, t_years=t, forward=fwd, weights=weights, previous=previous, initial=initial
+            )
+        )
     return VolSurface(spot=spot, smiles=tuple(smiles))
 
 
@@ -575,8 +597,13 @@ def _rescaled(params: SVIParams, previous: SmileFit | None, t: float) -> SVIPara
     if previous is None:
         return params
     scale = t / previous.t_years
-    return SVIParams(params.a * scale, params.b * scale if params.b * scale <= 2.0 else 1.9,
-                     params.rho, params.m, params.sigma)
+    return SVIParams(
+        params.a * scale,
+        params.b * scale if params.b * scale <= 2.0 else 1.9,
+        params.rho,
+        params.m,
+        params.sigma,
+    )
 
 
 def _score(fit: SmileFit) -> float:

@@ -197,12 +197,18 @@ class DividendSchedule:
                 times.append(float(t_text))
                 amounts.append(float(a_text))
             except ValueError:
-                raise InputError(f"dividends[{i}]", part, "expected numbers 't_years:amount'") from None
+                raise InputError(
+                    f"dividends[{i}]", part, "expected numbers 't_years:amount'"
+                ) from None
         return cls(tuple(times), tuple(amounts))
 
     def within(self, t_years: float) -> DividendSchedule:
         """The dividends with ex-date in (0, t_years]: the ones that matter to an option expiring then."""
-        pairs = [(t, a) for t, a in zip(self.times_years, self.amounts, strict=True) if 0.0 < t <= t_years]
+        pairs = [
+            (t, a)
+            for t, a in zip(self.times_years, self.amounts, strict=True)
+            if 0.0 < t <= t_years
+        ]
         return DividendSchedule(tuple(t for t, _ in pairs), tuple(a for _, a in pairs))
 
     def validate_against_spot(self, spot: float | ArrayLike) -> None:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from strategies.payoff_chart import PayoffChart
 
 
-
 def _money(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
 
@@ -74,7 +73,9 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
     for leg in report["legs"]:
         g = leg["greeks"]
         legs.add_row(
-            leg["id"], leg["description"], f"{leg['quantity']:+d}",
+            leg["id"],
+            leg["description"],
+            f"{leg['quantity']:+d}",
             "n/a" if leg["entry_price"] is None else f"{leg['entry_price']:.2f}",
             "n/a" if leg["price"] is None else f"{leg['price']:.2f}",
             "-" if leg["mark"] is None else f"{leg['mark']:.2f}",
@@ -118,9 +119,15 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
         sc.add_column(col, justify="left" if col in ("scenario", "set") else "right")
     for s in report["scenarios"]:
         sc.add_row(
-            s["name"], s["set"], f"{s['probability']:.0%}" if s["set"] == "house" else "-",
-            f"{s['spot_move']:+.1%}", f"{s['yield_shift_bp']:+g}", f"{100 * s['vol_shift']:+.1f}",
-            f"{s['horizon_days']:g}", f"{s['spot']:,.2f}", _money(s["pnl"]),
+            s["name"],
+            s["set"],
+            f"{s['probability']:.0%}" if s["set"] == "house" else "-",
+            f"{s['spot_move']:+.1%}",
+            f"{s['yield_shift_bp']:+g}",
+            f"{100 * s['vol_shift']:+.1f}",
+            f"{s['horizon_days']:g}",
+            f"{s['spot']:,.2f}",
+            _money(s["pnl"]),
         )
     console.print(sc)
 
@@ -128,7 +135,9 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
     for col in ("level", "index move", "spot", "P&L $"):
         lv.add_column(col, justify="left" if col == "level" else "right")
     for row in report["levels"]:
-        lv.add_row(row["label"], f"{row['index_move']:+.2%}", f"{row['spot']:,.2f}", _money(row["pnl"]))
+        lv.add_row(
+            row["label"], f"{row['index_move']:+.2%}", f"{row['spot']:,.2f}", _money(row["pnl"])
+        )
     console.print(lv)
 
     for alert in report["alerts"]:
@@ -153,8 +162,11 @@ def _quote_cells(cell: QuoteCell | None) -> list[str]:
     if cell is None:
         return [""] * len(_SIDE)
     return [
-        _fmt(cell.bid, ".2f"), _fmt(cell.ask, ".2f"), _fmt(cell.mid, ".3f"),
-        "" if cell.iv is None else f"{100 * cell.iv:.2f}", _fmt(cell.delta, ".3f"),
+        _fmt(cell.bid, ".2f"),
+        _fmt(cell.ask, ".2f"),
+        _fmt(cell.mid, ".3f"),
+        "" if cell.iv is None else f"{100 * cell.iv:.2f}",
+        _fmt(cell.delta, ".3f"),
         ",".join(cell.flags) or ("" if cell.iv is not None else cell.iv_status),
     ]
 
@@ -168,12 +180,20 @@ def chain_table(view: ChainView) -> Table:
 
     parts = [f"{view.symbol} {view.expiry.isoformat()}", f"spot {view.spot:,.2f}"]
     if view.forward is not None:
-        assert view.dividend_yield is not None and view.rate is not None and view.t_years is not None
-        parts += [f"forward {view.forward:,.4f}", f"div yield {100 * view.dividend_yield:.2f} %",
-                  f"rate {100 * view.rate:.2f} %", f"t {view.t_years:.4f} y"]
+        assert (
+            view.dividend_yield is not None and view.rate is not None and view.t_years is not None
+        )
+        parts += [
+            f"forward {view.forward:,.4f}",
+            f"div yield {100 * view.dividend_yield:.2f} %",
+            f"rate {100 * view.rate:.2f} %",
+            f"t {view.t_years:.4f} y",
+        ]
     if view.fit_rmse_vol_points is not None:
         arb = [f"{name.upper()} ARBITRAGE" for name in view.arbitrage]
-        parts.append(f"SVI rmse {view.fit_rmse_vol_points:.2f} vol pt " + (", ".join(arb) or "no arbitrage"))
+        parts.append(
+            f"SVI rmse {view.fit_rmse_vol_points:.2f} vol pt " + (", ".join(arb) or "no arbitrage")
+        )
     title = " | ".join(parts)
     caption = f"{view.source_description}; as of {view.as_of_iso}"
     if view.synthetic:
@@ -198,8 +218,14 @@ def term_structure_table(symbol: str, points: Sequence[TermPoint]) -> Table:
     for name in ("expiry", "days", "forward", "ATM vol %", "fit rmse (vol pt)", "arbitrage"):
         table.add_column(name, justify="right")
     for p in points:
-        table.add_row(p.expiry, f"{p.days:.1f}", f"{p.forward:,.2f}", f"{100.0 * p.atm_vol:.2f}",
-                      f"{p.rmse_vol_points:.3f}", ", ".join(p.arbitrage) or "none")
+        table.add_row(
+            p.expiry,
+            f"{p.days:.1f}",
+            f"{p.forward:,.2f}",
+            f"{100.0 * p.atm_vol:.2f}",
+            f"{p.rmse_vol_points:.3f}",
+            ", ".join(p.arbitrage) or "none",
+        )
     return table
 
 
@@ -215,8 +241,15 @@ def render_fetch_summary(result: FetchResult, out: Console, err: Console) -> Non
     from rich.table import Table
 
     table = Table(title=f"hedge fetch -> {result.store_path}", title_justify="left")
-    columns = (("symbol", "left"), ("status", "left"), ("spot", "right"), ("expiries", "right"),
-               ("quotes", "right"), ("stored id", "right"), ("detail", "left"))
+    columns = (
+        ("symbol", "left"),
+        ("status", "left"),
+        ("spot", "right"),
+        ("expiries", "right"),
+        ("quotes", "right"),
+        ("stored id", "right"),
+        ("detail", "left"),
+    )
     for name, justify in columns:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for o in result.outcomes:
@@ -232,7 +265,11 @@ def render_fetch_summary(result: FetchResult, out: Console, err: Console) -> Non
         )
     out.print(table)
     for o in result.failed:
-        out.print(f"[red]{escape(o.symbol)} failed:[/] {escape(o.message)}", soft_wrap=True, highlight=False)
+        out.print(
+            f"[red]{escape(o.symbol)} failed:[/] {escape(o.message)}",
+            soft_wrap=True,
+            highlight=False,
+        )
     if result.source_unreachable:
         err.print(
             "Yahoo Finance could not be used for any symbol. Check the network (or wait out the "
@@ -270,21 +307,55 @@ def draw_payoff_png(
     try:
         for curve in chart.curves:
             style = _STYLE[curve.role]
-            ax.plot(chart.spots, curve.pnl, style, linewidth=2.0 if style == "-" else 1.4, label=curve.label)
+            ax.plot(
+                chart.spots,
+                curve.pnl,
+                style,
+                linewidth=2.0 if style == "-" else 1.4,
+                label=curve.label,
+            )
         ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.axvline(chart.spot, color="tab:gray", linestyle="-.", linewidth=1.0, label=f"spot {chart.spot:,.2f}")
+        ax.axvline(
+            chart.spot,
+            color="tab:gray",
+            linestyle="-.",
+            linewidth=1.0,
+            label=f"spot {chart.spot:,.2f}",
+        )
         for i, b in enumerate(chart.breakevens):
-            ax.axvline(b, color="tab:red", linestyle=":", linewidth=1.0,
-                       label="breakeven" + ("s" if len(chart.breakevens) > 1 else "") if i == 0 else None)
-            ax.annotate(f"{b:,.2f}", (b, 0.0), textcoords="offset points", xytext=(3, 6), fontsize=8, color="tab:red")
+            ax.axvline(
+                b,
+                color="tab:red",
+                linestyle=":",
+                linewidth=1.0,
+                label="breakeven" + ("s" if len(chart.breakevens) > 1 else "") if i == 0 else None,
+            )
+            ax.annotate(
+                f"{b:,.2f}",
+                (b, 0.0),
+                textcoords="offset points",
+                xytext=(3, 6),
+                fontsize=8,
+                color="tab:red",
+            )
         xs = [p.spot for p in chart.scenarios]
         ys = [p.pnl for p in chart.scenarios]
         ax.scatter(xs, ys, marker="o", color="tab:purple", zorder=5, label="scenarios")
         placed: list[tuple[float, float]] = []
         span_x, span_y = chart.high - chart.low, max(1.0, max(ys) - min(ys))
         for p in chart.scenarios:
-            near = sum(1 for px, py in placed if abs(px - p.spot) < 0.01 * span_x and abs(py - p.pnl) < 0.03 * span_y)
-            ax.annotate(p.name, (p.spot, p.pnl), textcoords="offset points", xytext=(4, 4 - 11 * near), fontsize=8)
+            near = sum(
+                1
+                for px, py in placed
+                if abs(px - p.spot) < 0.01 * span_x and abs(py - p.pnl) < 0.03 * span_y
+            )
+            ax.annotate(
+                p.name,
+                (p.spot, p.pnl),
+                textcoords="offset points",
+                xytext=(4, 4 - 11 * near),
+                fontsize=8,
+            )
             placed.append((p.spot, p.pnl))
         title = f"{chart.strategy_name}: P&L ($) vs {chart.axis}"
         if note:

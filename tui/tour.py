@@ -7,11 +7,15 @@ from __future__ import annotations
 NEXT_STEPS = (
     ("hedge chain --symbol IWM --source demo", "one expiry: mids, flags, IVs, deltas, SVI fit"),
     ("hedge chain --symbol RUT --source demo --format json", "the documented JSON of a chain"),
-    ("hedge strategy --template call-overwrite --underlying IWM --source demo",
-     "covered calls with early-assignment alerts"),
+    (
+        "hedge strategy --template call-overwrite --underlying IWM --source demo",
+        "covered calls with early-assignment alerts",
+    ),
     ("hedge strategy --template tza-hedge --source demo", "a tactical TZA hedge"),
-    ("hedge strategy --template put-spread --underlying IWM --source demo --save pos.toml",
-     "save the position file"),
+    (
+        "hedge strategy --template put-spread --underlying IWM --source demo --save pos.toml",
+        "save the position file",
+    ),
     ("hedge payoff --file pos.toml --png payoff.png --source demo", "payoff chart"),
     ("hedge price --input rows.csv / hedge iv --input quotes.csv", "batch prices, Greeks, IVs"),
     ("hedge fetch --symbols IWM RUT SPY", "live Yahoo chains into the local store"),
@@ -36,20 +40,26 @@ def run_tour() -> None:
     console = Console()
     snapshot = load_demo("IWM")
     label = str(snapshot.meta.get("label", "SYNTHETIC DEMO DATA"))
-    console.print(Panel(
-        f"[bold]hedge[/bold]: price and explore option hedges on small caps.\n"
-        f"[bold red]{label}[/bold red]: generated, not market prices.\n"
-        f"IWM spot {snapshot.spot:,.2f}, {len(snapshot.chain):,} quotes on "
-        f"{len(snapshot.chain.expiries)} expiries.",
-        title="tour", expand=False,
-    ))
-    with console.status("Cleaning the chain, solving American IVs, fitting the surface... "
-                        "(the very first run also compiles the numerical kernels: up to a minute)"):
+    console.print(
+        Panel(
+            f"[bold]hedge[/bold]: price and explore option hedges on small caps.\n"
+            f"[bold red]{label}[/bold red]: generated, not market prices.\n"
+            f"IWM spot {snapshot.spot:,.2f}, {len(snapshot.chain):,} quotes on "
+            f"{len(snapshot.chain.expiries)} expiries.",
+            title="tour",
+            expand=False,
+        )
+    )
+    with console.status(
+        "Cleaning the chain, solving American IVs, fitting the surface... "
+        "(the very first run also compiles the numerical kernels: up to a minute)"
+    ):
         analysis = analyze_chain_cached(snapshot)
     console.print(term_structure_table(snapshot.underlying, term_structure(analysis, max_rows=10)))
     with console.status("Pricing an IWM put spread across the house view..."):
-        loaded = load_template(TemplateRequest("put-spread", underlying="IWM"), source="demo",
-                               now=datetime.now(UTC))
+        loaded = load_template(
+            TemplateRequest("put-spread", underlying="IWM"), source="demo", now=datetime.now(UTC)
+        )
         report = build_report(loaded.strategy, loaded.ctx, source=source_info(loaded))
     render_report(report, console)
     steps = Table(title="Try next", show_header=False, box=None)
@@ -58,5 +68,7 @@ def run_tour() -> None:
     for command, what in NEXT_STEPS:
         steps.add_row(command, what)
     console.print(steps)
-    console.print("[dim]Live data: add --source auto (Yahoo if reachable, else the newest stored "
-                  "snapshot, else the demo). Help: hedge --help.[/dim]")
+    console.print(
+        "[dim]Live data: add --source auto (Yahoo if reachable, else the newest stored "
+        "snapshot, else the demo). Help: hedge --help.[/dim]"
+    )

@@ -15,8 +15,9 @@ from pricing.iv_result import ImpliedVolResult
 from pricing.types import DividendSchedule
 
 kinds = st.sampled_from(["call", "put"])
-IWM_DIVS = DividendSchedule(tuple(0.06 + 0.25 * i for i in range(9)),
-                            (0.72, 0.81, 0.76, 0.88, 0.70, 0.79, 0.85, 0.74, 0.90))
+IWM_DIVS = DividendSchedule(
+    tuple(0.06 + 0.25 * i for i in range(9)), (0.72, 0.81, 0.76, 0.88, 0.70, 0.79, 0.85, 0.74, 0.90)
+)
 
 
 @st.composite
@@ -46,8 +47,9 @@ def _round_trip(q: dict[str, float | str], dividends: DividendSchedule | None) -
         # tiny vega: the price barely depends on the vol (or equals its floor)
         assert status in ("ok", "no_time_value")
         if status == "ok":
-            assert float(american_price(**{**q, "vol": float(res.vol)}, dividends=dividends)) \
-                == pytest.approx(float(price), abs=1e-7 * float(q["spot"]))  # type: ignore[arg-type]
+            assert float(
+                american_price(**{**q, "vol": float(res.vol)}, dividends=dividends)
+            ) == pytest.approx(float(price), abs=1e-7 * float(q["spot"]))  # type: ignore[arg-type]
         else:
             assert math.isnan(float(res.vol))
 
@@ -72,14 +74,17 @@ def test_whole_chain_in_one_call() -> None:
     t = np.exp(rng.uniform(np.log(1 / 365), np.log(2.0), n))
     kind = np.where(rng.random(n) < 0.5, "call", "put")
     vol = np.clip(0.2 - 0.3 * np.log(k / s), 0.08, 0.8)
-    price = american_price(kind=kind, spot=s, strike=k, t_years=t, rate=0.04, vol=vol,
-                           dividends=IWM_DIVS)
-    res = american_implied_vol(kind=kind, spot=s, strike=k, t_years=t, rate=0.04, price=price,
-                               dividends=IWM_DIVS)
+    price = american_price(
+        kind=kind, spot=s, strike=k, t_years=t, rate=0.04, vol=vol, dividends=IWM_DIVS
+    )
+    res = american_implied_vol(
+        kind=kind, spot=s, strike=k, t_years=t, rate=0.04, price=price, dividends=IWM_DIVS
+    )
     assert isinstance(res, ImpliedVolResult)
     assert res.vol.shape == (n,) and res.status.shape == (n,)
-    vega = american_greeks(kind=kind, spot=s, strike=k, t_years=t, rate=0.04, vol=vol,
-                           dividends=IWM_DIVS).vega
+    vega = american_greeks(
+        kind=kind, spot=s, strike=k, t_years=t, rate=0.04, vol=vol, dividends=IWM_DIVS
+    ).vega
     sure = vega >= 0.01
     assert np.all(res.status[sure] == "ok")
     assert np.abs(res.vol[sure] - vol[sure]).max() < 2e-5
@@ -108,24 +113,38 @@ def test_statuses_and_no_raise() -> None:
         ("straddle", 100.0, 100.0, 0.5, 5.0, "bad_input:kind"),
     ]
     kind, spot, strike, t, price, expected = (list(col) for col in zip(*cases, strict=True))
-    res = american_implied_vol(kind=kind, spot=spot, strike=strike, t_years=t, rate=0.04,
-                               price=price)
+    res = american_implied_vol(
+        kind=kind, spot=spot, strike=strike, t_years=t, rate=0.04, price=price
+    )
     assert list(res.status) == expected
     assert float(res.vol[0]) == pytest.approx(0.25, abs=1e-6)
     assert np.all(np.isnan(res.vol[1:]))
 
 
 def test_bad_rate_and_yield_are_per_quote() -> None:
-    res = american_implied_vol(kind="put", spot=100.0, strike=100.0, t_years=0.5,
-                               rate=[0.04, math.nan, 0.04], div_yield=[0.0, 0.0, math.inf],
-                               price=5.0)
+    res = american_implied_vol(
+        kind="put",
+        spot=100.0,
+        strike=100.0,
+        t_years=0.5,
+        rate=[0.04, math.nan, 0.04],
+        div_yield=[0.0, 0.0, math.inf],
+        price=5.0,
+    )
     assert list(res.status) == ["ok", "bad_input:rate", "bad_input:div_yield"]
 
 
 def test_dividends_at_or_above_spot_flag_the_quote() -> None:
     divs = DividendSchedule((0.1,), (60.0,))
-    res = american_implied_vol(kind="put", spot=[50.0, 200.0], strike=100.0, t_years=0.5,
-                               rate=0.04, price=[50.0, 5.0], dividends=divs)
+    res = american_implied_vol(
+        kind="put",
+        spot=[50.0, 200.0],
+        strike=100.0,
+        t_years=0.5,
+        rate=0.04,
+        price=[50.0, 5.0],
+        dividends=divs,
+    )
     assert res.status[0] == "bad_input:dividends"
     assert res.status[1] in ("ok", "no_time_value", "below_intrinsic")
 
@@ -133,32 +152,42 @@ def test_dividends_at_or_above_spot_flag_the_quote() -> None:
 def test_shape_is_kept() -> None:
     k = np.array([[90.0, 100.0, 110.0], [95.0, 105.0, 115.0]])
     price = american_price(kind="call", spot=100.0, strike=k, t_years=0.4, rate=0.03, vol=0.3)
-    res = american_implied_vol(kind="call", spot=100.0, strike=k, t_years=0.4, rate=0.03,
-                               price=price)
+    res = american_implied_vol(
+        kind="call", spot=100.0, strike=k, t_years=0.4, rate=0.03, price=price
+    )
     assert res.vol.shape == (2, 3) and res.status.shape == (2, 3)
     assert np.allclose(res.vol, 0.3, atol=1e-6)
 
 
 def test_vol_ceiling() -> None:
     """A price only reachable with a vol above 5.0 is above the ceiling, not a huge vol."""
-    high = float(american_price(kind="call", spot=100.0, strike=100.0, t_years=1.0, rate=0.02,
-                                vol=5.0))
-    res = american_implied_vol(kind="call", spot=100.0, strike=100.0, t_years=1.0, rate=0.02,
-                               price=min(high + 0.5, 99.9))
+    high = float(
+        american_price(kind="call", spot=100.0, strike=100.0, t_years=1.0, rate=0.02, vol=5.0)
+    )
+    res = american_implied_vol(
+        kind="call", spot=100.0, strike=100.0, t_years=1.0, rate=0.02, price=min(high + 0.5, 99.9)
+    )
     assert res.status[()] == "above_ceiling"
 
 
 def test_non_numeric_arrays_raise_with_field() -> None:
     with pytest.raises(InputError) as info:
-        american_implied_vol(kind="put", spot="abc", strike=100.0, t_years=0.5, rate=0.04,
-                             price=5.0)
+        american_implied_vol(
+            kind="put", spot="abc", strike=100.0, t_years=0.5, rate=0.04, price=5.0
+        )
     assert info.value.field == "spot"
 
 
 def test_engines_agree() -> None:
     """QuantLib-based inversions agree with the default within their own grid errors."""
-    q = {"kind": ["put", "call"], "spot": 100.0, "strike": [105.0, 95.0], "t_years": 0.75,
-         "rate": 0.05, "div_yield": 0.02}
+    q = {
+        "kind": ["put", "call"],
+        "spot": 100.0,
+        "strike": [105.0, 95.0],
+        "t_years": 0.75,
+        "rate": 0.05,
+        "div_yield": 0.02,
+    }
     price = american_price(**q, vol=0.3)
     fast = american_implied_vol(**q, price=price)
     qdfp = american_implied_vol(**q, price=price, engine="qdfp")
@@ -174,8 +203,9 @@ def test_quantlib_implied_vol_needs_the_dividends() -> None:
     """The trap: inverting a cash-dividend price without the dividends biases the vol."""
     from pricing import quantlib_engines as qe
 
-    price = american_price(kind="put", spot=250.0, strike=250.0, t_years=1.0, rate=0.04,
-                           vol=0.25, dividends=IWM_DIVS)
+    price = american_price(
+        kind="put", spot=250.0, strike=250.0, t_years=1.0, rate=0.04, vol=0.25, dividends=IWM_DIVS
+    )
     args = [np.array([x]) for x in (-1.0, 250.0, 250.0, 1.0, 0.04, 0.0)]
     with_divs = qe.ql_implied_vol(*args, np.atleast_1d(price), IWM_DIVS)[0]
     without = qe.ql_implied_vol(*args, np.atleast_1d(price), None)[0]

@@ -64,9 +64,19 @@ def test_american_at_least_european_with_cash_dividends(kind, s, m, t, r, v, div
     am = _price(kind=kind, spot=s, strike=k, t_years=t, rate=r, vol=v, dividends=divs)
     eu = np.empty(1)
     american_tree.european_fd_groups(
-        np.array([1.0 if kind == "call" else -1.0]), np.array([k]), np.array([t]),
-        np.array([r]), np.array([0.0]), np.array([v]), np.array([0, 1]), np.array([s]),
-        np.array(divs.times_years), np.array(divs.amounts), 1, eu)
+        np.array([1.0 if kind == "call" else -1.0]),
+        np.array([k]),
+        np.array([t]),
+        np.array([r]),
+        np.array([0.0]),
+        np.array([v]),
+        np.array([0, 1]),
+        np.array([s]),
+        np.array(divs.times_years),
+        np.array(divs.amounts),
+        1,
+        eu,
+    )
     # two different solvers may meet here (spectral without dividends in the option's life)
     assert am >= eu[0] * (1.0 - 1e-4) - SLACK * s
     assert am >= max((s - k) if kind == "call" else (k - s), 0.0)
@@ -75,8 +85,9 @@ def test_american_at_least_european_with_cash_dividends(kind, s, m, t, r, v, div
 @given(kinds, spots, log_moneyness, st.floats(0.01, 0.3), times, rates, yields, vols)
 def test_monotone_in_strike(kind, s, m, dm, t, r, q, v) -> None:
     k1, k2 = s * math.exp(m), s * math.exp(m + dm)
-    p1, p2 = american_price(kind=kind, spot=s, strike=[k1, k2], t_years=t, rate=r, div_yield=q,
-                            vol=v)
+    p1, p2 = american_price(
+        kind=kind, spot=s, strike=[k1, k2], t_years=t, rate=r, div_yield=q, vol=v
+    )
     if kind == "call":
         assert p1 >= p2 - SLACK * s
         assert p1 - p2 <= (k2 - k1) + SLACK * s
@@ -88,23 +99,40 @@ def test_monotone_in_strike(kind, s, m, dm, t, r, q, v) -> None:
 @given(kinds, spots, log_moneyness, times, rates, yields, vols, st.floats(0.005, 0.3))
 def test_monotone_in_vol(kind, s, m, t, r, q, v, dv) -> None:
     assume(v + dv <= 5.0)
-    p1, p2 = american_price(kind=kind, spot=s, strike=s * math.exp(m), t_years=t, rate=r,
-                            div_yield=q, vol=[v, v + dv])
+    p1, p2 = american_price(
+        kind=kind, spot=s, strike=s * math.exp(m), t_years=t, rate=r, div_yield=q, vol=[v, v + dv]
+    )
     assert p2 >= p1 - SLACK * s
 
 
 @given(kinds, spots, log_moneyness, times, st.floats(1.0 / 365.0, 1.0), rates, yields, vols)
 def test_monotone_in_time(kind, s, m, t, dt, r, q, v) -> None:
-    p1, p2 = american_price(kind=kind, spot=s, strike=s * math.exp(m), t_years=[t, t + dt],
-                            rate=r, div_yield=q, vol=v)
+    p1, p2 = american_price(
+        kind=kind, spot=s, strike=s * math.exp(m), t_years=[t, t + dt], rate=r, div_yield=q, vol=v
+    )
     assert p2 >= p1 - SLACK * s
 
 
-@given(kinds, st.floats(200.0, 300.0), log_moneyness, times, st.floats(1.0 / 365.0, 1.0), rates,
-       vols, cash_dividends())
+@given(
+    kinds,
+    st.floats(200.0, 300.0),
+    log_moneyness,
+    times,
+    st.floats(1.0 / 365.0, 1.0),
+    rates,
+    vols,
+    cash_dividends(),
+)
 def test_monotone_in_time_with_cash_dividends(kind, s, m, t, dt, r, v, divs) -> None:
-    p1, p2 = american_price(kind=kind, spot=s, strike=s * math.exp(m), t_years=[t, t + dt],
-                            rate=r, vol=v, dividends=divs)
+    p1, p2 = american_price(
+        kind=kind,
+        spot=s,
+        strike=s * math.exp(m),
+        t_years=[t, t + dt],
+        rate=r,
+        vol=v,
+        dividends=divs,
+    )
     assert p2 >= p1 - 1e-5 * s
 
 
@@ -113,8 +141,16 @@ def test_put_call_bounds(s, m, t, r, q, v, divs) -> None:
     """S e^{-qT} - PV(D) - K <= C - P <= S - K e^{-rT} for American options."""
     assume(divs is None or s > 100.0)
     k = s * math.exp(m)
-    call, put = american_price(kind=["call", "put"], spot=s, strike=k, t_years=t, rate=r,
-                               div_yield=q, vol=v, dividends=divs)
+    call, put = american_price(
+        kind=["call", "put"],
+        spot=s,
+        strike=k,
+        t_years=t,
+        rate=r,
+        div_yield=q,
+        vol=v,
+        dividends=divs,
+    )
     pv = float(pv_dividends(divs, t, r)) if divs else 0.0
     lower = s * math.exp(-q * t) - pv - k
     upper = s - k * math.exp(-r * t)
@@ -125,8 +161,9 @@ def test_put_call_bounds(s, m, t, r, q, v, divs) -> None:
 def test_at_and_past_expiry_is_intrinsic(kind, s, m, r, q, v) -> None:
     k = s * math.exp(m)
     intrinsic = max((s - k) if kind == "call" else (k - s), 0.0)
-    got = american_price(kind=kind, spot=s, strike=k, t_years=[0.0, -0.5], rate=r, div_yield=q,
-                         vol=v)
+    got = american_price(
+        kind=kind, spot=s, strike=k, t_years=[0.0, -0.5], rate=r, div_yield=q, vol=v
+    )
     assert np.all(got == intrinsic)
     tiny = _price(kind=kind, spot=s, strike=k, t_years=1e-9, rate=r, div_yield=q, vol=v)
     assert intrinsic <= tiny <= intrinsic + 1e-4 * s
@@ -134,8 +171,16 @@ def test_at_and_past_expiry_is_intrinsic(kind, s, m, r, q, v) -> None:
     assert float(greeks.gamma) == 0.0 and float(greeks.vega) == 0.0
 
 
-def _quantlib_fd(kind: str, s: float, k: float, t: float, r: float, q: float, v: float,
-                 divs: DividendSchedule | None) -> tuple[float, float]:
+def _quantlib_fd(
+    kind: str,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    divs: DividendSchedule | None,
+) -> tuple[float, float]:
     """QuantLib's FD reference on a 600 x 600 grid and a bound on its own error.
 
     QuantLib's FD engine converges at about first order in the grid for options with early
@@ -151,8 +196,15 @@ def _quantlib_fd(kind: str, s: float, k: float, t: float, r: float, q: float, v:
     return float(fine), float(2.0 * abs(fine - coarse))
 
 
-@given(kinds, st.floats(150.0, 350.0), st.floats(-0.25, 0.25), st.floats(0.02, 2.0),
-       st.floats(0.0, 0.08), st.floats(0.0, 0.04), st.floats(0.1, 0.6))
+@given(
+    kinds,
+    st.floats(150.0, 350.0),
+    st.floats(-0.25, 0.25),
+    st.floats(0.02, 2.0),
+    st.floats(0.0, 0.08),
+    st.floats(0.0, 0.04),
+    st.floats(0.1, 0.6),
+)
 def test_default_matches_quantlib_fd_continuous_yield(kind, s, m, t, r, q, v) -> None:
     """Within QuantLib's own error bound + 5e-4 + 2e-4 x price (the default engine's error is
     about 1e-5 here; QuantLib FD 600 x 600 is off by up to 4e-3 at these spots)."""
@@ -162,8 +214,15 @@ def test_default_matches_quantlib_fd_continuous_yield(kind, s, m, t, r, q, v) ->
     assert abs(fast - ref) <= ref_err + 5e-4 + 2e-4 * ref
 
 
-@given(kinds, st.floats(200.0, 300.0), st.floats(-0.25, 0.25), st.floats(0.02, 2.0),
-       st.floats(0.0, 0.08), st.floats(0.1, 0.5), cash_dividends())
+@given(
+    kinds,
+    st.floats(200.0, 300.0),
+    st.floats(-0.25, 0.25),
+    st.floats(0.02, 2.0),
+    st.floats(0.0, 0.08),
+    st.floats(0.1, 0.5),
+    cash_dividends(),
+)
 def test_default_matches_quantlib_fd_cash_dividends(kind, s, m, t, r, v, divs) -> None:
     """Same model (spot cash dividends) on both sides, same tolerance as above (the default
     engine's own error here is up to about 1.5e-4 relative)."""
@@ -178,17 +237,43 @@ def test_grid_of_spots_matches_single_prices() -> None:
     divs = DividendSchedule((0.1, 0.35), (0.8, 0.8))
     spots_ = np.linspace(180.0, 320.0, 15)
     for d in (None, divs):
-        grid = american_price(kind="put", spot=spots_, strike=250.0, t_years=0.5, rate=0.04,
-                              div_yield=0.01, vol=0.25, dividends=d)
-        single = np.array([_price(kind="put", spot=x, strike=250.0, t_years=0.5, rate=0.04,
-                                  div_yield=0.01, vol=0.25, dividends=d) for x in spots_])
+        grid = american_price(
+            kind="put",
+            spot=spots_,
+            strike=250.0,
+            t_years=0.5,
+            rate=0.04,
+            div_yield=0.01,
+            vol=0.25,
+            dividends=d,
+        )
+        single = np.array(
+            [
+                _price(
+                    kind="put",
+                    spot=x,
+                    strike=250.0,
+                    t_years=0.5,
+                    rate=0.04,
+                    div_yield=0.01,
+                    vol=0.25,
+                    dividends=d,
+                )
+                for x in spots_
+            ]
+        )
         assert np.abs(grid - single).max() < 2e-4
 
 
 def test_broadcasting_shapes() -> None:
-    got = american_price(kind="call", spot=np.linspace(90, 110, 5)[:, None, None],
-                         strike=np.array([95.0, 105.0])[None, None, :],
-                         t_years=np.array([0.1, 0.5, 1.0])[None, :, None], rate=0.03, vol=0.2)
+    got = american_price(
+        kind="call",
+        spot=np.linspace(90, 110, 5)[:, None, None],
+        strike=np.array([95.0, 105.0])[None, None, :],
+        t_years=np.array([0.1, 0.5, 1.0])[None, :, None],
+        rate=0.03,
+        vol=0.2,
+    )
     assert got.shape == (5, 3, 2)
     assert np.all(np.diff(got, axis=0) > 0)
 
@@ -198,8 +283,7 @@ bad_numbers = st.sampled_from([math.nan, math.inf, -math.inf])
 
 @given(bad_numbers)
 def test_bad_inputs_name_the_field(bad: float) -> None:
-    base = {"kind": "put", "spot": 100.0, "strike": 100.0, "t_years": 0.5, "rate": 0.03,
-            "vol": 0.2}
+    base = {"kind": "put", "spot": 100.0, "strike": 100.0, "t_years": 0.5, "rate": 0.03, "vol": 0.2}
     for field in ("spot", "strike", "t_years", "rate", "div_yield", "vol"):
         with pytest.raises(InputError) as info:
             american_price(**{**base, field: bad})
@@ -216,8 +300,15 @@ def test_vol_domain(vol: float) -> None:
 @given(st.sampled_from([0.0, -1.0]))
 def test_spot_and_strike_must_be_positive(bad: float) -> None:
     for field in ("spot", "strike"):
-        args = {"kind": "put", "spot": 100.0, "strike": 100.0, "t_years": 0.5, "rate": 0.03,
-                "vol": 0.2, field: bad}
+        args = {
+            "kind": "put",
+            "spot": 100.0,
+            "strike": 100.0,
+            "t_years": 0.5,
+            "rate": 0.03,
+            "vol": 0.2,
+            field: bad,
+        }
         with pytest.raises(InputError) as info:
             american_price(**args)
         assert info.value.field == field
@@ -239,12 +330,27 @@ def test_duplicate_dividend_dates_rejected() -> None:
 @pytest.mark.parametrize("engine", ["default", "fd"])
 def test_dividend_at_or_above_spot_rejected(engine: str) -> None:
     with pytest.raises(InputError) as info:
-        american_price(kind="put", spot=100.0, strike=100.0, t_years=0.5, rate=0.03, vol=0.2,
-                       dividends=DividendSchedule((0.1,), (100.0,)), engine=engine)
+        american_price(
+            kind="put",
+            spot=100.0,
+            strike=100.0,
+            t_years=0.5,
+            rate=0.03,
+            vol=0.2,
+            dividends=DividendSchedule((0.1,), (100.0,)),
+            engine=engine,
+        )
     assert info.value.field == "dividends[0].amount"
     with pytest.raises(InputError) as info:
-        american_price(kind="put", spot=100.0, strike=100.0, t_years=0.5, rate=0.03, vol=0.2,
-                       dividends=DividendSchedule((0.1, 0.2, 0.3), (40.0, 40.0, 40.0)))
+        american_price(
+            kind="put",
+            spot=100.0,
+            strike=100.0,
+            t_years=0.5,
+            rate=0.03,
+            vol=0.2,
+            dividends=DividendSchedule((0.1, 0.2, 0.3), (40.0, 40.0, 40.0)),
+        )
     assert info.value.field == "dividends"
 
 
@@ -266,5 +372,13 @@ def test_continuous_yield_engines_refuse_cash_dividends(engine: str) -> None:
     from pricing.errors import EngineError
 
     with pytest.raises(EngineError):
-        american_price(kind="put", spot=100.0, strike=100.0, t_years=0.5, rate=0.03, vol=0.2,
-                       dividends=DividendSchedule((0.1,), (0.5,)), engine=engine)
+        american_price(
+            kind="put",
+            spot=100.0,
+            strike=100.0,
+            t_years=0.5,
+            rate=0.03,
+            vol=0.2,
+            dividends=DividendSchedule((0.1,), (0.5,)),
+            engine=engine,
+        )

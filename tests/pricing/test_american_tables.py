@@ -171,8 +171,16 @@ def _table_time(t: float) -> float:
 def _price_rows(rows: list[tuple], engine: str = "default") -> tuple[np.ndarray, np.ndarray]:
     kind = [row[0] for row in rows]
     strike, spot, q, r, t, vol = (np.array([row[i] for row in rows]) for i in range(1, 7))
-    prices = american_price(kind=kind, spot=spot, strike=strike, t_years=np.vectorize(_table_time)(t),
-                            rate=r, div_yield=q, vol=vol, engine=engine)
+    prices = american_price(
+        kind=kind,
+        spot=spot,
+        strike=strike,
+        t_years=np.vectorize(_table_time)(t),
+        rate=r,
+        div_yield=q,
+        vol=vol,
+        engine=engine,
+    )
     return prices, np.array([row[8] for row in rows])
 
 
@@ -187,10 +195,15 @@ def test_default_engine_within_bar_of_exact(name: str, rows: list[tuple]) -> Non
 def test_published_values_reproduced_by_quantlib_approximations() -> None:
     from pricing import quantlib_engines as qe
 
-    for engine, rows, tol in (("baw", BAW_ROWS, 3e-3), ("bjs", BJS_ROWS, 5e-5), ("ju", JU_ROWS, 1e-3)):
+    for engine, rows, tol in (
+        ("baw", BAW_ROWS, 3e-3),
+        ("bjs", BJS_ROWS, 5e-5),
+        ("ju", JU_ROWS, 1e-3),
+    ):
         sign = np.array([1.0 if row[0] == "call" else -1.0 for row in rows])
-        strike, spot, q, r, t, vol, published = (np.array([row[i] for row in rows])
-                                                  for i in range(1, 8))
+        strike, spot, q, r, t, vol, published = (
+            np.array([row[i] for row in rows]) for i in range(1, 8)
+        )
         t = np.vectorize(_table_time)(t)
         got = qe.ql_american(sign, spot, strike, t, r, q, vol, None, engine=engine)["price"]
         assert np.abs(got - published).max() < tol, engine
@@ -212,8 +225,17 @@ def test_vol_outside_domain_is_rejected() -> None:
 
 def test_qd_edge_cases_within_bar() -> None:
     for kind, spot, strike, days, vol, r, q, exact in QD_EDGE_ROWS:
-        got = float(american_price(kind=kind, spot=spot, strike=strike, t_years=days / 365.0,
-                                   rate=r, div_yield=q, vol=vol))
+        got = float(
+            american_price(
+                kind=kind,
+                spot=spot,
+                strike=strike,
+                t_years=days / 365.0,
+                rate=r,
+                div_yield=q,
+                vol=vol,
+            )
+        )
         assert abs(got - exact) < BAR * max(1.0, 1e-9 * exact), (kind, spot, strike, days, got)
 
 
@@ -221,21 +243,38 @@ def test_extreme_carry_row_within_bar_via_quantlib_fallback() -> None:
     # Outside the fast engine's carry domain the default engine defers to QuantLib's QdFp
     # (high precision), so this row meets the same 1e-3 bar as every other.
     kind, spot, strike, days, vol, r, q, exact = QD_EXTREME_CARRY
-    got = float(american_price(kind=kind, spot=spot, strike=strike, t_years=days / 365.0,
-                               rate=r, div_yield=q, vol=vol))
+    got = float(
+        american_price(
+            kind=kind, spot=spot, strike=strike, t_years=days / 365.0, rate=r, div_yield=q, vol=vol
+        )
+    )
     assert abs(got - exact) < BAR
 
 
 @pytest.mark.parametrize("rate,premium", AL_PREMIUMS)
 def test_andersen_lake_high_precision_premium(rate: float, premium: float) -> None:
-    args = {"kind": "put", "spot": 100.0, "strike": 100.0, "t_years": 1.0, "rate": rate,
-            "div_yield": 0.05, "vol": 0.25}
+    args = {
+        "kind": "put",
+        "spot": 100.0,
+        "strike": 100.0,
+        "t_years": 1.0,
+        "rate": rate,
+        "div_yield": 0.05,
+        "vol": 0.25,
+    }
     got = float(american_price(**args)) - float(european_price(**args))
     assert abs(got - premium) < 1e-5
 
 
 def test_andersen_lake_standard_example() -> None:
-    args = {"kind": "put", "spot": 100.0, "strike": 95.0, "t_years": 1.0, "rate": 0.075,
-            "div_yield": 0.05, "vol": 0.25}
+    args = {
+        "kind": "put",
+        "spot": 100.0,
+        "strike": 95.0,
+        "t_years": 1.0,
+        "rate": 0.075,
+        "div_yield": 0.05,
+        "vol": 0.25,
+    }
     got = float(american_price(**args)) - float(european_price(**args))
     assert abs(got - STANDARD_PREMIUM) < 2e-5

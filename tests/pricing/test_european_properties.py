@@ -65,7 +65,9 @@ def test_put_call_parity(kw: dict[str, Any]) -> None:
     call = price(**{**kw, "kind": "call"})
     put = price(**{**kw, "kind": "put"})
     s, k, t, r, q = kw["spot"], kw["strike"], kw["t_years"], kw["rate"], kw["div_yield"]
-    assert call - put == pytest.approx(s * math.exp(-q * t) - k * math.exp(-r * t), abs=1e-12 * scale(kw))
+    assert call - put == pytest.approx(
+        s * math.exp(-q * t) - k * math.exp(-r * t), abs=1e-12 * scale(kw)
+    )
 
 
 @given(markets())
@@ -112,8 +114,12 @@ def test_monotone_in_time(kw: dict[str, Any], step: float) -> None:
 @given(markets(), st.floats(0.001, 0.3))
 def test_black76_undiscounted_is_monotone_in_time(kw: dict[str, Any], step: float) -> None:
     f, k, t, r, v = kw["spot"], kw["strike"], kw["t_years"], kw["rate"], kw["vol"]
-    now = float(pricing.black76_price(kind=kw["kind"], forward=f, strike=k, t_years=t, rate=r, vol=v))
-    later = float(pricing.black76_price(kind=kw["kind"], forward=f, strike=k, t_years=t + step, rate=r, vol=v))
+    now = float(
+        pricing.black76_price(kind=kw["kind"], forward=f, strike=k, t_years=t, rate=r, vol=v)
+    )
+    later = float(
+        pricing.black76_price(kind=kw["kind"], forward=f, strike=k, t_years=t + step, rate=r, vol=v)
+    )
     assert later * math.exp(r * (t + step)) >= now * math.exp(r * t) - 1e-12 * scale(kw)
 
 
@@ -142,14 +148,30 @@ def test_vertical_spread_between_zero_and_discounted_width(kw: dict[str, Any], s
 @given(markets())
 def test_black76_equals_bsm_with_yield_equal_to_rate(kw: dict[str, Any]) -> None:
     bsm = price(**{**kw, "div_yield": kw["rate"]})
-    b76 = float(pricing.black76_price(kind=kw["kind"], forward=kw["spot"], strike=kw["strike"],
-                                      t_years=kw["t_years"], rate=kw["rate"], vol=kw["vol"]))
+    b76 = float(
+        pricing.black76_price(
+            kind=kw["kind"],
+            forward=kw["spot"],
+            strike=kw["strike"],
+            t_years=kw["t_years"],
+            rate=kw["rate"],
+            vol=kw["vol"],
+        )
+    )
     assert b76 == pytest.approx(bsm, rel=1e-12, abs=1e-13 * scale(kw))
     g_bsm = pricing.european_greeks(**{**kw, "div_yield": kw["rate"]})
-    g_b76 = pricing.black76_greeks(kind=kw["kind"], forward=kw["spot"], strike=kw["strike"],
-                                   t_years=kw["t_years"], rate=kw["rate"], vol=kw["vol"])
+    g_b76 = pricing.black76_greeks(
+        kind=kw["kind"],
+        forward=kw["spot"],
+        strike=kw["strike"],
+        t_years=kw["t_years"],
+        rate=kw["rate"],
+        vol=kw["vol"],
+    )
     for name in ("delta", "gamma", "vega", "vanna", "volga"):
-        assert float(getattr(g_b76, name)) == pytest.approx(float(getattr(g_bsm, name)), rel=1e-9, abs=1e-13)
+        assert float(getattr(g_b76, name)) == pytest.approx(
+            float(getattr(g_bsm, name)), rel=1e-9, abs=1e-13
+        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -195,8 +217,16 @@ def _central_differences(kw: dict[str, Any]) -> dict[str, float]:
 
 
 # Absolute floors per Greek, in units of spot (price-like), 1 (delta-like) or 1/spot (gamma).
-_FD_FLOOR = {"delta": 1e-7, "gamma": 1e-7, "vega": 1e-8, "theta": 1e-8, "rho": 1e-8,
-             "vanna": 1e-8, "volga": 1e-8, "charm": 1e-8}
+_FD_FLOOR = {
+    "delta": 1e-7,
+    "gamma": 1e-7,
+    "vega": 1e-8,
+    "theta": 1e-8,
+    "rho": 1e-8,
+    "vanna": 1e-8,
+    "volga": 1e-8,
+    "charm": 1e-8,
+}
 
 
 @given(moderate_markets())
@@ -204,8 +234,16 @@ def test_analytic_greeks_match_central_differences(kw: dict[str, Any]) -> None:
     analytic = _greeks(**kw)
     numeric = _central_differences(kw)
     s = kw["spot"]
-    units = {"delta": 1.0, "gamma": 1.0 / s, "vega": s, "theta": s, "rho": s, "vanna": 1.0,
-             "volga": s, "charm": 1.0}
+    units = {
+        "delta": 1.0,
+        "gamma": 1.0 / s,
+        "vega": s,
+        "theta": s,
+        "rho": s,
+        "vanna": 1.0,
+        "volga": s,
+        "charm": 1.0,
+    }
     for name in GREEKS:
         tol = 1e-5 * abs(analytic[name]) + _FD_FLOOR[name] * units[name]
         assert abs(analytic[name] - numeric[name]) <= tol, (name, analytic[name], numeric[name])
@@ -218,15 +256,27 @@ def test_analytic_greeks_match_central_differences(kw: dict[str, Any]) -> None:
 @given(st.lists(markets(), min_size=1, max_size=40), st.booleans())
 def test_fast_kernel_matches_numpy_kernel(batch: list[dict[str, Any]], forward_rho: bool) -> None:
     sign = np.array([1.0 if kw["kind"] == "call" else -1.0 for kw in batch])
-    cols = {f: np.array([kw[f] for kw in batch]) for f in ("spot", "strike", "t_years", "rate", "div_yield", "vol")}
+    cols = {
+        f: np.array([kw[f] for kw in batch])
+        for f in ("spot", "strike", "t_years", "rate", "div_yield", "vol")
+    }
     cols["t_years"][::7] = 0.0  # some expired options
-    args = (sign, cols["spot"], cols["strike"], cols["t_years"], cols["rate"],
-            cols["rate"] - cols["div_yield"], cols["vol"])
+    args = (
+        sign,
+        cols["spot"],
+        cols["strike"],
+        cols["t_years"],
+        cols["rate"],
+        cols["rate"] - cols["div_yield"],
+        cols["vol"],
+    )
     fast = price_greeks(*args, forward_rho=forward_rho)
     value, greeks = generalized_greeks(*args, forward_rho=forward_rho)
     big = np.maximum(cols["spot"], cols["strike"])
     np.testing.assert_allclose(fast[0], value, rtol=1e-12, atol=1e-13 * big.max())
-    np.testing.assert_allclose(fast[0], generalized_price(*args), rtol=1e-12, atol=1e-13 * big.max())
+    np.testing.assert_allclose(
+        fast[0], generalized_price(*args), rtol=1e-12, atol=1e-13 * big.max()
+    )
     for row, name in enumerate(GREEKS, start=1):
         expected = getattr(greeks, name)
         atol = 1e-13 * float(np.max(np.abs(expected))) + 1e-300
@@ -234,8 +284,15 @@ def test_fast_kernel_matches_numpy_kernel(batch: list[dict[str, Any]], forward_r
 
 
 def test_fast_kernel_keeps_shape_and_expired_conventions() -> None:
-    out = price_greeks(np.array([[1.0, -1.0, 1.0]]), np.array([100.0]), np.array([[90.0, 110.0, 100.0]]),
-                       np.array(0.0), np.array(0.05), np.array(0.05), np.array(0.2))
+    out = price_greeks(
+        np.array([[1.0, -1.0, 1.0]]),
+        np.array([100.0]),
+        np.array([[90.0, 110.0, 100.0]]),
+        np.array(0.0),
+        np.array(0.05),
+        np.array(0.05),
+        np.array(0.2),
+    )
     assert out.shape == (9, 1, 3)
     np.testing.assert_array_equal(out[0, 0], [10.0, 10.0, 0.0])
     np.testing.assert_array_equal(out[1, 0], [1.0, -1.0, 0.5])
@@ -245,9 +302,15 @@ def test_fast_kernel_keeps_shape_and_expired_conventions() -> None:
 @given(markets())
 def test_fast_kernel_matches_vollib(kw: dict[str, Any]) -> None:
     sign = 1.0 if kw["kind"] == "call" else -1.0
-    out = price_greeks(np.array([sign]), np.array([kw["spot"]]), np.array([kw["strike"]]),
-                       np.array([kw["t_years"]]), np.array([kw["rate"]]),
-                       np.array([kw["rate"] - kw["div_yield"]]), np.array([kw["vol"]]))[:, 0]
+    out = price_greeks(
+        np.array([sign]),
+        np.array([kw["spot"]]),
+        np.array([kw["strike"]]),
+        np.array([kw["t_years"]]),
+        np.array([kw["rate"]]),
+        np.array([kw["rate"] - kw["div_yield"]]),
+        np.array([kw["vol"]]),
+    )[:, 0]
     assert out[0] == pytest.approx(reference.reference_price(**kw), rel=1e-9, abs=1e-12 * scale(kw))
     ref = reference.reference_greeks(**kw)
     for row, name in enumerate(("delta", "gamma", "vega", "theta", "rho"), start=1):
@@ -289,8 +352,13 @@ def test_vollib_units_are_per_point_and_per_day(kw: dict[str, Any]) -> None:
     assert ref["vega"] == pytest.approx(vega_per_unit / 100.0, rel=1e-9, abs=1e-14 * s)
     assert ref["rho"] == pytest.approx(rho_per_unit / 100.0, rel=1e-9, abs=1e-14 * s)
     assert ref["theta"] * 365.0 == pytest.approx(-theta_per_year, rel=1e-9, abs=1e-12 * s)
-    quantlib = {"vega": vega_per_unit, "rho": rho_per_unit, "theta": ref["theta"] * 365.0,
-                "delta": ref["delta"], "gamma": ref["gamma"]}
+    quantlib = {
+        "vega": vega_per_unit,
+        "rho": rho_per_unit,
+        "theta": ref["theta"] * 365.0,
+        "delta": ref["delta"],
+        "gamma": ref["gamma"],
+    }
     from_ql = reference.from_quantlib_units(quantlib)
     for name in ("delta", "gamma", "vega", "rho", "theta"):
         assert from_ql[name] == pytest.approx(converted[name], rel=1e-9, abs=1e-14 * s), name
@@ -299,23 +367,44 @@ def test_vollib_units_are_per_point_and_per_day(kw: dict[str, Any]) -> None:
 def test_unit_conversions_scale_the_right_greeks() -> None:
     ql = {"delta": 0.5, "gamma": 0.02, "vega": 18.9358, "theta": -31.1924, "rho": 38.7325}
     got = reference.from_quantlib_units(ql)
-    assert got == pytest.approx({"delta": 0.5, "gamma": 0.02, "vega": 0.189358,
-                                 "theta": -31.1924 / 365.0, "rho": 0.387325})
+    assert got == pytest.approx(
+        {"delta": 0.5, "gamma": 0.02, "vega": 0.189358, "theta": -31.1924 / 365.0, "rho": 0.387325}
+    )
     assert reference.from_vollib_units(ql) == ql
 
 
 # ------------------------------------------------------------------------------------------
 # Validation and expiry
 
-BASE: dict[str, Any] = {"kind": "put", "spot": 100.0, "strike": 95.0, "t_years": 0.5, "rate": 0.04,
-                        "div_yield": 0.01, "vol": 0.25}
+BASE: dict[str, Any] = {
+    "kind": "put",
+    "spot": 100.0,
+    "strike": 95.0,
+    "t_years": 0.5,
+    "rate": 0.04,
+    "div_yield": 0.01,
+    "vol": 0.25,
+}
 
 BAD_INPUTS = [
-    ("spot", 0.0), ("spot", -1.0), ("spot", math.nan), ("spot", math.inf),
-    ("strike", 0.0), ("strike", -5.0), ("strike", math.nan), ("strike", math.inf),
-    ("vol", 0.0), ("vol", -0.2), ("vol", 5.01), ("vol", math.nan), ("vol", math.inf),
-    ("t_years", -0.01), ("t_years", math.nan), ("t_years", math.inf),
-    ("rate", math.nan), ("div_yield", math.inf),
+    ("spot", 0.0),
+    ("spot", -1.0),
+    ("spot", math.nan),
+    ("spot", math.inf),
+    ("strike", 0.0),
+    ("strike", -5.0),
+    ("strike", math.nan),
+    ("strike", math.inf),
+    ("vol", 0.0),
+    ("vol", -0.2),
+    ("vol", 5.01),
+    ("vol", math.nan),
+    ("vol", math.inf),
+    ("t_years", -0.01),
+    ("t_years", math.nan),
+    ("t_years", math.inf),
+    ("rate", math.nan),
+    ("div_yield", math.inf),
 ]
 
 
@@ -327,9 +416,18 @@ def test_bad_inputs_raise_naming_the_field(fn: Any, field: str, value: float) ->
     assert err.value.field == field
 
 
-@pytest.mark.parametrize(("field", "value"), [f for f in BAD_INPUTS if f[0] in ("strike", "vol", "t_years", "rate")])
+@pytest.mark.parametrize(
+    ("field", "value"), [f for f in BAD_INPUTS if f[0] in ("strike", "vol", "t_years", "rate")]
+)
 def test_black76_bad_inputs_raise_naming_the_field(field: str, value: float) -> None:
-    kw = {"kind": "call", "forward": 100.0, "strike": 95.0, "t_years": 0.5, "rate": 0.04, "vol": 0.25}
+    kw = {
+        "kind": "call",
+        "forward": 100.0,
+        "strike": 95.0,
+        "t_years": 0.5,
+        "rate": 0.04,
+        "vol": 0.25,
+    }
     with pytest.raises(InputError) as err:
         pricing.black76_price(**{**kw, field: value})
     assert err.value.field == field
@@ -352,7 +450,10 @@ def test_unknown_kind_raises(kind: Any) -> None:
     assert err.value.field.startswith("kind")
 
 
-@pytest.mark.parametrize(("field", "value"), [("spot", 0.0), ("strike", math.nan), ("vol", 6.0), ("t_years", -1.0), ("kind", "x")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("spot", 0.0), ("strike", math.nan), ("vol", 6.0), ("t_years", -1.0), ("kind", "x")],
+)
 def test_reference_wrappers_validate_before_vollib(field: str, value: Any) -> None:
     """vollib itself divides by zero or raises KeyError; the wrappers raise InputError first."""
     with pytest.raises(InputError) as err:
@@ -377,15 +478,21 @@ def test_expired_options_are_worth_intrinsic(kw: dict[str, Any]) -> None:
 def test_reference_flag_is_lowercase() -> None:
     assert reference.vollib_flag("CALL") == "c"
     assert reference.vollib_flag("P") == "p"
-    assert reference.reference_price(**{**BASE, "kind": "P"}) == pytest.approx(price(**BASE), rel=1e-12)
+    assert reference.reference_price(**{**BASE, "kind": "P"}) == pytest.approx(
+        price(**BASE), rel=1e-12
+    )
 
 
 @given(markets())
 def test_black76_reference_matches(kw: dict[str, Any]) -> None:
     assume(kw["t_years"] > 0)
     f, k, t, r, v = kw["spot"], kw["strike"], kw["t_years"], kw["rate"], kw["vol"]
-    ours = float(pricing.black76_price(kind=kw["kind"], forward=f, strike=k, t_years=t, rate=r, vol=v))
-    ref = reference.reference_black76_price(kind=kw["kind"], forward=f, strike=k, t_years=t, rate=r, vol=v)
+    ours = float(
+        pricing.black76_price(kind=kw["kind"], forward=f, strike=k, t_years=t, rate=r, vol=v)
+    )
+    ref = reference.reference_black76_price(
+        kind=kw["kind"], forward=f, strike=k, t_years=t, rate=r, vol=v
+    )
     assert ours == pytest.approx(ref, rel=1e-9, abs=1e-12 * scale(kw))
 
 
@@ -397,8 +504,15 @@ def test_fast_kernel_over_many_chunks_matches_numpy() -> None:
     n = 2 * GREEKS_CHUNK + 123
     sign = np.where(rng.random(n) < 0.5, 1.0, -1.0)
     spot = rng.uniform(50.0, 2500.0, n)
-    args = (sign, spot, spot * np.exp(rng.uniform(-1.0, 1.0, n)), rng.uniform(0.0, 3.0, n),
-            rng.uniform(-0.01, 0.08, n), rng.uniform(-0.05, 0.08, n), rng.uniform(0.03, 2.0, n))
+    args = (
+        sign,
+        spot,
+        spot * np.exp(rng.uniform(-1.0, 1.0, n)),
+        rng.uniform(0.0, 3.0, n),
+        rng.uniform(-0.01, 0.08, n),
+        rng.uniform(-0.05, 0.08, n),
+        rng.uniform(0.03, 2.0, n),
+    )
     fast = price_greeks(*args)
     value, greeks = generalized_greeks(*args)
     expected = np.vstack([value, *(getattr(greeks, name) for name in GREEKS)])

@@ -72,7 +72,11 @@ def test_round_trip_recovers_the_vol(kw: dict[str, Any]) -> None:
     check_result_invariants(res)
     vega = vega_per_unit(kw)
     if vega < MEANINGFUL_VEGA_REL * kw["spot"]:
-        assert str(res.status) in ("ok", "no_time_value", "bad_input:price")  # price may underflow to 0
+        assert str(res.status) in (
+            "ok",
+            "no_time_value",
+            "bad_input:price",
+        )  # price may underflow to 0
         return
     assert str(res.status) == "ok"
     rounding = 8.0 * np.finfo(float).eps * max(kw["spot"], kw["strike"]) / vega
@@ -85,7 +89,10 @@ def test_round_trip_recovers_the_vol(kw: dict[str, Any]) -> None:
 def test_fast_path_matches_vollib(batch: list[dict[str, Any]]) -> None:
     """Same quotes through the numba path and a loop over vollib: equal to 1e-10 in vol wherever
     vega is meaningful; the fast path never finds a vol where vollib finds none."""
-    cols = {f: np.array([kw[f] for kw in batch]) for f in ("spot", "strike", "t_years", "rate", "div_yield")}
+    cols = {
+        f: np.array([kw[f] for kw in batch])
+        for f in ("spot", "strike", "t_years", "rate", "div_yield")
+    }
     kinds = np.array([kw["kind"] for kw in batch])
     prices = np.array([reference.reference_price(**kw) for kw in batch])
     fast = implied_vol(kind=kinds, **cols, price=prices)
@@ -103,7 +110,12 @@ def test_fast_path_matches_vollib(batch: list[dict[str, Any]]) -> None:
     # Everywhere both find a vol they agree to rounding: the only differences come from a few
     # ulps in the forward and the discount factor (numpy's exp against libm's), amplified by 1/vega.
     both = fast.ok & slow.ok
-    rounding = 64.0 * np.finfo(float).eps * np.maximum(cols["spot"], cols["strike"]) / np.maximum(vega, 1e-300)
+    rounding = (
+        64.0
+        * np.finfo(float).eps
+        * np.maximum(cols["spot"], cols["strike"])
+        / np.maximum(vega, 1e-300)
+    )
     assert np.all(np.abs(fast.vol - slow.vol)[both] <= (1e-13 + rounding)[both])
 
 
@@ -141,13 +153,26 @@ def test_black76_matches_bsm_with_yield_equal_to_rate(kw: dict[str, Any]) -> Non
     kw = {**kw, "div_yield": kw["rate"]}
     price = pricing.european_price(**kw)
     bsm = implied_vol(**without_vol(kw), price=price)
-    b76 = implied_vol_black76(kind=kw["kind"], forward=kw["spot"], strike=kw["strike"],
-                              t_years=kw["t_years"], rate=kw["rate"], price=price)
+    b76 = implied_vol_black76(
+        kind=kw["kind"],
+        forward=kw["spot"],
+        strike=kw["strike"],
+        t_years=kw["t_years"],
+        rate=kw["rate"],
+        price=price,
+    )
     assert str(bsm.status) == str(b76.status)
     if bsm.ok:
         assert float(b76.vol) == pytest.approx(float(bsm.vol), rel=1e-13)
-    b76_ref = implied_vol_black76(kind=kw["kind"], forward=kw["spot"], strike=kw["strike"],
-                                  t_years=kw["t_years"], rate=kw["rate"], price=price, engine="vollib")
+    b76_ref = implied_vol_black76(
+        kind=kw["kind"],
+        forward=kw["spot"],
+        strike=kw["strike"],
+        t_years=kw["t_years"],
+        rate=kw["rate"],
+        price=price,
+        engine="vollib",
+    )
     if b76.ok and vega_per_unit(kw) >= MEANINGFUL_VEGA_REL * kw["spot"]:
         assert abs(float(b76.vol) - float(b76_ref.vol)) <= 1e-10
 
@@ -157,8 +182,12 @@ def test_black76_round_trip_on_a_rut_chain() -> None:
     strikes = np.arange(1700.0, 2400.0, 25.0)
     vols = 0.22 + 0.15 * (np.log(strikes / forward)) ** 2 - 0.1 * np.log(strikes / forward)
     kinds = np.where(strikes < forward, "put", "call")
-    prices = pricing.black76_price(kind=kinds, forward=forward, strike=strikes, t_years=t, rate=r, vol=vols)
-    res = implied_vol_black76(kind=kinds, forward=forward, strike=strikes, t_years=t, rate=r, price=prices)
+    prices = pricing.black76_price(
+        kind=kinds, forward=forward, strike=strikes, t_years=t, rate=r, vol=vols
+    )
+    res = implied_vol_black76(
+        kind=kinds, forward=forward, strike=strikes, t_years=t, rate=r, price=prices
+    )
     assert res.ok.all()
     np.testing.assert_allclose(res.vol, vols, rtol=1e-12)
 
@@ -166,8 +195,14 @@ def test_black76_round_trip_on_a_rut_chain() -> None:
 # ------------------------------------------------------------------------------------------
 # Statuses, one per quote
 
-BASE: dict[str, Any] = {"kind": "call", "spot": 100.0, "strike": 50.0, "t_years": 0.5, "rate": 0.04,
-                        "div_yield": 0.0}
+BASE: dict[str, Any] = {
+    "kind": "call",
+    "spot": 100.0,
+    "strike": 50.0,
+    "t_years": 0.5,
+    "rate": 0.04,
+    "div_yield": 0.0,
+}
 
 
 def test_each_reason_on_one_chain_without_raising() -> None:
@@ -182,8 +217,15 @@ def test_each_reason_on_one_chain_without_raising() -> None:
         price=[ok_price, 10.0, 150.0, deep_itm, 1.0, ok_price, 5.0, 5.0, 5.0],
     )
     assert res.status.tolist() == [
-        "ok", "below_intrinsic", "above_ceiling", "no_time_value", "expired",
-        "bad_input:kind", "bad_input:spot", "bad_input:strike", "bad_input:t_years",
+        "ok",
+        "below_intrinsic",
+        "above_ceiling",
+        "no_time_value",
+        "expired",
+        "bad_input:kind",
+        "bad_input:spot",
+        "bad_input:strike",
+        "bad_input:t_years",
     ]
     assert float(res.vol[0]) == pytest.approx(0.3, rel=1e-12)
     check_result_invariants(res)
@@ -191,9 +233,22 @@ def test_each_reason_on_one_chain_without_raising() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("spot", 0.0), ("spot", math.nan), ("spot", math.inf), ("strike", -1.0), ("strike", math.inf),
-     ("t_years", -1e-9), ("t_years", math.nan), ("rate", math.nan), ("rate", -math.inf),
-     ("div_yield", math.nan), ("price", 0.0), ("price", -1.0), ("price", math.nan), ("price", math.inf)],
+    [
+        ("spot", 0.0),
+        ("spot", math.nan),
+        ("spot", math.inf),
+        ("strike", -1.0),
+        ("strike", math.inf),
+        ("t_years", -1e-9),
+        ("t_years", math.nan),
+        ("rate", math.nan),
+        ("rate", -math.inf),
+        ("div_yield", math.nan),
+        ("price", 0.0),
+        ("price", -1.0),
+        ("price", math.nan),
+        ("price", math.inf),
+    ],
 )
 def test_bad_input_is_a_status_naming_the_field(field: str, value: float) -> None:
     good = float(pricing.european_price(**{**BASE, "strike": 100.0, "vol": 0.3}))
@@ -206,13 +261,22 @@ def test_bad_input_is_a_status_naming_the_field(field: str, value: float) -> Non
 
 
 def test_unknown_kinds_in_any_form() -> None:
-    res = implied_vol(**{**BASE, "kind": np.array(["C", "P", "bogus", "Call"], dtype=object),
-                         "strike": 100.0, "price": 5.0})
+    res = implied_vol(
+        **{
+            **BASE,
+            "kind": np.array(["C", "P", "bogus", "Call"], dtype=object),
+            "strike": 100.0,
+            "price": 5.0,
+        }
+    )
     assert res.status.tolist()[2] == "bad_input:kind"
     assert res.ok.tolist() == [True, True, False, True]
     signs = implied_vol(**{**BASE, "kind": np.array([1, -1, 0]), "strike": 100.0, "price": 5.0})
     assert signs.status.tolist() == ["ok", "ok", "bad_input:kind"]
-    assert implied_vol(**{**BASE, "kind": "bogus", "strike": 100.0, "price": 5.0}).status == "bad_input:kind"
+    assert (
+        implied_vol(**{**BASE, "kind": "bogus", "strike": 100.0, "price": 5.0}).status
+        == "bad_input:kind"
+    )
 
 
 def test_deep_in_the_money_with_no_time_value_is_not_zero() -> None:
@@ -231,19 +295,27 @@ def test_deep_in_the_money_with_no_time_value_is_not_zero() -> None:
 def test_shapes_broadcast_and_scalars_give_zero_d_results() -> None:
     strikes = np.array([[90.0], [100.0], [110.0]])
     times = np.array([0.1, 0.5, 1.0, 2.0])
-    prices = pricing.european_price(kind="put", spot=100.0, strike=strikes, t_years=times, rate=0.03, vol=0.25)
-    res = implied_vol(kind="put", spot=100.0, strike=strikes, t_years=times, rate=0.03, price=prices)
+    prices = pricing.european_price(
+        kind="put", spot=100.0, strike=strikes, t_years=times, rate=0.03, vol=0.25
+    )
+    res = implied_vol(
+        kind="put", spot=100.0, strike=strikes, t_years=times, rate=0.03, price=prices
+    )
     assert res.vol.shape == res.status.shape == (3, 4)
     np.testing.assert_allclose(res.vol, 0.25, rtol=1e-12)
     scalar = implied_vol(kind="put", spot=100.0, strike=100.0, t_years=0.5, rate=0.03, price=7.0)
     assert scalar.vol.shape == () and scalar.status.shape == ()
     with pytest.raises(InputError) as err:
-        implied_vol(kind="put", spot=[1.0, 2.0], strike=[1.0, 2.0, 3.0], t_years=0.5, rate=0.0, price=1.0)
+        implied_vol(
+            kind="put", spot=[1.0, 2.0], strike=[1.0, 2.0, 3.0], t_years=0.5, rate=0.0, price=1.0
+        )
     assert err.value.field == "shape"
 
 
 def test_empty_chain() -> None:
-    res = implied_vol(kind="call", spot=100.0, strike=np.array([]), t_years=0.5, rate=0.0, price=np.array([]))
+    res = implied_vol(
+        kind="call", spot=100.0, strike=np.array([]), t_years=0.5, rate=0.0, price=np.array([])
+    )
     assert res.vol.shape == (0,) and res.status.shape == (0,)
 
 
@@ -281,11 +353,20 @@ def test_cash_dividends_round_trip(kw: dict[str, Any], amount_frac: float, first
 
 def test_dividends_worth_more_than_the_spot_are_a_status() -> None:
     divs = DividendSchedule((0.1,), (60.0,))
-    res = implied_vol(kind="call", spot=[100.0, 50.0], strike=50.0, t_years=0.5, rate=0.0, price=5.0,
-                      dividends=divs)
+    res = implied_vol(
+        kind="call",
+        spot=[100.0, 50.0],
+        strike=50.0,
+        t_years=0.5,
+        rate=0.0,
+        price=5.0,
+        dividends=divs,
+    )
     assert res.status.tolist()[1] == "bad_input:dividends"
     # A dividend after expiry does not count.
-    after = implied_vol(kind="call", spot=50.0, strike=50.0, t_years=0.05, rate=0.0, price=2.0, dividends=divs)
+    after = implied_vol(
+        kind="call", spot=50.0, strike=50.0, t_years=0.05, rate=0.0, price=2.0, dividends=divs
+    )
     assert after.status == "ok"
 
 
@@ -299,11 +380,30 @@ def test_american_style_dispatches_with_the_same_keywords(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(pricing.american, "american_implied_vol", fake, raising=False)
     divs = DividendSchedule((0.1,), (0.5,))
-    got = implied_vol(kind="put", spot=220.0, strike=230.0, t_years=0.5, rate=0.04, div_yield=0.0,
-                      price=15.0, style="american", dividends=divs, engine="fd")
+    got = implied_vol(
+        kind="put",
+        spot=220.0,
+        strike=230.0,
+        t_years=0.5,
+        rate=0.04,
+        div_yield=0.0,
+        price=15.0,
+        style="american",
+        dividends=divs,
+        engine="fd",
+    )
     assert got is sentinel
-    assert seen == {"kind": "put", "spot": 220.0, "strike": 230.0, "t_years": 0.5, "rate": 0.04,
-                    "div_yield": 0.0, "price": 15.0, "dividends": divs, "engine": "fd"}
+    assert seen == {
+        "kind": "put",
+        "spot": 220.0,
+        "strike": 230.0,
+        "t_years": 0.5,
+        "rate": 0.04,
+        "div_yield": 0.0,
+        "price": 15.0,
+        "dividends": divs,
+        "engine": "fd",
+    }
 
 
 # ------------------------------------------------------------------------------------------
@@ -319,8 +419,9 @@ def test_reference_below_intrinsic_is_caught_as_a_reason() -> None:
         reference.reference_implied_vol(**BASE, price=150.0)
     assert err.value.reason == "above_ceiling"
     with pytest.raises(ImpliedVolError) as err:
-        reference.reference_implied_vol_black76(kind="put", forward=100.0, strike=50.0, t_years=0.5,
-                                                rate=0.0, price=60.0)
+        reference.reference_implied_vol_black76(
+            kind="put", forward=100.0, strike=50.0, t_years=0.5, rate=0.0, price=60.0
+        )
     assert err.value.reason == "above_ceiling"
 
 
@@ -332,19 +433,31 @@ def test_reference_expired_and_zero_strike_do_not_divide_by_zero() -> None:
         reference.reference_implied_vol(**{**BASE, "strike": 0.0}, price=50.0)
     assert ierr.value.field == "strike"
     with pytest.raises(InputError) as ierr:
-        reference.reference_black76_price(kind="c", forward=100.0, strike=0.0, t_years=1.0, rate=0.0, vol=0.2)
+        reference.reference_black76_price(
+            kind="c", forward=100.0, strike=0.0, t_years=1.0, rate=0.0, vol=0.2
+        )
     assert ierr.value.field == "strike"
 
 
 def test_reference_round_trip_and_argument_orders() -> None:
-    kw = {"kind": "put", "spot": 100.0, "strike": 95.0, "t_years": 0.4, "rate": 0.04, "div_yield": 0.01}
+    kw = {
+        "kind": "put",
+        "spot": 100.0,
+        "strike": 95.0,
+        "t_years": 0.4,
+        "rate": 0.04,
+        "div_yield": 0.01,
+    }
     price = reference.reference_price(**kw, vol=0.31)
     assert reference.reference_implied_vol(**kw, price=price) == pytest.approx(0.31, abs=1e-12)
     fwd = 100.0 * math.exp((0.04 - 0.01) * 0.4)
-    b76 = reference.reference_black76_price(kind="put", forward=fwd, strike=95.0, t_years=0.4, rate=0.04, vol=0.31)
+    b76 = reference.reference_black76_price(
+        kind="put", forward=fwd, strike=95.0, t_years=0.4, rate=0.04, vol=0.31
+    )
     assert b76 == pytest.approx(price, rel=1e-12)
-    iv = reference.reference_implied_vol_black76(kind="put", forward=fwd, strike=95.0, t_years=0.4,
-                                                 rate=0.04, price=b76)
+    iv = reference.reference_implied_vol_black76(
+        kind="put", forward=fwd, strike=95.0, t_years=0.4, rate=0.04, price=b76
+    )
     assert iv == pytest.approx(0.31, abs=1e-12)
 
 
@@ -355,7 +468,10 @@ def test_reference_round_trip_and_argument_orders() -> None:
 @given(st.lists(markets(), min_size=1, max_size=30))
 def test_lbr_port_matches_vollib(batch: list[dict[str, Any]]) -> None:
     """The numba port of Let's Be Rational alone (engine "lbr") against vollib."""
-    cols = {f: np.array([kw[f] for kw in batch]) for f in ("spot", "strike", "t_years", "rate", "div_yield")}
+    cols = {
+        f: np.array([kw[f] for kw in batch])
+        for f in ("spot", "strike", "t_years", "rate", "div_yield")
+    }
     kinds = np.array([kw["kind"] for kw in batch])
     prices = np.array([reference.reference_price(**kw) for kw in batch])
     port = implied_vol(kind=kinds, **cols, price=prices, engine="lbr")
@@ -380,17 +496,36 @@ def test_a_large_chain_runs_in_chunks_and_agrees_across_engines() -> None:
     strike = spot * np.exp(rng.uniform(-2.5, 2.5, n) * vol * np.sqrt(t))
     kind = np.where(rng.random(n) < 0.5, "call", "put")
     rate, q = 0.045, 0.012
-    price = pricing.european_price(kind=kind, spot=spot, strike=strike, t_years=t, rate=rate,
-                                   div_yield=q, vol=vol)
-    fast = implied_vol(kind=kind, spot=spot, strike=strike, t_years=t, rate=rate, div_yield=q, price=price)
-    port = implied_vol(kind=kind, spot=spot, strike=strike, t_years=t, rate=rate, div_yield=q,
-                       price=price, engine="lbr")
+    price = pricing.european_price(
+        kind=kind, spot=spot, strike=strike, t_years=t, rate=rate, div_yield=q, vol=vol
+    )
+    fast = implied_vol(
+        kind=kind, spot=spot, strike=strike, t_years=t, rate=rate, div_yield=q, price=price
+    )
+    port = implied_vol(
+        kind=kind,
+        spot=spot,
+        strike=strike,
+        t_years=t,
+        rate=rate,
+        div_yield=q,
+        price=price,
+        engine="lbr",
+    )
     assert fast.ok.all() and port.ok.all()
     np.testing.assert_allclose(fast.vol, vol, rtol=1e-10)
     np.testing.assert_allclose(fast.vol, port.vol, rtol=1e-13)
     sample = slice(0, n, 97)
-    slow = implied_vol(kind=kind[sample], spot=spot, strike=strike[sample], t_years=t[sample],
-                       rate=rate, div_yield=q, price=price[sample], engine="vollib")
+    slow = implied_vol(
+        kind=kind[sample],
+        spot=spot,
+        strike=strike[sample],
+        t_years=t[sample],
+        rate=rate,
+        div_yield=q,
+        price=price[sample],
+        engine="vollib",
+    )
     np.testing.assert_allclose(fast.vol[sample], slow.vol, rtol=1e-13)
 
 
@@ -470,8 +605,12 @@ def test_concurrent_calls_from_several_threads() -> None:
     strike = 100.0 * np.exp(np.random.default_rng(21).uniform(-0.3, 0.3, 3 * fk.CHUNK))
 
     def chain(vol: float) -> ImpliedVolResult:
-        price = pricing.european_price(kind="put", spot=100.0, strike=strike, t_years=0.3, rate=0.03, vol=vol)
-        return implied_vol(kind="put", spot=100.0, strike=strike, t_years=0.3, rate=0.03, price=price)
+        price = pricing.european_price(
+            kind="put", spot=100.0, strike=strike, t_years=0.3, rate=0.03, vol=vol
+        )
+        return implied_vol(
+            kind="put", spot=100.0, strike=strike, t_years=0.3, rate=0.03, price=price
+        )
 
     vols = [0.1 + 0.05 * i for i in range(8)]
     sequential = [chain(v) for v in vols]

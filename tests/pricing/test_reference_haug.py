@@ -84,8 +84,18 @@ HAUG_GREEKS = [
 ]
 
 
-def _kw(kind: str, strike: float, spot: float, q: float, r: float, t: float, vol: float) -> dict[str, Any]:
-    return {"kind": kind, "spot": spot, "strike": strike, "t_years": t, "rate": r, "div_yield": q, "vol": vol}
+def _kw(
+    kind: str, strike: float, spot: float, q: float, r: float, t: float, vol: float
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "spot": spot,
+        "strike": strike,
+        "t_years": t,
+        "rate": r,
+        "div_yield": q,
+        "vol": vol,
+    }
 
 
 def test_tables_are_complete() -> None:
@@ -113,9 +123,13 @@ def test_fast_kernel_matches_haug_prices() -> None:
 def test_black76_rows_match_haug(row: tuple[Any, ...]) -> None:
     kind, strike, spot, _q, r, t, vol, expected, tol = row
     # q == r: the carry is zero, so the spot is the forward.
-    value = float(pricing.black76_price(kind=kind, forward=spot, strike=strike, t_years=t, rate=r, vol=vol))
+    value = float(
+        pricing.black76_price(kind=kind, forward=spot, strike=strike, t_years=t, rate=r, vol=vol)
+    )
     assert abs(value - expected) <= tol
-    ref = reference.reference_black76_price(kind=kind, forward=spot, strike=strike, t_years=t, rate=r, vol=vol)
+    ref = reference.reference_black76_price(
+        kind=kind, forward=spot, strike=strike, t_years=t, rate=r, vol=vol
+    )
     assert abs(ref - expected) <= tol
 
 
@@ -131,7 +145,9 @@ def test_implied_vol_recovers_haug_vols(row: tuple[Any, ...]) -> None:
         assert str(res.status) == "ok"
         assert float(res.vol) == pytest.approx(vol, rel=1e-9)
     if q == r:
-        res = implied_vol_black76(kind=kind, forward=spot, strike=strike, t_years=t, rate=r, price=price)
+        res = implied_vol_black76(
+            kind=kind, forward=spot, strike=strike, t_years=t, rate=r, price=price
+        )
         assert str(res.status) == "ok" and float(res.vol) == pytest.approx(vol, rel=1e-9)
 
 
@@ -163,7 +179,9 @@ def test_greeks_match_haug(row: tuple[Any, ...]) -> None:
     assert abs(_project_greek(greek, kw) - expected) <= tol
 
 
-@pytest.mark.parametrize("row", [row for row in HAUG_GREEKS if row[0] in ("delta", "gamma", "vega", "theta", "rho")])
+@pytest.mark.parametrize(
+    "row", [row for row in HAUG_GREEKS if row[0] in ("delta", "gamma", "vega", "theta", "rho")]
+)
 def test_quantlib_units_convert_to_project_units(row: tuple[Any, ...]) -> None:
     """QuantLib's convention (vega/rho per 1.00, theta per year) converted by
     :func:`reference.from_quantlib_units` equals the project's Greeks and vollib's."""

@@ -23,12 +23,18 @@ from pricing.surface import (
 
 def _true_params(t: float) -> SVIParams:
     """An equity-like, arbitrage-free SVI family (skewed, total variance increasing in t)."""
-    return SVIParams(a=0.02 * t, b=0.12 * math.sqrt(t) + 0.02 * t, rho=-0.6, m=0.02,
-                     sigma=0.1 * math.sqrt(t) + 0.01)
+    return SVIParams(
+        a=0.02 * t,
+        b=0.12 * math.sqrt(t) + 0.02 * t,
+        rho=-0.6,
+        m=0.02,
+        sigma=0.1 * math.sqrt(t) + 0.01,
+    )
 
 
-def _quotes(t: float, n: int = 40, noise: float = 0.0, seed: int = 0
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _quotes(
+    t: float, n: int = 40, noise: float = 0.0, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     sd = 0.2 * math.sqrt(t)
     k = np.linspace(-3 * sd, 2 * sd, n)
     v = np.sqrt(_true_params(t).total_variance(k) / t)
@@ -106,10 +112,12 @@ def test_fit_ignores_nan_and_weights_matter() -> None:
     light[20] = 1e-6
     heavy = np.ones_like(k)
     heavy[20] = 100.0
-    err_light = abs(float(fit_svi(k, v_out, t_years=0.25, forward=100.0,
-                                  weights=light).vol(k[20])) - v[20])
-    err_heavy = abs(float(fit_svi(k, v_out, t_years=0.25, forward=100.0,
-                                  weights=heavy).vol(k[20])) - v[20])
+    err_light = abs(
+        float(fit_svi(k, v_out, t_years=0.25, forward=100.0, weights=light).vol(k[20])) - v[20]
+    )
+    err_heavy = abs(
+        float(fit_svi(k, v_out, t_years=0.25, forward=100.0, weights=heavy).vol(k[20])) - v[20]
+    )
     assert err_light < 1e-3 < err_heavy
 
 
@@ -134,7 +142,9 @@ def test_calendar_penalty_prevents_crossing() -> None:
     t1, t2 = 0.25, 0.30
     k1, v1 = _quotes(t1)
     k2 = k1.copy()
-    v2 = np.sqrt(_true_params(t1).total_variance(k2) / t2) * (1 - 0.08 * np.exp(-(k2 / 0.05) ** 2))
+    v2 = np.sqrt(_true_params(t1).total_variance(k2) / t2) * (
+        1 - 0.08 * np.exp(-((k2 / 0.05) ** 2))
+    )
     first = fit_svi(k1, v1, t_years=t1, forward=100.0)
     second = fit_svi(k2, v2, t_years=t2, forward=100.0, previous=first)
     assert second.calendar_min_diff > -1e-5
@@ -157,8 +167,9 @@ def test_surface_reproduces_smiles_at_expiries_and_no_arbitrage() -> None:
     for smile in surf.smiles:
         assert not smile.butterfly_arbitrage and not smile.calendar_arbitrage
         strikes = smile.forward * np.exp(np.array([-0.1, 0.0, 0.05]))
-        np.testing.assert_allclose(surf.vol(smile.t_years, strikes),
-                                   smile.vol(np.log(strikes / smile.forward)), rtol=1e-10)
+        np.testing.assert_allclose(
+            surf.vol(smile.t_years, strikes), smile.vol(np.log(strikes / smile.forward)), rtol=1e-10
+        )
 
 
 def test_surface_interpolates_linearly_in_total_variance() -> None:
@@ -176,10 +187,12 @@ def test_surface_extrapolates_flat_in_vol() -> None:
     surf = _surface()
     last, first = surf.smiles[-1], surf.smiles[0]
     k = np.array([-0.1, 0.0, 0.1])
-    np.testing.assert_allclose(surf.vol(3.0, surf.forward(3.0) * np.exp(k)), last.vol(k),
-                               rtol=1e-10)
-    np.testing.assert_allclose(surf.vol(0.01, surf.forward(0.01) * np.exp(k)), first.vol(k),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        surf.vol(3.0, surf.forward(3.0) * np.exp(k)), last.vol(k), rtol=1e-10
+    )
+    np.testing.assert_allclose(
+        surf.vol(0.01, surf.forward(0.01) * np.exp(k)), first.vol(k), rtol=1e-10
+    )
 
 
 def test_forward_interpolation_hits_fitted_forwards() -> None:
@@ -193,8 +206,7 @@ def test_vol_broadcasts() -> None:
     surf = _surface()
     out = surf.vol(np.array([[0.1], [0.5]]), np.array([90.0, 100.0, 110.0]))
     assert out.shape == (2, 3)
-    out2 = surf.vol(0.3, 100.0, spot_shift=np.array([-0.1, 0.0, 0.1]),
-                    dynamics="sticky_moneyness")
+    out2 = surf.vol(0.3, 100.0, spot_shift=np.array([-0.1, 0.0, 0.1]), dynamics="sticky_moneyness")
     assert out2.shape == (3,)
 
 
@@ -224,15 +236,17 @@ def test_explicit_forward_changes_moneyness() -> None:
     assert float(surf.vol(t, 100.0, forward=fwd * 1.05, dynamics=sm)) != pytest.approx(base)
     # forward and spot_shift compose under sticky moneyness
     assert float(surf.vol(t, 100.0, forward=fwd / 1.1, spot_shift=0.1, dynamics=sm)) == (
-        pytest.approx(base))
+        pytest.approx(base)
+    )
 
 
 def test_shifted_is_parallel_and_additive() -> None:
     surf = _surface()
     t, k = np.array([0.1, 0.5]), np.array([95.0, 105.0])
     np.testing.assert_allclose(surf.shifted(0.05).vol(t, k) - surf.vol(t, k), 0.05, atol=1e-14)
-    np.testing.assert_allclose(surf.shifted(0.02).shifted(0.03).vol(t, k),
-                               surf.shifted(0.05).vol(t, k), atol=1e-14)
+    np.testing.assert_allclose(
+        surf.shifted(0.02).shifted(0.03).vol(t, k), surf.shifted(0.05).vol(t, k), atol=1e-14
+    )
     assert np.all(surf.shifted(-10.0 + 5.5).vol(t, k) >= 1e-4)
     assert surf.vol_shift == 0.0
 

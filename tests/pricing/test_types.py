@@ -19,14 +19,23 @@ def test_time_to_expiry_counts_the_extra_hour_when_daylight_saving_ends() -> Non
     as_of = datetime(2026, 10, 31, 16, 0, tzinfo=NEW_YORK)
     contract = OptionContract("IWM", "put", 200.0, date(2026, 11, 2), "american")
     assert contract.t_years(as_of) * HOURS_PER_YEAR == pytest.approx(49.0, abs=1e-9)
-    assert years_between(as_of, contract.expiry_datetime) * HOURS_PER_YEAR == pytest.approx(49.0, abs=1e-9)
+    assert years_between(as_of, contract.expiry_datetime) * HOURS_PER_YEAR == pytest.approx(
+        49.0, abs=1e-9
+    )
 
 
 def test_time_to_expiry_is_the_same_from_any_zone() -> None:
     ny = datetime(2026, 11, 20, 16, 15, tzinfo=NEW_YORK)
     tokyo = ny.astimezone(ZoneInfo("Asia/Tokyo"))
-    contract = OptionContract("RUT", "call", 2800.0, date(2026, 12, 18), "european",
-                              settlement=SettlementTime.AM, delivery="cash")
+    contract = OptionContract(
+        "RUT",
+        "call",
+        2800.0,
+        date(2026, 12, 18),
+        "european",
+        settlement=SettlementTime.AM,
+        delivery="cash",
+    )
     assert contract.t_years(tokyo) == contract.t_years(ny)
     assert contract.expiry_datetime.hour == 9 and contract.expiry_datetime.minute == 30
 
@@ -34,7 +43,9 @@ def test_time_to_expiry_is_the_same_from_any_zone() -> None:
 def test_pm_expiry_one_minute_before_and_after_the_close() -> None:
     contract = OptionContract("IWM", "call", 250.0, date(2026, 11, 20), "american")
     close = datetime(2026, 11, 20, 16, 0, tzinfo=NEW_YORK)
-    assert contract.t_years(close - timedelta(minutes=1)) * HOURS_PER_YEAR * 60 == pytest.approx(1.0)
+    assert contract.t_years(close - timedelta(minutes=1)) * HOURS_PER_YEAR * 60 == pytest.approx(
+        1.0
+    )
     assert contract.t_years(close + timedelta(minutes=1)) < 0.0
 
 
@@ -50,8 +61,13 @@ def test_pm_expiry_one_minute_before_and_after_the_close() -> None:
     ],
 )
 def test_contract_validation_names_the_field(kwargs: dict[str, object], field: str) -> None:
-    base: dict[str, object] = {"underlying": "IWM", "kind": "put", "strike": 200.0,
-                               "expiry": date(2026, 12, 18), "style": "american"}
+    base: dict[str, object] = {
+        "underlying": "IWM",
+        "kind": "put",
+        "strike": 200.0,
+        "expiry": date(2026, 12, 18),
+        "style": "american",
+    }
     with pytest.raises(InputError) as err:
         OptionContract(**{**base, **kwargs})  # type: ignore[arg-type]
     assert err.value.field == field
@@ -98,9 +114,13 @@ def test_large_inputs_take_the_fused_kernel_and_agree_with_the_numpy_one() -> No
     t = rng.uniform(0.0, 2.0, n)
     kind = np.where(rng.random(n) < 0.5, 1.0, -1.0)
     vol = rng.uniform(0.05, 1.0, n)
-    fast = european.european_greeks(kind=kind, spot=spot, strike=strike, t_years=t, rate=0.04,
-                                    div_yield=0.012, vol=vol)
-    _, slow = generalized_greeks(kind, spot, strike, t, np.full(n, 0.04), np.full(n, 0.04 - 0.012), vol)
+    fast = european.european_greeks(
+        kind=kind, spot=spot, strike=strike, t_years=t, rate=0.04, div_yield=0.012, vol=vol
+    )
+    _, slow = generalized_greeks(
+        kind, spot, strike, t, np.full(n, 0.04), np.full(n, 0.04 - 0.012), vol
+    )
     for name in slow.FIELDS:
-        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-9, atol=1e-12,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(slow, name), rtol=1e-9, atol=1e-12, err_msg=name
+        )

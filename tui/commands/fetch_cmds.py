@@ -89,7 +89,13 @@ def run_fetch(
 
     err = err if err is not None else Console(stderr=True)
     out = out if out is not None else Console()
-    columns = (TextColumn("{task.description:<6}"), BarColumn(), MofNCompleteColumn(), TextColumn("expiries"), TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:<6}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("expiries"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=False) as progress:
         tasks: dict[str, TaskID] = {}
 
@@ -102,8 +108,14 @@ def run_fetch(
                 progress.update(tasks[event.symbol], description=f"{event.symbol} x")
 
         result = fetch_and_store(
-            symbols, store_path=store_path, clock=clock, max_expiries=max_expiries,
-            ticker_factory=ticker_factory, sleep=sleep, timeout_s=timeout_s, on_event=show,
+            symbols,
+            store_path=store_path,
+            clock=clock,
+            max_expiries=max_expiries,
+            ticker_factory=ticker_factory,
+            sleep=sleep,
+            timeout_s=timeout_s,
+            on_event=show,
         )
     render_fetch_summary(result, out, err)
     return list(result.outcomes)
@@ -116,17 +128,30 @@ def register(app: typer.Typer) -> None:
     def fetch(
         symbols: Annotated[
             list[str] | None,
-            typer.Option("--symbols", "-s", help="Symbols to fetch (IWM RUT SPY by default); also as arguments."),
+            typer.Option(
+                "--symbols",
+                "-s",
+                help="Symbols to fetch (IWM RUT SPY by default); also as arguments.",
+            ),
         ] = None,
         more: Annotated[
-            list[str] | None, typer.Argument(metavar="SYMBOL", help="More symbols (so '--symbols IWM RUT SPY' works).")
+            list[str] | None,
+            typer.Argument(
+                metavar="SYMBOL", help="More symbols (so '--symbols IWM RUT SPY' works)."
+            ),
         ] = None,
         store: Annotated[
             Path | None,
-            typer.Option("--store", help="Snapshot store file (default: $HEDGE_STORE, else the user data folder)."),
+            typer.Option(
+                "--store",
+                help="Snapshot store file (default: $HEDGE_STORE, else the user data folder).",
+            ),
         ] = None,
         expiries: Annotated[
-            int | None, typer.Option("--expiries", "-n", min=1, help="Only the nearest N expiries of each symbol.")
+            int | None,
+            typer.Option(
+                "--expiries", "-n", min=1, help="Only the nearest N expiries of each symbol."
+            ),
         ] = None,
         timeout: Annotated[
             float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each Yahoo answer.")

@@ -47,8 +47,9 @@ def _parse_expiry(text: str | None) -> Any:
         raise HedgeError(f"--expiry: {text}: {exc.reason}") from None
 
 
-def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
-              store: Path | None) -> str | Any:
+def run_chain(
+    symbol: str, source: str, expiry_text: str | None, fmt: str, store: Path | None
+) -> str | Any:
     """Load, analyse and render; returns the text (csv/json) or a rich renderable (table)."""
     from datetime import UTC, datetime
 
@@ -111,10 +112,12 @@ def register(app: typer.Typer) -> None:
         expiry: Annotated[str | None, typer.Option(
             "--expiry", "-e", help="YYYY-MM-DD exactly, or nearest:YYYY-MM-DD; table default: the nearest monthly.")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
-        store: Annotated[Path | None, typer.Option(
-            "--store", help="Snapshot store (SQLite) path.")] = None,
-        schema: Annotated[bool, typer.Option(
-            "--schema", help="Print the JSON Schema of --format json and exit.")] = False,
+        store: Annotated[
+            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
+        ] = None,
+        schema: Annotated[
+            bool, typer.Option("--schema", help="Print the JSON Schema of --format json and exit.")
+        ] = False,
     ) -> None:
         """Show an option chain with clean mids, flags, parity forward, implied vols (never the
         source's), deltas and the fitted SVI smile. Demo data are marked SYNTHETIC."""

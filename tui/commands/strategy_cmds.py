@@ -153,7 +153,9 @@ def load_strategy(
             raise CliFailure("give exactly one of --file or --template")
         check_dynamics(dynamics)
         if file is not None and underlying is not None and underlying.upper() not in UNDERLYINGS:
-            raise CliFailure(f"--underlying: {underlying!r} must be one of {', '.join(UNDERLYINGS)}")
+            raise CliFailure(
+                f"--underlying: {underlying!r} must be one of {', '.join(UNDERLYINGS)}"
+            )
         extra_spots = parse_spots(spots or ())
         if file is not None:
             if any(v is not None for v in (strikes, otm, delta, dte, expiry, quantity)):
@@ -194,7 +196,9 @@ def load_strategy(
             expiry_nearest=expiry_request is not None and expiry_request.nearest,
         )
         request.params()  # option errors before any data is loaded
-        return load_template(request, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics)
+        return load_template(
+            request, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics
+        )
     except LoadError as exc:
         raise _failure(exc, strike_option) from None
 
@@ -290,7 +294,8 @@ def run_strategy(
     if save is not None:
         try:
             position = position_from_legs(
-                loaded.strategy.name, loaded.strategy.flat_legs(),
+                loaded.strategy.name,
+                loaded.strategy.flat_legs(),
                 underlying=reference_symbol(loaded.strategy),
                 notes=f"saved by hedge strategy from {source_info(loaded).description}",
                 benchmark=loaded.strategy.benchmark,
@@ -357,10 +362,16 @@ def register(app: typer.Typer) -> None:
         dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
         expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).")] = None,
         strikes: Annotated[str | None, typer.Option("--strikes", help="Strikes K1,K2,...")] = None,
-        otm: Annotated[str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")] = None,
-        delta: Annotated[str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")] = None,
+        otm: Annotated[
+            str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")
+        ] = None,
+        delta: Annotated[
+            str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")
+        ] = None,
         quantity: Annotated[int | None, typer.Option("--quantity", "-q", help="Contracts.")] = None,
-        source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
+        source: Annotated[
+            str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
+        ] = "auto",
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
         save: Annotated[Path | None, typer.Option("--save", help="Write the legs to this position file.")] = None,
         force: Annotated[bool, typer.Option("--force", help="Let --save replace a file that is not a position file.")] = False,
