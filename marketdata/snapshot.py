@@ -56,7 +56,8 @@ class RateCurve:
                 raise InputError(f"rate_curve.tenors_years[{i}]", t, "must be > 0 and increasing")
             if not math.isfinite(r) or abs(r) > 1.0:
                 raise InputError(
-                    f"rate_curve.zero_rates[{i}]", r,
+                    f"rate_curve.zero_rates[{i}]",
+                    r,
                     "must be a decimal rate between -1 and 1 (0.05 means 5 %)",
                 )
         object.__setattr__(self, "tenors_years", tenors)

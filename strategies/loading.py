@@ -115,10 +115,13 @@ class TemplateRequest:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "strikes", tuple(self.strikes))
         if self.underlying is not None and self.underlying.upper() not in UNDERLYINGS:
-            raise LoadError(f"{self.underlying!r} must be one of {', '.join(UNDERLYINGS)}", field="underlying")
+            raise LoadError(
+                f"{self.underlying!r} must be one of {', '.join(UNDERLYINGS)}", field="underlying"
+            )
         if self.quantity is not None and not 1 <= self.quantity <= MAX_CONTRACTS:
             raise LoadError(
-                f"{self.quantity} must be a number of contracts from 1 to {MAX_CONTRACTS:,}", field="quantity"
+                f"{self.quantity} must be a number of contracts from 1 to {MAX_CONTRACTS:,}",
+                field="quantity",
             )
         if self.dte is not None and self.dte < 1:
             raise LoadError(f"{self.dte} must be >= 1 day", field="dte")
@@ -288,7 +291,9 @@ def load_market(
             extra_spots=extra,
             vol_dynamics=dynamics,
         )
-    except InputError as exc:  # inconsistent inputs (a dividend above the spot...): the data are bad
+    except (
+        InputError
+    ) as exc:  # inconsistent inputs (a dividend above the spot...): the data are bad
         raise LoadError(f"the market data are inconsistent: {exc}", field="source") from None
     except Exception as exc:  # the surface fit can fail on a thin chain: say so
         raise LoadError(
@@ -422,8 +427,11 @@ def settle_position(
     :class:`LoadError` naming the file."""
     try:
         return settle_expired(
-            strategy, ctx.as_of, spots=known_spots(ctx, strategy),
-            settlement_prices=position_settlement_prices(position), recorded_spots=recorded,
+            strategy,
+            ctx.as_of,
+            spots=known_spots(ctx, strategy),
+            settlement_prices=position_settlement_prices(position),
+            recorded_spots=recorded,
         )
     except InputError as exc:
         raise LoadError(f"{path}: {exc}") from None

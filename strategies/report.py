@@ -114,9 +114,30 @@ REPORT_SCHEMA_VERSION = 1
 
 #: Top-level keys of a report, in order (the tests check every one is present).
 REPORT_FIELDS: tuple[str, ...] = (
-    "schema_version", "strategy", "legs", "expired", "value", "source", "net_premium", "max_profit", "max_loss",
-    "unbounded", "payoff", "breakevens", "greeks", "pop", "expected_pnl", "cvar", "probability",
-    "scenarios", "weighted_pnl", "alerts", "levels", "betas", "dynamics", "warnings",
+    "schema_version",
+    "strategy",
+    "legs",
+    "expired",
+    "value",
+    "source",
+    "net_premium",
+    "max_profit",
+    "max_loss",
+    "unbounded",
+    "payoff",
+    "breakevens",
+    "greeks",
+    "pop",
+    "expected_pnl",
+    "cvar",
+    "probability",
+    "scenarios",
+    "weighted_pnl",
+    "alerts",
+    "levels",
+    "betas",
+    "dynamics",
+    "warnings",
 )
 
 
@@ -485,7 +506,9 @@ def settled_only_report(settlement: Settlement, *, source: SourceInfo) -> dict[s
                 "underlyings": sorted({s.leg.symbol for s in settlement.settled}),
                 "reference": None,
                 "spot": None,
-                "expiries": sorted({s.leg.expiry.isoformat() for s in settlement.settled if s.leg.expiry}),
+                "expiries": sorted(
+                    {s.leg.expiry.isoformat() for s in settlement.settled if s.leg.expiry}
+                ),
                 "as_of": settlement.as_of.isoformat(),
             },
             "legs": [],

@@ -210,7 +210,9 @@ class Listings:
         """Monthly third-Friday expiries for 30 months after ``start``; strikes by increment."""
         return cls(underlying.upper(), monthly_expiries(start))
 
-    def choose_expiry(self, as_of: date, *, expiry: date | None = None, dte: int | None = None) -> date:
+    def choose_expiry(
+        self, as_of: date, *, expiry: date | None = None, dte: int | None = None
+    ) -> date:
         """``expiry`` itself when it is listed after ``as_of`` (else :class:`InputError` naming
         the nearest listed expiries: a date is never silently moved), or the listed expiry
         nearest to ``as_of + dte`` (ties go to the later one); only expiries after ``as_of``."""
@@ -225,7 +227,8 @@ class Listings:
             nearest = ", ".join(d.isoformat() for d in before + after)
             why = "is not after the data's date" if expiry <= as_of else "is not a listed expiry"
             raise InputError(
-                "expiry", expiry,
+                "expiry",
+                expiry,
                 f"{why} of {self.underlying}; the nearest listed are {nearest} "
                 "(ask for the nearest with dte or nearest:DATE)",
             )
@@ -707,7 +710,10 @@ def pair_trade(
         raise InputError("notional", notional, "too small for one share of each side")
     return Strategy(
         f"long {ls} / short {ss} ({neutral}-neutral)",
-        (Leg(Shares(ls), n_long, leg_id=f"long {ls}"), Leg(Shares(ss), -n_short, leg_id=f"short {ss}")),
+        (
+            Leg(Shares(ls), n_long, leg_id=f"long {ls}"),
+            Leg(Shares(ss), -n_short, leg_id=f"short {ss}"),
+        ),
         benchmark=ss,  # beta-weighted to the hedge side with the same beta: zero by construction
     )
 

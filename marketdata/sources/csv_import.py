@@ -121,7 +121,9 @@ def _is_blank(text: str) -> bool:
 
 _DOT_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d{1,3}(,\d{3})+\.\d*)([eE][+-]?\d+)?$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?(\d+,\d*|,\d+|\d{1,3}(\.\d{3})+,\d*)$")
-_COMMA_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")  # 1,250: thousands, or 1.25 in a comma file?
+_COMMA_GROUPED = re.compile(
+    r"^[+-]?\d{1,3}(,\d{3})+$"
+)  # 1,250: thousands, or 1.25 in a comma file?
 _NUMERIC_COLUMNS = frozenset({"strike", "bid", "ask", "last", "multiplier", "source_iv"})
 
 
@@ -134,7 +136,14 @@ def detect_decimal(cells: list[str], *, where: str) -> str:
     never silently rescaled. Raises :class:`SchemaError` naming ``where`` and an example cell.
     """
     dot = next((c for c in cells if _DOT_DECIMAL.match(c.strip())), None)
-    comma = next((c for c in cells if _COMMA_DECIMAL.match(c.strip()) and not _COMMA_GROUPED.match(c.strip())), None)
+    comma = next(
+        (
+            c
+            for c in cells
+            if _COMMA_DECIMAL.match(c.strip()) and not _COMMA_GROUPED.match(c.strip())
+        ),
+        None,
+    )
     grouped = next((c for c in cells if _COMMA_GROUPED.match(c.strip())), None)
     if dot is not None and comma is not None:
         raise SchemaError(
@@ -162,7 +171,9 @@ def _parse_float(text: str, decimal: str = ".") -> float:
         cleaned = cleaned.replace(".", "").replace(",", ".")
     elif "," in cleaned:
         if not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", cleaned):
-            raise ValueError("has a comma that is not a thousands separator (the file writes decimals with a point)")
+            raise ValueError(
+                "has a comma that is not a thousands separator (the file writes decimals with a point)"
+            )
         cleaned = cleaned.replace(",", "")
     return float(cleaned)
 
@@ -385,7 +396,9 @@ def read_chain_csv(
                 f"{file}:{line}: header {key!r}: value {text!r} is not {what} ({exc})"
             ) from None
 
-    sym_text = symbol or meta_value("symbol", str, "a symbol") or meta_value("underlying", str, "a symbol")
+    sym_text = (
+        symbol or meta_value("symbol", str, "a symbol") or meta_value("underlying", str, "a symbol")
+    )
     spot_value = spot if spot is not None else meta_value("spot", number, "a price")
     as_of_value = as_of if as_of is not None else meta_value("asof", _parse_as_of, "an ISO time")
     curve = rate_curve
@@ -543,7 +556,9 @@ def _format_float(value: Any) -> str:
     return "" if math.isnan(number) else repr(number)
 
 
-def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+def write_chain_csv(
+    snapshot: MarketSnapshot, path: str | os.PathLike[str], *, force: bool = False
+) -> Path:
     """Write ``snapshot`` as a chain CSV that :func:`read_chain_csv` reads back to the same
     chain (floats written with ``repr`` so they return bit for bit; NaN as blank). Extra
     columns are written as text after the documented ones. The file is written through

@@ -235,19 +235,31 @@ def load_snapshot(
             reasons.append(_why_not_live(exc))
         try:
             found = _stored(name, now, expiries, store_path)
-            return ResolvedSnapshot(found.snapshot, found.kind, f"{_summary(reasons)}; using {found.description}", tuple(reasons))
+            return ResolvedSnapshot(
+                found.snapshot,
+                found.kind,
+                f"{_summary(reasons)}; using {found.description}",
+                tuple(reasons),
+            )
         except MarketDataError as exc:
             reasons.append(f"no stored snapshot: {exc}")
         try:
             found = _demo(name, now, expiries)
-            return ResolvedSnapshot(found.snapshot, found.kind, f"{_summary(reasons)}; using {found.description}", tuple(reasons))
+            return ResolvedSnapshot(
+                found.snapshot,
+                found.kind,
+                f"{_summary(reasons)}; using {found.description}",
+                tuple(reasons),
+            )
         except (MarketDataError, InputError, KeyError) as exc:
             reasons.append(f"no demo data: {exc}")
         raise NoDataError(f"no data for {name} from any source: " + "; ".join(reasons))
     path = Path(choice).expanduser()
     if path.is_file():
         return _csv(path, name, now, expiries)
-    raise InputError("source", source, f"must be one of {', '.join(KEYWORDS)} or an existing CSV file")
+    raise InputError(
+        "source", source, f"must be one of {', '.join(KEYWORDS)} or an existing CSV file"
+    )
 
 
 #: How far from a settlement moment a stored snapshot may be taken to count as the spot at expiry.

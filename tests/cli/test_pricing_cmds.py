@@ -148,7 +148,9 @@ def test_bundled_examples_run(verb: str, name: str) -> None:
         assert rows[-1]["status"] == "below_intrinsic" and result.exit_code == 1
 
 
-def test_price_streams_in_chunks_with_the_same_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_price_streams_in_chunks_with_the_same_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Rows are priced and written a chunk at a time (constant memory): with chunks of 3 rows the
     10 rows take 4 calls of the core and the output is identical to one big chunk, CSV and JSON."""
     import pricing.batch as batch
@@ -157,7 +159,10 @@ def test_price_streams_in_chunks_with_the_same_output(tmp_path: Path, monkeypatc
     rows = (GOOD * 3)[:10]
     src = tmp_path / "in.csv"
     src.write_text(HEADER + "\n".join(rows) + "\n")
-    whole = {fmt: runner.invoke(app, ["price", "--input", str(src), "--format", fmt]).stdout for fmt in ("csv", "json")}
+    whole = {
+        fmt: runner.invoke(app, ["price", "--input", str(src), "--format", fmt]).stdout
+        for fmt in ("csv", "json")
+    }
     calls: list[int] = []
     real = batch.price_rows
 

@@ -229,7 +229,9 @@ def test_payoff_png_is_written(tmp_path: Path) -> None:
     assert made.exit_code == 0, made.output
     png = tmp_path / "out" / "payoff.png"
     png.parent.mkdir()  # missing folders are an error, never created (tests/cli/test_output_files.py)
-    result = runner.invoke(app, ["payoff", "--file", str(saved), "--png", str(png), "--source", "demo"])
+    result = runner.invoke(
+        app, ["payoff", "--file", str(saved), "--png", str(png), "--source", "demo"]
+    )
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC" in result.stdout
     data = png.read_bytes()

@@ -122,7 +122,9 @@ def test_strike_sides_and_structures() -> None:
 
 
 def test_explicit_strikes_and_expiry() -> None:
-    s = TEMPLATES["put-spread"](market(), expiry=date(2026, 4, 17), long_strike=220, short_strike="200")
+    s = TEMPLATES["put-spread"](
+        market(), expiry=date(2026, 4, 17), long_strike=220, short_strike="200"
+    )
     long, short = s.flat_legs()
     assert (long.strike, short.strike) == (220.0, 200.0)
     assert long.expiry == date(2026, 4, 17)
