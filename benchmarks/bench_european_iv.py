@@ -43,10 +43,19 @@ def realistic_quotes(n: int, seed: int = 20260417) -> dict[str, np.ndarray]:
     rate = rng.uniform(0.0, 0.05, n)
     div_yield = rng.uniform(0.0, 0.02, n)
     kind = np.where(rng.random(n) < 0.5, "call", "put")
-    price = pricing.european_price(kind=kind, spot=spot, strike=strike, t_years=t, rate=rate,
-                                   div_yield=div_yield, vol=vol)
-    return {"kind": kind, "spot": spot, "strike": strike, "t_years": t, "rate": rate,
-            "div_yield": div_yield, "price": price, "vol": vol}
+    price = pricing.european_price(
+        kind=kind, spot=spot, strike=strike, t_years=t, rate=rate, div_yield=div_yield, vol=vol
+    )
+    return {
+        "kind": kind,
+        "spot": spot,
+        "strike": strike,
+        "t_years": t,
+        "rate": rate,
+        "div_yield": div_yield,
+        "price": price,
+        "vol": vol,
+    }
 
 
 def main() -> int:
@@ -77,7 +86,7 @@ def main() -> int:
     slice_best: list[float] = []
     slice_median: list[float] = []
     for lo in range(0, args.quotes, REFERENCE_SLICE):
-        part = [c[lo:lo + REFERENCE_SLICE] for c in (flags, *columns)]
+        part = [c[lo : lo + REFERENCE_SLICE] for c in (flags, *columns)]
         times = []
         for _ in range(3):
             start = time.perf_counter()
@@ -90,7 +99,9 @@ def main() -> int:
     ref_times = [sum(slice_median)]
     ref = np.asarray(ref_vols)
 
-    greeks = pricing.european_greeks(**{k: q[k] for k in ("kind", "spot", "strike", "t_years", "rate", "div_yield", "vol")})
+    greeks = pricing.european_greeks(
+        **{k: q[k] for k in ("kind", "spot", "strike", "t_years", "rate", "div_yield", "vol")}
+    )
     meaningful = greeks.vega * 100.0 >= MEANINGFUL_VEGA_REL * q["spot"]
     both = fast.ok & np.isfinite(ref)
     diff = np.abs(fast.vol - ref)
@@ -99,17 +110,29 @@ def main() -> int:
     ratio = t_ref / t_fast
     n = args.quotes
 
-    print(f"quotes: {n:,} (meaningful vega: {int(meaningful.sum()):,}); numba warm-up {warmup:.2f} s")
-    print(f"fast path   (pricing.implied_vol, best of {args.repeats}): {t_fast * 1e3:8.3f} ms "
-          f"= {t_fast / n * 1e9:7.1f} ns/quote (median {statistics.median(fast_times) * 1e3:.3f} ms)")
-    print(f"vollib loop (best of 3 per slice of {REFERENCE_SLICE}, summed): {t_ref * 1e3:8.1f} ms "
-          f"= {t_ref / n * 1e6:7.2f} us/quote (medians summed {ref_times[0] * 1e3:.1f} ms)")
-    print(f"speed ratio vollib / fast: {ratio:,.0f}x, best against best (bar >= {SPEED_BAR:.0f}x); "
-          f"medians: {statistics.median(ref_times) / statistics.median(fast_times):,.0f}x")
-    print(f"max |vol fast - vol vollib| where vega/1.00 >= {MEANINGFUL_VEGA_REL:g} x spot: "
-          f"{max_diff:.2e} (bar <= {ACCURACY_BAR:g}); over all quotes both solved: "
-          f"{float(np.max(diff[both])) if both.any() else 0.0:.2e}")
-    print(f"max |vol fast - true vol| where meaningful: {float(np.max(np.abs(fast.vol - q['vol'])[meaningful & fast.ok])):.2e}")
+    print(
+        f"quotes: {n:,} (meaningful vega: {int(meaningful.sum()):,}); numba warm-up {warmup:.2f} s"
+    )
+    print(
+        f"fast path   (pricing.implied_vol, best of {args.repeats}): {t_fast * 1e3:8.3f} ms "
+        f"= {t_fast / n * 1e9:7.1f} ns/quote (median {statistics.median(fast_times) * 1e3:.3f} ms)"
+    )
+    print(
+        f"vollib loop (best of 3 per slice of {REFERENCE_SLICE}, summed): {t_ref * 1e3:8.1f} ms "
+        f"= {t_ref / n * 1e6:7.2f} us/quote (medians summed {ref_times[0] * 1e3:.1f} ms)"
+    )
+    print(
+        f"speed ratio vollib / fast: {ratio:,.0f}x, best against best (bar >= {SPEED_BAR:.0f}x); "
+        f"medians: {statistics.median(ref_times) / statistics.median(fast_times):,.0f}x"
+    )
+    print(
+        f"max |vol fast - vol vollib| where vega/1.00 >= {MEANINGFUL_VEGA_REL:g} x spot: "
+        f"{max_diff:.2e} (bar <= {ACCURACY_BAR:g}); over all quotes both solved: "
+        f"{float(np.max(diff[both])) if both.any() else 0.0:.2e}"
+    )
+    print(
+        f"max |vol fast - true vol| where meaningful: {float(np.max(np.abs(fast.vol - q['vol'])[meaningful & fast.ok])):.2e}"
+    )
     statuses, counts = np.unique(fast.status, return_counts=True)
     print("fast statuses: " + ", ".join(f"{s}={c}" for s, c in zip(statuses, counts, strict=True)))
     failed = []

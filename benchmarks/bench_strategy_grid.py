@@ -83,7 +83,11 @@ def main() -> int:
     rng = np.random.default_rng(0)
     n_points = grid.shape[0] * (grid.shape[1] - 1) * len(legs)  # the last date is expiry: no model
     picks = [
-        (int(rng.integers(len(legs))), int(rng.integers(grid.shape[0])), int(rng.integers(grid.shape[1] - 1)))
+        (
+            int(rng.integers(len(legs))),
+            int(rng.integers(grid.shape[0])),
+            int(rng.integers(grid.shape[1] - 1)),
+        )
         for _ in range(args.sample)
     ]
     ref_times, errors = [], []
@@ -95,10 +99,18 @@ def main() -> int:
         t = contract.t_years(at)
         divs = ctx.dividend_schedule("IWM", contract.expiry_datetime, at)
         t0 = time.perf_counter()
-        ref = float(pricing.american_price(
-            kind=contract.kind, spot=float(grid.spots[s_i]), strike=contract.strike, t_years=t,
-            rate=ctx.rate(t), vol=0.22, dividends=divs or None, engine=args.ref,
-        ))
+        ref = float(
+            pricing.american_price(
+                kind=contract.kind,
+                spot=float(grid.spots[s_i]),
+                strike=contract.strike,
+                t_years=t,
+                rate=ctx.rate(t),
+                vol=0.22,
+                dividends=divs or None,
+                engine=args.ref,
+            )
+        )
         ref_times.append(time.perf_counter() - t0)
         ours = grid.leg_values[leg.leg_id][s_i, d_i, 0] / leg.units
         errors.append(abs(ours - ref))
@@ -106,13 +118,19 @@ def main() -> int:
     reference = per_point * n_points
     ratio = reference / warm
     print(f"grid {grid.shape[0]} spots x {grid.shape[1]} dates x {len(legs)} American legs")
-    print(f"  cold {cold * 1e3:8.1f} ms   warm {warm * 1e3:7.2f} ms (median of {args.repeat}),"
-          f" best {min(warm_runs) * 1e3:7.2f} ms; load average {os.getloadavg()[0]:.2f}"
-          f" on {os.cpu_count()} cores (the engine runs threads: a busy machine inflates this)")
-    print(f"  reference: QuantLib engine={args.ref!r} {per_point * 1e6:8.1f} us/point x {n_points} points"
-          f" = {reference:7.2f} s (from {args.sample} sampled points)")
-    print(f"  speed-up {ratio:8.1f}x   max |grid - reference| {max(errors):.5f} per share"
-          f" (mean {statistics.mean(errors):.5f})")
+    print(
+        f"  cold {cold * 1e3:8.1f} ms   warm {warm * 1e3:7.2f} ms (median of {args.repeat}),"
+        f" best {min(warm_runs) * 1e3:7.2f} ms; load average {os.getloadavg()[0]:.2f}"
+        f" on {os.cpu_count()} cores (the engine runs threads: a busy machine inflates this)"
+    )
+    print(
+        f"  reference: QuantLib engine={args.ref!r} {per_point * 1e6:8.1f} us/point x {n_points} points"
+        f" = {reference:7.2f} s (from {args.sample} sampled points)"
+    )
+    print(
+        f"  speed-up {ratio:8.1f}x   max |grid - reference| {max(errors):.5f} per share"
+        f" (mean {statistics.mean(errors):.5f})"
+    )
     ok = warm * 1e3 <= BAR_MS and ratio >= BAR_RATIO
     print(f"  bars: warm <= {BAR_MS:.0f} ms and >= {BAR_RATIO:.0f}x: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1

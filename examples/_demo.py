@@ -44,8 +44,11 @@ def demo_context(symbol: str = "IWM", **bumps: Any) -> tuple[PricingContext, Mar
     spots, notes = etf_spots()
     surface, implied_yield = _analysed(symbol)
     ctx = PricingContext.from_snapshot(
-        snapshot, vol={snapshot.underlying: surface}, div_yields={snapshot.underlying: implied_yield},
-        extra_spots=spots, **bumps,
+        snapshot,
+        vol={snapshot.underlying: surface},
+        div_yields={snapshot.underlying: implied_yield},
+        extra_spots=spots,
+        **bumps,
     )
     note = f"data as of {snapshot.as_of.isoformat(timespec='minutes')}"
     if notes:

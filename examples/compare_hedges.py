@@ -40,7 +40,9 @@ def build(notional: float) -> tuple[list[Strategy], dict[str, float], object]:
     hedges = {
         "put spread": TEMPLATES["put-spread"](ctx, chain=snapshot.chain, quantity=contracts),
         "long put": TEMPLATES["long-put"](ctx, chain=snapshot.chain, quantity=contracts),
-        "collar": TEMPLATES["collar"](ctx, chain=snapshot.chain, quantity=contracts, with_shares=False),
+        "collar": TEMPLATES["collar"](
+            ctx, chain=snapshot.chain, quantity=contracts, with_shares=False
+        ),
         "TZA (half delta)": TEMPLATES["tza-hedge"](
             ctx, book_dollar_delta=shares * snapshot.spot, hedge_ratio=0.5
         ),
@@ -84,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'book + hedge':<18}" + "".join(f"{c:>13}" for c in cols))
     for row in rows:
         print(f"{row['hedge']:<18}" + "".join(f"{row[c]:>13,.0f}" for c in cols))
-    print("P&L in dollars of book + hedge over each scenario's horizon; cost = option premium paid (+)")
+    print(
+        "P&L in dollars of book + hedge over each scenario's horizon; cost = option premium paid (+)"
+    )
     print("or received (-) at the fill, and for TZA the dollars invested in the fund.")
     return 0
 

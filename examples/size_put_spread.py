@@ -31,19 +31,31 @@ from strategies.templates import TEMPLATES, PctOTM
 
 
 def size(
-    *, notional: float, beta: float, drawdown: float, coverage: float, dte: int, otm: tuple[float, float]
+    *,
+    notional: float,
+    beta: float,
+    drawdown: float,
+    coverage: float,
+    dte: int,
+    otm: tuple[float, float],
 ) -> dict[str, object]:
     """The sizing (see the module docstring) as a JSON-ready dict."""
     ctx, snapshot, note = demo_context("IWM")
     spread = TEMPLATES["put-spread"](
-        ctx, chain=snapshot.chain, quantity=1, dte=dte,
-        long_strike=PctOTM(otm[0] / 100.0), short_strike=PctOTM(otm[1] / 100.0),
+        ctx,
+        chain=snapshot.chain,
+        quantity=1,
+        dte=dte,
+        long_strike=PctOTM(otm[0] / 100.0),
+        short_strike=PctOTM(otm[1] / 100.0),
     ).with_entry_prices(ctx, "fill")
     shock = spot_shock("drawdown", -drawdown, horizon_days=30.0)
     per_spread = run_scenarios(spread, ctx, [shock]).results[0].pnl
     book_loss = notional * beta * drawdown
     if per_spread <= 0.0:
-        raise SystemExit(f"one spread loses {per_spread:,.0f} in the drawdown: widen or move the strikes")
+        raise SystemExit(
+            f"one spread loses {per_spread:,.0f} in the drawdown: widen or move the strikes"
+        )
     target = max(1, math.ceil(coverage * book_loss / per_spread))
     # The book as IWM shares with the same beta-adjusted exposure.
     shares = round(notional * beta / snapshot.spot)
@@ -91,18 +103,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     lo, hi = (float(x) for x in args.otm.split(","))
-    out = size(notional=args.notional, beta=args.beta, drawdown=args.drawdown,
-               coverage=args.coverage, dte=args.dte, otm=(lo, hi))
+    out = size(
+        notional=args.notional,
+        beta=args.beta,
+        drawdown=args.drawdown,
+        coverage=args.coverage,
+        dte=args.dte,
+        otm=(lo, hi),
+    )
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
     label = "SYNTHETIC demo data" if out["synthetic"] else "market data"
-    print(f"{out['spread']} expiring {out['expiry']} (IWM {out['spot']:.2f}, {label}, {out['note']})")
-    print(f"book loss in a {args.drawdown:.0%} drawdown: {out['book_loss_drawdown']:,.0f}; "
-          f"one spread makes {out['per_spread_pnl_drawdown']:,.0f}; "
-          f"{args.coverage:.0%} coverage -> {out['target_spreads']} spreads")
-    cols = ["spreads", "cost", "hedge_pnl_drawdown", "book_plus_hedge_drawdown",
-            "weighted_house_pnl", "max_payoff_at_expiry"]
+    print(
+        f"{out['spread']} expiring {out['expiry']} (IWM {out['spot']:.2f}, {label}, {out['note']})"
+    )
+    print(
+        f"book loss in a {args.drawdown:.0%} drawdown: {out['book_loss_drawdown']:,.0f}; "
+        f"one spread makes {out['per_spread_pnl_drawdown']:,.0f}; "
+        f"{args.coverage:.0%} coverage -> {out['target_spreads']} spreads"
+    )
+    cols = [
+        "spreads",
+        "cost",
+        "hedge_pnl_drawdown",
+        "book_plus_hedge_drawdown",
+        "weighted_house_pnl",
+        "max_payoff_at_expiry",
+    ]
     print("".join(f"{c:>26}" for c in cols))
     for row in out["rows"]:  # type: ignore[attr-defined]
         print("".join(f"{row[c]:>26,.0f}" for c in cols))

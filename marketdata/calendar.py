@@ -74,6 +74,7 @@ _MIN_LAST_YEAR = 2040
 # Sessions
 # ---------------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=4)
 def _session_days(last_year: int) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Sorted session dates as day numbers (``date.toordinal()``), 2000-01-03 .. ``last_year``."""
@@ -97,7 +98,9 @@ def _sessions_covering(day: date) -> np.ndarray[Any, np.dtype[np.int64]]:
     if not isinstance(day, date) or isinstance(day, datetime):
         raise InputError("date", day, "must be a datetime.date")
     if day < CALENDAR_FIRST_DAY:
-        raise InputError("date", day, f"is before the calendar's first session {CALENDAR_FIRST_DAY}")
+        raise InputError(
+            "date", day, f"is before the calendar's first session {CALENDAR_FIRST_DAY}"
+        )
     last_year = max(_MIN_LAST_YEAR, 10 * math.ceil((day.year + 2) / 10))
     return _session_days(last_year)
 
@@ -164,6 +167,7 @@ def add_months(day: date, months: int) -> date:
 # Exact times
 # ---------------------------------------------------------------------------------------------
 
+
 def _settlement(value: SettlementTime | str, field: str = "settlement") -> SettlementTime:
     try:
         return SettlementTime(value.lower() if isinstance(value, str) else value)
@@ -174,7 +178,9 @@ def _settlement(value: SettlementTime | str, field: str = "settlement") -> Settl
 def require_aware(field: str, value: datetime) -> datetime:
     """Return ``value`` if it is a tz-aware datetime, else raise :class:`InputError` naming ``field``."""
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise InputError(field, value, "must be a timezone-aware datetime (naive times are ambiguous)")
+        raise InputError(
+            field, value, "must be a timezone-aware datetime (naive times are ambiguous)"
+        )
     return value
 
 
@@ -214,6 +220,7 @@ def t_years(as_of: datetime, expiry: date, settlement: SettlementTime | str) -> 
 # Listing rules and listed expiries
 # ---------------------------------------------------------------------------------------------
 
+
 class ExpiryClass(StrEnum):
     """Why a date is listed: one expiry can belong to several classes."""
 
@@ -252,7 +259,13 @@ class ListingRules:
     def __post_init__(self) -> None:
         if not self.symbol or not self.pm_root:
             raise InputError("symbol", self.symbol, "listing rules need a symbol and a PM root")
-        for name in ("daily_days", "weekly_days", "monthly_months", "quarterly_months", "end_of_month_months"):
+        for name in (
+            "daily_days",
+            "weekly_days",
+            "monthly_months",
+            "quarterly_months",
+            "end_of_month_months",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 0:
                 raise InputError(name, value, "must be a whole number >= 0")
@@ -264,14 +277,27 @@ class ListingRules:
 
 
 LISTING_RULES: dict[str, ListingRules] = {
-    "IWM": ListingRules("IWM", ExerciseStyle.AMERICAN, Delivery.PHYSICAL, pm_root="IWM", leaps_months=(1, 6)),
-    "SPY": ListingRules("SPY", ExerciseStyle.AMERICAN, Delivery.PHYSICAL, pm_root="SPY", leaps_months=(1, 3, 6, 12)),
+    "IWM": ListingRules(
+        "IWM", ExerciseStyle.AMERICAN, Delivery.PHYSICAL, pm_root="IWM", leaps_months=(1, 6)
+    ),
+    "SPY": ListingRules(
+        "SPY", ExerciseStyle.AMERICAN, Delivery.PHYSICAL, pm_root="SPY", leaps_months=(1, 3, 6, 12)
+    ),
     "RUT": ListingRules(
-        "RUT", ExerciseStyle.EUROPEAN, Delivery.CASH, pm_root="RUTW", am_root="RUT",
-        end_of_month_months=3, leaps_months=(12,),
+        "RUT",
+        ExerciseStyle.EUROPEAN,
+        Delivery.CASH,
+        pm_root="RUTW",
+        am_root="RUT",
+        end_of_month_months=3,
+        leaps_months=(12,),
     ),
     "MRUT": ListingRules(
-        "MRUT", ExerciseStyle.EUROPEAN, Delivery.CASH, pm_root="MRUT", leaps_months=(),
+        "MRUT",
+        ExerciseStyle.EUROPEAN,
+        Delivery.CASH,
+        pm_root="MRUT",
+        leaps_months=(),
     ),
 }
 """Listing rules per underlying (see the module docstring for the sources of each choice)."""
@@ -300,7 +326,9 @@ class ListedExpiry:
         if not self.classes:
             raise InputError("classes", self.classes, "an expiry belongs to at least one class")
         if self.last_trade_date > self.expiry:
-            raise InputError("last_trade_date", self.last_trade_date, f"is after the expiry {self.expiry}")
+            raise InputError(
+                "last_trade_date", self.last_trade_date, f"is after the expiry {self.expiry}"
+            )
 
     def __iter__(self) -> Any:
         return iter((self.expiry, self.settlement, self.root))
@@ -329,7 +357,9 @@ def listing_rules(symbol: str) -> ListingRules:
     try:
         return LISTING_RULES[key]
     except KeyError:
-        raise InputError("symbol", symbol, f"no expiry calendar; known: {', '.join(sorted(LISTING_RULES))}") from None
+        raise InputError(
+            "symbol", symbol, f"no expiry calendar; known: {', '.join(sorted(LISTING_RULES))}"
+        ) from None
 
 
 def listed_expiries(
@@ -342,7 +372,11 @@ def listed_expiries(
     built-in :data:`LISTING_RULES` for ``symbol``.
     """
     require_aware("as_of", as_of)
-    if not isinstance(horizon_years, (int, float)) or not math.isfinite(horizon_years) or horizon_years <= 0:
+    if (
+        not isinstance(horizon_years, (int, float))
+        or not math.isfinite(horizon_years)
+        or horizon_years <= 0
+    ):
         raise InputError("horizon_years", horizon_years, "must be finite and > 0")
     spec = rules if rules is not None else listing_rules(symbol)
     today = as_of.astimezone(NEW_YORK).date()
@@ -416,8 +450,13 @@ def listed_expiries(
         last_trade = previous_session(day) if settle is SettlementTime.AM else day
         out.append(
             ListedExpiry(
-                expiry=day, settlement=settle, root=root, classes=frozenset(classes),
-                style=spec.style, delivery=spec.delivery, multiplier=spec.multiplier,
+                expiry=day,
+                settlement=settle,
+                root=root,
+                classes=frozenset(classes),
+                style=spec.style,
+                delivery=spec.delivery,
+                multiplier=spec.multiplier,
                 last_trade_date=last_trade,
             )
         )

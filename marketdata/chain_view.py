@@ -85,9 +85,27 @@ if TYPE_CHECKING:
 
 SYNTHETIC_LABEL = "SYNTHETIC demo data, not market prices"
 CSV_COLUMNS = (
-    "symbol", "source", "synthetic", "as_of", "expiry", "settlement", "t_years", "forward", "rate",
-    "strike", "kind", "bid", "ask", "mid", "spread", "flags", "usable", "iv", "iv_status",
-    "delta", "in_fit",
+    "symbol",
+    "source",
+    "synthetic",
+    "as_of",
+    "expiry",
+    "settlement",
+    "t_years",
+    "forward",
+    "rate",
+    "strike",
+    "kind",
+    "bid",
+    "ask",
+    "mid",
+    "spread",
+    "flags",
+    "usable",
+    "iv",
+    "iv_status",
+    "delta",
+    "in_fit",
 )
 
 
@@ -120,11 +138,15 @@ def default_expiry(expiries: Sequence[date], as_of_date: date) -> date:
     return live[0]
 
 
-def expiry_groups(analysis: ChainAnalysis, only: date | None = None) -> list[tuple[date, str, pd.DataFrame]]:
+def expiry_groups(
+    analysis: ChainAnalysis, only: date | None = None
+) -> list[tuple[date, str, pd.DataFrame]]:
     """``(expiry, settlement, quotes)`` in increasing time to expiry (only ``only`` if given)."""
     chain = analysis.chain
     groups = []
-    for (exp, st), frame in chain.groupby(["expiry", chain["settlement"].astype(str).str.lower()], sort=False):
+    for (exp, st), frame in chain.groupby(
+        ["expiry", chain["settlement"].astype(str).str.lower()], sort=False
+    ):
         day = pd.Timestamp(exp).date()  # type: ignore[arg-type]
         if only is None or day == only:
             groups.append((day, str(st), frame))
@@ -132,7 +154,9 @@ def expiry_groups(analysis: ChainAnalysis, only: date | None = None) -> list[tup
     return groups
 
 
-def chain_document(analysis: ChainAnalysis, description: str, expiry: date | None = None) -> dict[str, Any]:
+def chain_document(
+    analysis: ChainAnalysis, description: str, expiry: date | None = None
+) -> dict[str, Any]:
     """The JSON document (schema version 1, see the module docstring) of an analysis: every
     expiry, or only ``expiry``; ``description`` is the source line."""
     snap = analysis.snapshot
@@ -148,7 +172,10 @@ def chain_document(analysis: ChainAnalysis, description: str, expiry: date | Non
             r = fit_row.iloc[0]
             fit = {
                 "status": str(r["status"]),
-                "svi": {name: finite_or_none(r[f"svi_{name}"]) or 0.0 for name in ("a", "b", "rho", "m", "sigma")},
+                "svi": {
+                    name: finite_or_none(r[f"svi_{name}"]) or 0.0
+                    for name in ("a", "b", "rho", "m", "sigma")
+                },
                 "n_quotes": int(r["n_quotes"]),
                 "rmse_vol_points": finite_or_none(r["rmse_vol_points"]),
                 "max_error_vol_points": finite_or_none(r["max_error_vol_points"]),
@@ -159,27 +186,36 @@ def chain_document(analysis: ChainAnalysis, description: str, expiry: date | Non
             }
         quotes = [
             {
-                "strike": finite_or_none(q.strike) or 0.0, "kind": str(q.kind).lower(), "bid": finite_or_none(q.bid),
-                "ask": finite_or_none(q.ask), "mid": finite_or_none(q.mid), "flags": split_flags(q.flags),
-                "usable": bool(q.usable), "iv": finite_or_none(q.iv), "iv_status": str(q.iv_status),
-                "delta": finite_or_none(q.delta), "in_fit": bool(q.in_fit),
+                "strike": finite_or_none(q.strike) or 0.0,
+                "kind": str(q.kind).lower(),
+                "bid": finite_or_none(q.bid),
+                "ask": finite_or_none(q.ask),
+                "mid": finite_or_none(q.mid),
+                "flags": split_flags(q.flags),
+                "usable": bool(q.usable),
+                "iv": finite_or_none(q.iv),
+                "iv_status": str(q.iv_status),
+                "delta": finite_or_none(q.delta),
+                "in_fit": bool(q.in_fit),
             }
             for q in frame.sort_values(["strike", "kind"]).itertuples(index=False)
         ]
-        expiries.append({
-            "expiry": exp.isoformat(),
-            "settlement": st,
-            "t_years": finite_or_none(frame["t_years"].iloc[0]) or 0.0,
-            "forward": None if f is None else finite_or_none(f["forward"]),
-            "dividend_yield": None if f is None else finite_or_none(f["dividend_yield"]),
-            "extra_yield": None if f is None else finite_or_none(f["extra_yield"]),
-            "rate": finite_or_none(frame["rate"].iloc[0]),
-            "forward_method": None if f is None else str(f["method"]),
-            "n_pairs": 0 if f is None else int(f["n_pairs"]),
-            "parity_residual": None if f is None else finite_or_none(f["residual"]),
-            "fit": fit,
-            "quotes": quotes,
-        })
+        expiries.append(
+            {
+                "expiry": exp.isoformat(),
+                "settlement": st,
+                "t_years": finite_or_none(frame["t_years"].iloc[0]) or 0.0,
+                "forward": None if f is None else finite_or_none(f["forward"]),
+                "dividend_yield": None if f is None else finite_or_none(f["dividend_yield"]),
+                "extra_yield": None if f is None else finite_or_none(f["extra_yield"]),
+                "rate": finite_or_none(frame["rate"].iloc[0]),
+                "forward_method": None if f is None else str(f["method"]),
+                "n_pairs": 0 if f is None else int(f["n_pairs"]),
+                "parity_residual": None if f is None else finite_or_none(f["residual"]),
+                "fit": fit,
+                "quotes": quotes,
+            }
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "symbol": snap.underlying,
@@ -208,14 +244,31 @@ def chain_csv(analysis: ChainAnalysis, description: str, expiry: date | None = N
 
     for exp, st, frame in expiry_groups(analysis, expiry):
         for q in frame.sort_values(["strike", "kind"]).itertuples(index=False):
-            writer.writerow([
-                snap.underlying, snap.source, str(bool(snap.synthetic)).lower(),
-                snap.as_of.isoformat(), exp.isoformat(), st, cell(q.t_years), cell(q.forward),
-                cell(q.rate), cell(q.strike), str(q.kind).lower(), cell(q.bid), cell(q.ask),
-                cell(q.mid), cell(q.spread), ";".join(split_flags(q.flags)),
-                str(bool(q.usable)).lower(), cell(q.iv), str(q.iv_status), cell(q.delta),
-                str(bool(q.in_fit)).lower(),
-            ])
+            writer.writerow(
+                [
+                    snap.underlying,
+                    snap.source,
+                    str(bool(snap.synthetic)).lower(),
+                    snap.as_of.isoformat(),
+                    exp.isoformat(),
+                    st,
+                    cell(q.t_years),
+                    cell(q.forward),
+                    cell(q.rate),
+                    cell(q.strike),
+                    str(q.kind).lower(),
+                    cell(q.bid),
+                    cell(q.ask),
+                    cell(q.mid),
+                    cell(q.spread),
+                    ";".join(split_flags(q.flags)),
+                    str(bool(q.usable)).lower(),
+                    cell(q.iv),
+                    str(q.iv_status),
+                    cell(q.delta),
+                    str(bool(q.in_fit)).lower(),
+                ]
+            )
     return buffer.getvalue()
 
 
@@ -277,10 +330,19 @@ def _cell(row: Any) -> QuoteCell:
     oi = finite_or_none(row.get("open_interest"))
     symbol = row.get("contract_symbol")
     return QuoteCell(
-        finite_or_none(row["bid"]), finite_or_none(row["ask"]), finite_or_none(row["mid"]),
-        finite_or_none(row["iv"]), str(row["iv_status"]), finite_or_none(row["delta"]),
-        tuple(split_flags(row["flags"])), bool(row["usable"]), bool(row["in_fit"]), oi,
-        None if symbol is None or (isinstance(symbol, float) and math.isnan(symbol)) else str(symbol),
+        finite_or_none(row["bid"]),
+        finite_or_none(row["ask"]),
+        finite_or_none(row["mid"]),
+        finite_or_none(row["iv"]),
+        str(row["iv_status"]),
+        finite_or_none(row["delta"]),
+        tuple(split_flags(row["flags"])),
+        bool(row["usable"]),
+        bool(row["in_fit"]),
+        oi,
+        None
+        if symbol is None or (isinstance(symbol, float) and math.isnan(symbol))
+        else str(symbol),
     )
 
 
@@ -308,14 +370,30 @@ def chain_view(analysis: ChainAnalysis, expiry: date, description: str) -> Chain
     puts = {float(r["strike"]): r for _, r in frame.loc[kinds == "put"].iterrows()}
     strikes = sorted(set(calls) | set(puts))
     rows = tuple(
-        ChainRow(k, None if k not in calls else _cell(calls[k]), None if k not in puts else _cell(puts[k]))
+        ChainRow(
+            k,
+            None if k not in calls else _cell(calls[k]),
+            None if k not in puts else _cell(puts[k]),
+        )
         for k in strikes
     )
     centre = forward if forward is not None and math.isfinite(forward) else float(snap.spot)
     atm = min(strikes, key=lambda k: (abs(k - centre), k)) if strikes else None
     return ChainView(
-        snap.underlying, expiry, float(snap.spot), forward, dividend_yield, rate, t_years, rmse,
-        tuple(arbitrage), atm, rows, bool(snap.synthetic), description, snap.as_of.isoformat(),
+        snap.underlying,
+        expiry,
+        float(snap.spot),
+        forward,
+        dividend_yield,
+        rate,
+        t_years,
+        rmse,
+        tuple(arbitrage),
+        atm,
+        rows,
+        bool(snap.synthetic),
+        description,
+        snap.as_of.isoformat(),
     )
 
 
@@ -334,7 +412,9 @@ class TermPoint:
     arbitrage: tuple[str, ...]
 
 
-def term_structure(analysis: ChainAnalysis, *, min_days: float = 6.5, max_rows: int | None = None) -> list[TermPoint]:
+def term_structure(
+    analysis: ChainAnalysis, *, min_days: float = 6.5, max_rows: int | None = None
+) -> list[TermPoint]:
     """The fitted expiries at least ``min_days`` out (at most ``max_rows``), ATM vol from the
     surface at the forward (empty when no expiry could be fitted)."""
     surface = analysis.surface
@@ -349,6 +429,14 @@ def term_structure(analysis: ChainAnalysis, *, min_days: float = 6.5, max_rows: 
         t = float(row["t_years"])
         fwd = float(row["forward"])
         atm = float(surface.vol(t, fwd, forward=fwd))
-        arb = tuple(n for n, c in (("butterfly", "butterfly_arbitrage"), ("calendar", "calendar_arbitrage")) if bool(row[c]))
-        out.append(TermPoint(str(row["expiry"]), t, t * 365.0, fwd, atm, float(row["rmse_vol_points"]), arb))
+        arb = tuple(
+            n
+            for n, c in (("butterfly", "butterfly_arbitrage"), ("calendar", "calendar_arbitrage"))
+            if bool(row[c])
+        )
+        out.append(
+            TermPoint(
+                str(row["expiry"]), t, t * 365.0, fwd, atm, float(row["rmse_vol_points"]), arb
+            )
+        )
     return out

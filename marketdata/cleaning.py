@@ -46,7 +46,12 @@ FLAG_BELOW_INTRINSIC = "below_intrinsic"
 FLAG_DUPLICATE = "duplicate"
 #: Every flag, in the order they appear in the ``flags`` column.
 ALL_FLAGS: tuple[str, ...] = (
-    FLAG_NO_QUOTE, FLAG_CROSSED, FLAG_ZERO_BID, FLAG_STALE, FLAG_TOO_WIDE, FLAG_BELOW_INTRINSIC,
+    FLAG_NO_QUOTE,
+    FLAG_CROSSED,
+    FLAG_ZERO_BID,
+    FLAG_STALE,
+    FLAG_TOO_WIDE,
+    FLAG_BELOW_INTRINSIC,
     FLAG_DUPLICATE,
 )
 #: Columns :func:`clean_chain` adds.
@@ -67,7 +72,10 @@ class CleaningRules:
 
     stale_after_seconds: float = 4 * 24 * 3600.0
     max_spread_pct: tuple[tuple[float, float], ...] = (
-        (0.50, 100.0), (2.0, 50.0), (10.0, 25.0), (math.inf, 15.0),
+        (0.50, 100.0),
+        (2.0, 50.0),
+        (10.0, 25.0),
+        (math.inf, 15.0),
     )
     intrinsic_tolerance: float = 0.005
     blocking_flags: frozenset[str] = frozenset(ALL_FLAGS)
@@ -158,8 +166,14 @@ def clean_chain(
         bound = np.where(american, np.fmax(bound, spot_intrinsic), bound)
     below = np.isfinite(mid) & np.isfinite(bound) & (mid < bound - rules.intrinsic_tolerance)
 
-    key_columns = [c for c in ("root", "expiry", "kind", "strike", "settlement") if c in frame.columns]
-    duplicate = frame.duplicated(subset=key_columns, keep=False).to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
+    key_columns = [
+        c for c in ("root", "expiry", "kind", "strike", "settlement") if c in frame.columns
+    ]
+    duplicate = (
+        frame.duplicated(subset=key_columns, keep=False).to_numpy(dtype=bool)
+        if n
+        else np.zeros(0, dtype=bool)
+    )
 
     masks = {
         FLAG_NO_QUOTE: no_quote,

@@ -108,6 +108,7 @@ TREASURY = TreasuryQuotes(
 # Volatility: SSVI
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class SSVIParams:
     """SSVI total variance ``w(k, t) = theta/2 (1 + rho phi k + sqrt((phi k + rho)^2 + 1 - rho^2))``
@@ -128,16 +129,26 @@ class SSVIParams:
         if not 0.0 < self.gamma <= 0.5:
             raise InputError("ssvi.gamma", self.gamma, "must be in (0, 0.5] (Gatheral-Jacquier)")
         if not self.eta > 0.0 or self.eta * (1.0 + abs(self.rho)) > 2.0 + 1e-12:
-            raise InputError("ssvi.eta", self.eta, "must satisfy 0 < eta (1 + |rho|) <= 2 (no butterfly arbitrage)")
+            raise InputError(
+                "ssvi.eta",
+                self.eta,
+                "must satisfy 0 < eta (1 + |rho|) <= 2 (no butterfly arbitrage)",
+            )
         if not 0.0 < self.atm_short <= self.atm_long < 3.0:
-            raise InputError("ssvi.atm_short", self.atm_short, "needs 0 < atm_short <= atm_long (theta increasing)")
+            raise InputError(
+                "ssvi.atm_short",
+                self.atm_short,
+                "needs 0 < atm_short <= atm_long (theta increasing)",
+            )
         if not self.tau_years > 0.0:
             raise InputError("ssvi.tau_years", self.tau_years, "must be > 0")
 
     def atm_vol(self, t: float | FloatArray) -> FloatArray:
         """ATM (k = 0) implied vol at ``t`` years."""
         tt = np.asarray(t, dtype=np.float64)
-        return np.asarray(self.atm_long - (self.atm_long - self.atm_short) * np.exp(-tt / self.tau_years))
+        return np.asarray(
+            self.atm_long - (self.atm_long - self.atm_short) * np.exp(-tt / self.tau_years)
+        )
 
     def theta(self, t: float | FloatArray) -> FloatArray:
         """ATM total variance ``sigma_atm(t)^2 t`` (increasing in ``t``)."""
@@ -155,7 +166,9 @@ class SSVIParams:
         p = float(self.phi(th))
         kk = np.asarray(k, dtype=np.float64)
         return np.asarray(
-            th / 2.0 * (1.0 + self.rho * p * kk + np.sqrt((p * kk + self.rho) ** 2 + 1.0 - self.rho**2))
+            th
+            / 2.0
+            * (1.0 + self.rho * p * kk + np.sqrt((p * kk + self.rho) ** 2 + 1.0 - self.rho**2))
         )
 
     def implied_vol(self, k: float | FloatArray, t: float) -> FloatArray:
@@ -165,18 +178,25 @@ class SSVIParams:
     def as_dict(self) -> dict[str, float]:
         """The parameters as a plain dict (for the bundle metadata)."""
         return {
-            "rho": self.rho, "eta": self.eta, "gamma": self.gamma, "atm_short": self.atm_short,
-            "atm_long": self.atm_long, "tau_years": self.tau_years,
+            "rho": self.rho,
+            "eta": self.eta,
+            "gamma": self.gamma,
+            "atm_short": self.atm_short,
+            "atm_long": self.atm_long,
+            "tau_years": self.tau_years,
         }
 
 
-RUSSELL_SSVI = SSVIParams(rho=-0.72, eta=1.16, gamma=0.5, atm_short=0.21, atm_long=0.235, tau_years=0.5)
+RUSSELL_SSVI = SSVIParams(
+    rho=-0.72, eta=1.16, gamma=0.5, atm_short=0.21, atm_long=0.235, tau_years=0.5
+)
 SPY_SSVI = SSVIParams(rho=-0.75, eta=1.14, gamma=0.5, atm_short=0.145, atm_long=0.17, tau_years=0.5)
 
 
 # ---------------------------------------------------------------------------------------------
 # Strikes, ticks, widths, activity
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class StrikeZone:
@@ -258,7 +278,10 @@ def iwm_dividends(as_of: datetime = AS_OF) -> DividendForecast:
     until = date(today.year + 2, 12, 31)
     ex_dates = project_ex_dates(today, until, IWM_EX_DAYS)
     return forecast_from_yield(
-        as_of=as_of, spot=IWM_SPOT, annual_yield=IWM_DIV_YIELD, ex_dates=ex_dates,
+        as_of=as_of,
+        spot=IWM_SPOT,
+        annual_yield=IWM_DIV_YIELD,
+        ex_dates=ex_dates,
         weights_by_month=IWM_DIV_WEIGHTS,
     )
 
@@ -271,7 +294,9 @@ def spy_dividends(as_of: datetime = AS_OF) -> DividendForecast:
         monthly_expiry(y, m) for y in range(today.year, today.year + 3) for m in (3, 6, 9, 12)
     ]
     return forecast_from_yield(
-        as_of=as_of, spot=SPY_SPOT, annual_yield=SPY_DIV_YIELD,
+        as_of=as_of,
+        spot=SPY_SPOT,
+        annual_yield=SPY_DIV_YIELD,
         ex_dates=[d for d in ex_dates if d <= date(today.year + 2, 12, 31)],
         weights_by_month=SPY_DIV_WEIGHTS,
     )
@@ -281,37 +306,63 @@ _IWM_STRIKES = StrikeRules(
     short=(StrikeZone(1.0, 0.02, 0.03, 0.5), StrikeZone(3.0, 0.06, 0.12, 1.0)),
     normal=(StrikeZone(2.0, 0.08, 0.20, 1.0),),
     leaps=(StrikeZone(0.0, 0.06, 0.06, 1.0), StrikeZone(0.0, 0.35, 0.35, 5.0)),
-    outer_short=5.0, outer_normal=5.0, outer_leaps=10.0,
+    outer_short=5.0,
+    outer_normal=5.0,
+    outer_leaps=10.0,
 )
 _SPY_STRIKES = StrikeRules(
     short=(StrikeZone(3.0, 0.04, 0.10, 1.0),),
     normal=(StrikeZone(1.5, 0.05, 0.10, 1.0),),
     leaps=(StrikeZone(0.0, 0.04, 0.04, 1.0), StrikeZone(0.0, 0.30, 0.30, 5.0)),
-    outer_short=5.0, outer_normal=5.0, outer_leaps=10.0,
+    outer_short=5.0,
+    outer_normal=5.0,
+    outer_leaps=10.0,
 )
 _RUT_STRIKES = StrikeRules(
     short=(StrikeZone(1.0, 0.02, 0.04, 5.0), StrikeZone(3.0, 0.06, 0.12, 10.0)),
     normal=(StrikeZone(1.0, 0.02, 0.05, 5.0), StrikeZone(2.0, 0.08, 0.15, 10.0)),
     leaps=(StrikeZone(0.0, 0.10, 0.10, 10.0),),
-    outer_short=25.0, outer_normal=25.0, outer_leaps=25.0,
+    outer_short=25.0,
+    outer_normal=25.0,
+    outer_leaps=25.0,
 )
 _MRUT_STRIKES = StrikeRules(
     short=(StrikeZone(1.0, 0.02, 0.04, 0.5), StrikeZone(3.0, 0.06, 0.12, 1.0)),
     normal=(StrikeZone(1.0, 0.02, 0.05, 0.5), StrikeZone(2.0, 0.08, 0.15, 1.0)),
     leaps=(StrikeZone(0.0, 0.10, 0.10, 1.0),),
-    outer_short=2.5, outer_normal=2.5, outer_leaps=2.5,
+    outer_short=2.5,
+    outer_normal=2.5,
+    outer_leaps=2.5,
 )
 _PENNY_QUOTES = QuoteRules(
-    unit=0.005, tick_small=0.01, tick_large=0.01, tick_break=3.0,
-    width_base=0.01, width_per_price=0.002, width_per_year=1.5, min_otm_price=0.01,
+    unit=0.005,
+    tick_small=0.01,
+    tick_large=0.01,
+    tick_break=3.0,
+    width_base=0.01,
+    width_per_price=0.002,
+    width_per_year=1.5,
+    min_otm_price=0.01,
 )
 _RUT_QUOTES = QuoteRules(
-    unit=0.05, tick_small=0.05, tick_large=0.10, tick_break=3.0,
-    width_base=0.10, width_per_price=0.03, width_per_year=0.5, min_otm_price=0.10,
+    unit=0.05,
+    tick_small=0.05,
+    tick_large=0.10,
+    tick_break=3.0,
+    width_base=0.10,
+    width_per_price=0.03,
+    width_per_year=0.5,
+    min_otm_price=0.10,
 )
 _MRUT_QUOTES = QuoteRules(
-    unit=0.005, tick_small=0.01, tick_large=0.01, tick_break=3.0,
-    width_base=0.02, width_per_price=0.01, width_per_year=0.5, min_otm_price=0.01,
+    unit=0.005,
+    tick_small=0.01,
+    tick_large=0.01,
+    tick_break=3.0,
+    width_base=0.02,
+    width_per_price=0.01,
+    width_per_year=0.5,
+    min_otm_price=0.01,
 )
 
 
@@ -319,20 +370,48 @@ def models(as_of: datetime = AS_OF) -> dict[str, UnderlyingModel]:
     """The four demo underlyings' models."""
     return {
         "IWM": UnderlyingModel(
-            "IWM", IWM_SPOT, ExerciseStyle.AMERICAN, RUSSELL_SSVI, _IWM_STRIKES, _PENNY_QUOTES,
-            oi_scale=40000.0, round_strike=5.0, dividends=iwm_dividends(as_of),
+            "IWM",
+            IWM_SPOT,
+            ExerciseStyle.AMERICAN,
+            RUSSELL_SSVI,
+            _IWM_STRIKES,
+            _PENNY_QUOTES,
+            oi_scale=40000.0,
+            round_strike=5.0,
+            dividends=iwm_dividends(as_of),
         ),
         "MRUT": UnderlyingModel(
-            "MRUT", MRUT_LEVEL, ExerciseStyle.EUROPEAN, RUSSELL_SSVI, _MRUT_STRIKES, _MRUT_QUOTES,
-            oi_scale=600.0, round_strike=5.0, div_yield=RUT_DIV_YIELD,
+            "MRUT",
+            MRUT_LEVEL,
+            ExerciseStyle.EUROPEAN,
+            RUSSELL_SSVI,
+            _MRUT_STRIKES,
+            _MRUT_QUOTES,
+            oi_scale=600.0,
+            round_strike=5.0,
+            div_yield=RUT_DIV_YIELD,
         ),
         "RUT": UnderlyingModel(
-            "RUT", RUT_LEVEL, ExerciseStyle.EUROPEAN, RUSSELL_SSVI, _RUT_STRIKES, _RUT_QUOTES,
-            oi_scale=2500.0, round_strike=50.0, div_yield=RUT_DIV_YIELD,
+            "RUT",
+            RUT_LEVEL,
+            ExerciseStyle.EUROPEAN,
+            RUSSELL_SSVI,
+            _RUT_STRIKES,
+            _RUT_QUOTES,
+            oi_scale=2500.0,
+            round_strike=50.0,
+            div_yield=RUT_DIV_YIELD,
         ),
         "SPY": UnderlyingModel(
-            "SPY", SPY_SPOT, ExerciseStyle.AMERICAN, SPY_SSVI, _SPY_STRIKES, _PENNY_QUOTES,
-            oi_scale=60000.0, round_strike=5.0, dividends=spy_dividends(as_of),
+            "SPY",
+            SPY_SPOT,
+            ExerciseStyle.AMERICAN,
+            SPY_SSVI,
+            _SPY_STRIKES,
+            _PENNY_QUOTES,
+            oi_scale=60000.0,
+            round_strike=5.0,
+            dividends=spy_dividends(as_of),
         ),
     }
 
@@ -342,7 +421,9 @@ def rate_curve() -> RateCurve:
     return build_treasury_curve(TREASURY)
 
 
-def strike_grid(rules: StrikeRules, spot: float, forward: float, t: float, atm_vol: float) -> FloatArray:
+def strike_grid(
+    rules: StrikeRules, spot: float, forward: float, t: float, atm_vol: float
+) -> FloatArray:
     """Listed strikes of one expiry before the price filter (sorted, exact multiples of their
     zone's increment)."""
     days = t * 365.0
@@ -377,6 +458,7 @@ def strike_grid(rules: StrikeRules, spot: float, forward: float, t: float, atm_v
 # Rounding mids without creating arbitrage
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
     """No-arbitrage bounds for one kind on one expiry (prices in currency): ``lower``/``upper``
@@ -398,7 +480,9 @@ def vertical_limit_units(gaps: FloatArray, vertical_per_strike: float, unit: flo
     return np.ceil(np.asarray(gaps) * vertical_per_strike / unit - 1e-7).astype(np.int64)
 
 
-def arbitrage_violations(n: IntArray, strikes: FloatArray, is_call: bool, vmax: IntArray) -> list[str]:
+def arbitrage_violations(
+    n: IntArray, strikes: FloatArray, is_call: bool, vmax: IntArray
+) -> list[str]:
     """Descriptions of the no-arbitrage inequalities that the integer mids ``n`` break (empty if
     none): monotone in strike, vertical spreads within ``vmax`` units, convex in strike."""
     out: list[str] = []
@@ -418,8 +502,14 @@ def arbitrage_violations(n: IntArray, strikes: FloatArray, is_call: bool, vmax: 
 
 
 def _dp_round(
-    x: FloatArray, k: FloatArray, weights: FloatArray, lo: IntArray, hi: IntArray,
-    vmax: IntArray, is_call: bool, half_window: int,
+    x: FloatArray,
+    k: FloatArray,
+    weights: FloatArray,
+    lo: IntArray,
+    hi: IntArray,
+    vmax: IntArray,
+    is_call: bool,
+    half_window: int,
 ) -> IntArray | None:
     """Exact minimum of ``sum w_i |n_i - x_i|`` over integer ``n`` within ``half_window`` of the
     nearest rounding, subject to the constraints of :func:`round_mids`; None if infeasible there.
@@ -478,7 +568,11 @@ def _dp_round(
 
 
 def round_mids(
-    prices: FloatArray, strikes: FloatArray, is_call: bool, bounds: Bounds, unit: float,
+    prices: FloatArray,
+    strikes: FloatArray,
+    is_call: bool,
+    bounds: Bounds,
+    unit: float,
     weights: FloatArray | None = None,
 ) -> IntArray:
     """Mids in half-tick ``unit``s closest to ``prices`` (weighted sum of absolute moves
@@ -496,7 +590,11 @@ def round_mids(
     hi = np.floor(bounds.upper / unit + 1e-7).astype(np.int64)
     if np.any(lo > hi):
         i = int(np.flatnonzero(lo > hi)[0])
-        raise InputError("mid_bounds", (float(k[i]), float(bounds.lower[i]), float(bounds.upper[i])), "empty range")
+        raise InputError(
+            "mid_bounds",
+            (float(k[i]), float(bounds.lower[i]), float(bounds.upper[i])),
+            "empty range",
+        )
     vmax = vertical_limit_units(np.diff(k), bounds.vertical_per_strike, unit)
     nearest = np.clip(np.rint(x).astype(np.int64), lo, hi)
     if not arbitrage_violations(nearest, k, is_call, vmax):
@@ -506,12 +604,18 @@ def round_mids(
         if n is not None:
             problems = arbitrage_violations(n, k, is_call, vmax)
             if problems:
-                raise InputError("mids", f"strikes {k[0]}..{k[-1]}", f"rounding left {problems[:3]}")
+                raise InputError(
+                    "mids", f"strikes {k[0]}..{k[-1]}", f"rounding left {problems[:3]}"
+                )
             return n
-    raise InputError("mids", f"{'call' if is_call else 'put'} strikes {k[0]}..{k[-1]}", "no arbitrage-free grid")
+    raise InputError(
+        "mids", f"{'call' if is_call else 'put'} strikes {k[0]}..{k[-1]}", "no arbitrage-free grid"
+    )
 
 
-def quote_around(mid_units: IntArray, target_width: FloatArray, rules: QuoteRules) -> tuple[IntArray, IntArray]:
+def quote_around(
+    mid_units: IntArray, target_width: FloatArray, rules: QuoteRules
+) -> tuple[IntArray, IntArray]:
     """Bid and ask in half-tick units, symmetric around ``mid_units``, each on its tick grid,
     ``0 <= bid < ask``, half-width as close as possible to ``target_width / 2`` (ties: wider)."""
     small = round(rules.tick_small / rules.unit)
@@ -552,12 +656,25 @@ def _price_american_or_standin() -> tuple[PriceFn, str, bool]:
 
     try:
         pricing.american_price(
-            kind="put", spot=100.0, strike=100.0, t_years=0.5, rate=0.04, vol=0.2,
+            kind="put",
+            spot=100.0,
+            strike=100.0,
+            t_years=0.5,
+            rate=0.04,
+            vol=0.2,
             dividends=DividendSchedule((0.25,), (1.0,)),
         )
     except NotImplementedError:
-        return pricing.european_price, "european-escrowed-standin (pricing.american_price not implemented)", False
-    return pricing.american_price, "american-discrete-dividends (pricing.american_price, default engine)", True
+        return (
+            pricing.european_price,
+            "european-escrowed-standin (pricing.american_price not implemented)",
+            False,
+        )
+    return (
+        pricing.american_price,
+        "american-discrete-dividends (pricing.american_price, default engine)",
+        True,
+    )
 
 
 @dataclass(slots=True)
@@ -602,8 +719,12 @@ the smile, so they stay closest to the model)."""
 
 def _oi_factor(listed: ListedExpiry) -> float:
     weights = {
-        ExpiryClass.MONTHLY: 1.0, ExpiryClass.LEAPS: 0.6, ExpiryClass.QUARTERLY: 0.5,
-        ExpiryClass.END_OF_MONTH: 0.3, ExpiryClass.WEEKLY: 0.4, ExpiryClass.DAILY: 0.15,
+        ExpiryClass.MONTHLY: 1.0,
+        ExpiryClass.LEAPS: 0.6,
+        ExpiryClass.QUARTERLY: 0.5,
+        ExpiryClass.END_OF_MONTH: 0.3,
+        ExpiryClass.WEEKLY: 0.4,
+        ExpiryClass.DAILY: 0.15,
     }
     return max(weights[c] for c in listed.classes)
 
@@ -636,8 +757,14 @@ def build_expiry(
     r = float(curve.rate(t))
     df = math.exp(-r * t)
     s = model.spot
-    sched = schedule_exact(model.dividends, as_of).within(t) if model.dividends.ex_dates else DividendSchedule()
-    pv = float(sum(a * math.exp(-r * ti) for ti, a in zip(sched.times_years, sched.amounts, strict=True)))
+    sched = (
+        schedule_exact(model.dividends, as_of).within(t)
+        if model.dividends.ex_dates
+        else DividendSchedule()
+    )
+    pv = float(
+        sum(a * math.exp(-r * ti) for ti, a in zip(sched.times_years, sched.amounts, strict=True))
+    )
     if model.style is ExerciseStyle.AMERICAN:
         forward = (s - pv) * math.exp(r * t)
     else:
@@ -651,8 +778,14 @@ def build_expiry(
         if model.style is ExerciseStyle.EUROPEAN:
             import pricing
 
-            return np.asarray(pricing.black76_price(kind=kind, forward=forward, strike=k, t_years=t, rate=r, vol=v))
-        return np.asarray(price_fn(kind=kind, spot=s, strike=k, t_years=t, rate=r, vol=v, dividends=sched or None))
+            return np.asarray(
+                pricing.black76_price(
+                    kind=kind, forward=forward, strike=k, t_years=t, rate=r, vol=v
+                )
+            )
+        return np.asarray(
+            price_fn(kind=kind, spot=s, strike=k, t_years=t, rate=r, vol=v, dividends=sched or None)
+        )
 
     calls = price("call", strikes, vols)
     puts = price("put", strikes, vols)
@@ -693,15 +826,24 @@ def build_expiry(
     rows: list[str] = []
     z = np.log(strikes / forward) / (atm * math.sqrt(t))
     base = model.oi_scale * _oi_factor(listed)
-    roundness = np.where(np.abs(strikes / model.round_strike - np.rint(strikes / model.round_strike)) < 1e-9, 1.4, 1.0)
+    roundness = np.where(
+        np.abs(strikes / model.round_strike - np.rint(strikes / model.round_strike)) < 1e-9,
+        1.4,
+        1.0,
+    )
     expiry_text = listed.expiry.isoformat()
     for kind, mids in (("call", call_mid), ("put", put_mid)):
-        width = np.asarray((q.width_base + q.width_per_price * mids * q.unit) * (1.0 + q.width_per_year * t), dtype=np.float64)
+        width = np.asarray(
+            (q.width_base + q.width_per_price * mids * q.unit) * (1.0 + q.width_per_year * t),
+            dtype=np.float64,
+        )
         bids, asks = quote_around(mids, width, q)
         otm_side = (z < 0) if kind == "put" else (z > 0)
         side = np.where(otm_side, 1.3 if kind == "put" else 1.0, 0.35)
         jitter = rng.lognormal(0.0, 0.2, size=len(strikes))
-        oi = np.rint(base * np.exp(-0.5 * (z / 1.6) ** 2) * side * roundness * jitter).astype(np.int64)
+        oi = np.rint(base * np.exp(-0.5 * (z / 1.6) ** 2) * side * roundness * jitter).astype(
+            np.int64
+        )
         vol_jitter = rng.lognormal(0.0, 0.3, size=len(strikes))
         volume = np.rint(oi * _turnover(t) * vol_jitter).astype(np.int64)
         up = rng.random(len(strikes)) < 0.5
@@ -745,24 +887,31 @@ def build_symbol(
         eq = build_expiry(model, listed, curve, as_of, price_fn, american, rng)
         lines.extend(eq.rows)
         u = model.quotes.unit
-        move = float(max(np.max(np.abs(eq.call_mid * u - eq.call_model)), np.max(np.abs(eq.put_mid * u - eq.put_model))))
+        move = float(
+            max(
+                np.max(np.abs(eq.call_mid * u - eq.call_model)),
+                np.max(np.abs(eq.put_mid * u - eq.put_model)),
+            )
+        )
         max_move = max(max_move, move)
-        meta_expiries.append({
-            "expiry": listed.expiry.isoformat(),
-            "settlement": listed.settlement.value,
-            "root": listed.root,
-            "classes": [c.value for c in ExpiryClass if c in listed.classes],
-            "last_trade_date": listed.last_trade_date.isoformat(),
-            "t_years": _num(eq.t),
-            "rate": _num(eq.rate),
-            "discount": _num(eq.discount),
-            "forward": _num(eq.forward),
-            "pv_dividends": _num(eq.pv_dividends),
-            "theta": _num(eq.theta),
-            "atm_vol": _num(eq.atm_vol),
-            "n_strikes": len(eq.strikes),
-            "max_mid_move": _diag(move),
-        })
+        meta_expiries.append(
+            {
+                "expiry": listed.expiry.isoformat(),
+                "settlement": listed.settlement.value,
+                "root": listed.root,
+                "classes": [c.value for c in ExpiryClass if c in listed.classes],
+                "last_trade_date": listed.last_trade_date.isoformat(),
+                "t_years": _num(eq.t),
+                "rate": _num(eq.rate),
+                "discount": _num(eq.discount),
+                "forward": _num(eq.forward),
+                "pv_dividends": _num(eq.pv_dividends),
+                "theta": _num(eq.theta),
+                "atm_vol": _num(eq.atm_vol),
+                "n_strikes": len(eq.strikes),
+                "max_mid_move": _diag(move),
+            }
+        )
     meta: dict[str, Any] = {
         "symbol": model.symbol,
         "file": f"demo_{model.symbol.lower()}.csv",
@@ -770,9 +919,7 @@ def build_symbol(
         "style": model.style.value,
         "delivery": listed_expiries(model.symbol, as_of, HORIZON_YEARS)[0].delivery.value,
         "multiplier": 100.0,
-        "roots": {
-            e.root: e.settlement.value for e in expiries
-        },
+        "roots": {e.root: e.settlement.value for e in expiries},
         "div_yield": model.div_yield,
         "dividends": {
             "ex_dates": [d.isoformat() for d in model.dividends.ex_dates],
@@ -802,8 +949,10 @@ def build_bundle(symbols: Sequence[str] = SYMBOLS, as_of: datetime = AS_OF) -> d
         files[meta["file"]] = text.encode("utf-8")
         symbol_meta[sym] = meta
     treasury = {
-        "bill_3m_pct": TREASURY.bill_3m_pct, "bill_basis": TREASURY.bill_basis,
-        "note_2y_pct": TREASURY.note_2y_pct, "note_5y_pct": TREASURY.note_5y_pct,
+        "bill_3m_pct": TREASURY.bill_3m_pct,
+        "bill_basis": TREASURY.bill_basis,
+        "note_2y_pct": TREASURY.note_2y_pct,
+        "note_5y_pct": TREASURY.note_5y_pct,
         "note_10y_pct": TREASURY.note_10y_pct,
     }
     meta_all = {
@@ -815,9 +964,14 @@ def build_bundle(symbols: Sequence[str] = SYMBOLS, as_of: datetime = AS_OF) -> d
         "as_of": as_of.isoformat(),
         "seed": SEED,
         "parameters": {
-            "rut_level": RUT_LEVEL, "iwm_per_rut": IWM_PER_RUT, "iwm_spot": IWM_SPOT,
-            "mrut_level": MRUT_LEVEL, "spy_spot": SPY_SPOT, "rut_div_yield": RUT_DIV_YIELD,
-            "iwm_div_yield": IWM_DIV_YIELD, "spy_div_yield": SPY_DIV_YIELD,
+            "rut_level": RUT_LEVEL,
+            "iwm_per_rut": IWM_PER_RUT,
+            "iwm_spot": IWM_SPOT,
+            "mrut_level": MRUT_LEVEL,
+            "spy_spot": SPY_SPOT,
+            "rut_div_yield": RUT_DIV_YIELD,
+            "iwm_div_yield": IWM_DIV_YIELD,
+            "spy_div_yield": SPY_DIV_YIELD,
         },
         "treasury_quotes": treasury,
         "rate_curve": {
@@ -826,5 +980,7 @@ def build_bundle(symbols: Sequence[str] = SYMBOLS, as_of: datetime = AS_OF) -> d
         },
         "symbols": symbol_meta,
     }
-    files[META_FILE] = (json.dumps(meta_all, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode("utf-8")
+    files[META_FILE] = (
+        json.dumps(meta_all, indent=1, sort_keys=True, ensure_ascii=True) + "\n"
+    ).encode("utf-8")
     return files

@@ -83,11 +83,15 @@ def load_dividend_csv(path: str | Path) -> list[tuple[date, float]]:
             fields = reader.fieldnames or []
             amount_col = "dividend_per_share" if "dividend_per_share" in fields else "amount"
             if "ex_date" not in fields or amount_col not in fields:
-                raise SchemaError(f"{p}: needs columns 'ex_date' and 'dividend_per_share' (has {fields})")
+                raise SchemaError(
+                    f"{p}: needs columns 'ex_date' and 'dividend_per_share' (has {fields})"
+                )
             rows: list[tuple[date, float]] = []
             for n, row in enumerate(reader, start=2):
                 try:
-                    rows.append((date.fromisoformat(row["ex_date"].strip()), float(row[amount_col])))
+                    rows.append(
+                        (date.fromisoformat(row["ex_date"].strip()), float(row[amount_col]))
+                    )
                 except (ValueError, AttributeError):
                     raise SchemaError(f"{p}: line {n}: bad ex_date/amount {row!r}") from None
     except OSError as exc:
@@ -105,7 +109,9 @@ def project_ex_dates(
     out: list[date] = []
     for year in range(start.year, until.year + 1):
         for month in sorted(days_by_month):
-            day = min(days_by_month[month], 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+            day = min(
+                days_by_month[month], 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31
+            )
             ex = session_on_or_before(date(year, month, day))
             if start < ex <= until and (not out or ex > out[-1]):
                 out.append(ex)
@@ -131,9 +137,17 @@ def forecast_from_history(
     empty forecast (no dividend assumed rather than a stale one).
     """
     today = _as_of_date(as_of)
-    if not isinstance(horizon_years, (int, float)) or not math.isfinite(horizon_years) or horizon_years <= 0:
+    if (
+        not isinstance(horizon_years, (int, float))
+        or not math.isfinite(horizon_years)
+        or horizon_years <= 0
+    ):
         raise InputError("horizon_years", horizon_years, "must be finite and > 0")
-    if not isinstance(annual_growth, (int, float)) or not math.isfinite(annual_growth) or annual_growth <= -1:
+    if (
+        not isinstance(annual_growth, (int, float))
+        or not math.isfinite(annual_growth)
+        or annual_growth <= -1
+    ):
         raise InputError("annual_growth", annual_growth, "must be a finite decimal > -1")
     months = tuple(sorted(set(ex_months)))
     if not months or any(not 1 <= m <= 12 for m in months):
@@ -191,11 +205,17 @@ def forecast_from_yield(
     today = _as_of_date(as_of)
     if not isinstance(spot, (int, float)) or not math.isfinite(spot) or spot <= 0:
         raise InputError("spot", spot, "must be finite and > 0")
-    if not isinstance(annual_yield, (int, float)) or not math.isfinite(annual_yield) or not 0 <= annual_yield < 1:
+    if (
+        not isinstance(annual_yield, (int, float))
+        or not math.isfinite(annual_yield)
+        or not 0 <= annual_yield < 1
+    ):
         raise InputError("annual_yield", annual_yield, "must be a decimal in [0, 1)")
     total = sum(weights_by_month.values())
     if not total > 0 or any(not (w >= 0) for w in weights_by_month.values()):
-        raise InputError("weights_by_month", dict(weights_by_month), "must be >= 0 with a positive sum")
+        raise InputError(
+            "weights_by_month", dict(weights_by_month), "must be >= 0 with a positive sum"
+        )
     dates: list[date] = []
     amounts: list[float] = []
     for ex in sorted(set(ex_dates)):

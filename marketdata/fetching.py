@@ -69,8 +69,13 @@ class FetchResult:
     def source_unreachable(self) -> bool:
         """True when every symbol failed because Yahoo was unreachable or rate-limiting."""
         failed = self.failed
-        return bool(failed) and len(failed) == len(self.outcomes) and all(
-            "SourceUnavailableError" in o.message or "RateLimitedError" in o.message for o in failed
+        return (
+            bool(failed)
+            and len(failed) == len(self.outcomes)
+            and all(
+                "SourceUnavailableError" in o.message or "RateLimitedError" in o.message
+                for o in failed
+            )
         )
 
 
@@ -98,7 +103,11 @@ def fetch_and_store(
     use_cache_folder(cache_dir(store_path))  # yfinance's caches beside the store, not in $HOME
     store = SnapshotStore(path)
     source = YahooSource(
-        clock=clock, ticker_factory=ticker_factory, max_expiries=max_expiries, sleep=sleep, timeout_s=timeout_s
+        clock=clock,
+        ticker_factory=ticker_factory,
+        max_expiries=max_expiries,
+        sleep=sleep,
+        timeout_s=timeout_s,
     )
     outcomes: list[FetchOutcome] = []
 
@@ -123,7 +132,11 @@ def fetch_and_store(
         except StoreError as exc:
             finish(
                 FetchOutcome(
-                    symbol, False, f"fetched but NOT stored: {exc}", quotes=len(snapshot.chain), spot=snapshot.spot,
+                    symbol,
+                    False,
+                    f"fetched but NOT stored: {exc}",
+                    quotes=len(snapshot.chain),
+                    spot=snapshot.spot,
                     fetched=True,
                 )
             )
@@ -131,8 +144,15 @@ def fetch_and_store(
         note = f"{skipped} expiries skipped" if skipped else "ok"
         finish(
             FetchOutcome(
-                symbol, True, note, snapshot_id, len(snapshot.chain), len(snapshot.chain.expiries), skipped,
-                snapshot.spot, fetched=True,
+                symbol,
+                True,
+                note,
+                snapshot_id,
+                len(snapshot.chain),
+                len(snapshot.chain.expiries),
+                skipped,
+                snapshot.spot,
+                fetched=True,
             )
         )
     return FetchResult(path, tuple(outcomes))

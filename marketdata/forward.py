@@ -113,8 +113,9 @@ def weighted_median(values: ArrayLike, weights: ArrayLike) -> float:
     return float(x[i])
 
 
-def huber_location(values: ArrayLike, weights: ArrayLike, *, c: float = 1.345,
-                   min_scale: float = 1e-6) -> float:
+def huber_location(
+    values: ArrayLike, weights: ArrayLike, *, c: float = 1.345, min_scale: float = 1e-6
+) -> float:
     """Huber M-estimate of location of ``values`` with prior ``weights``, started at the weighted
     median, scale from the weighted median absolute deviation (floored at ``min_scale``)."""
     x = np.asarray(values, dtype=np.float64)
@@ -145,8 +146,7 @@ def parity_forward(
     """Robust forward from parity pairs: ``F_K = K + (C - P) / DF`` located by Huber's estimator
     (``c =`` :data:`HUBER_C`). Returns ``(forward, weighted RMS parity residual in price units)``."""
     f_k = strike + (call - put) / discount
-    fwd = huber_location(f_k, weights, c=HUBER_C,
-                         min_scale=1e-7 * float(np.nanmedian(strike)))
+    fwd = huber_location(f_k, weights, c=HUBER_C, min_scale=1e-7 * float(np.nanmedian(strike)))
     resid = discount * (f_k - fwd)
     rms = float(np.sqrt(np.sum(weights * resid * resid) / np.sum(weights)))
     return fwd, rms
@@ -163,11 +163,18 @@ class ParityPairs:
     weight: FloatArray
 
     def __post_init__(self) -> None:
-        sizes = {np.shape(self.strike), np.shape(self.call), np.shape(self.put),
-                 np.shape(self.weight)}
+        sizes = {
+            np.shape(self.strike),
+            np.shape(self.call),
+            np.shape(self.put),
+            np.shape(self.weight),
+        }
         if len(sizes) != 1 or np.ndim(self.strike) != 1:
-            raise InputError("pairs", sorted(sizes), "strike, call, put and weight must be 1-D "
-                             "arrays of one length")
+            raise InputError(
+                "pairs",
+                sorted(sizes),
+                "strike, call, put and weight must be 1-D arrays of one length",
+            )
 
     def __len__(self) -> int:
         return int(self.strike.size)
@@ -210,8 +217,9 @@ def parity_pairs(frame: pd.DataFrame) -> ParityPairs:
     spread = np.where(np.isfinite(spread), np.maximum(spread, 2 * MIN_SPREAD), np.nan)
     floor = 2.0 * float(np.nanmedian(spread)) if np.isfinite(spread).any() else 1.0
     weight = 1.0 / np.maximum(np.where(np.isfinite(spread), spread, 10 * floor), floor)
-    return ParityPairs(strikes[both], call_mid[both], put_mid[both],
-                       np.asarray(weight, dtype=np.float64))
+    return ParityPairs(
+        strikes[both], call_mid[both], put_mid[both], np.asarray(weight, dtype=np.float64)
+    )
 
 
 def nearest_pairs(pairs: ParityPairs, forward: float, n: int = MAX_AMERICAN_PAIRS) -> ParityPairs:
@@ -224,8 +232,9 @@ def nearest_pairs(pairs: ParityPairs, forward: float, n: int = MAX_AMERICAN_PAIR
     return pairs.subset(mask)
 
 
-def model_forward(spot: float, t_years: float, rate: float,
-                  dividends: DividendSchedule | None) -> tuple[float, float]:
+def model_forward(
+    spot: float, t_years: float, rate: float, dividends: DividendSchedule | None
+) -> tuple[float, float]:
     """``((S - PV(D)) exp(r t), PV(D))``: the forward implied by spot, the rate and the cash
     dividends with ex-date in ``(0, t]`` alone (no other carry)."""
     sched = dividends.within(t_years) if dividends else DividendSchedule()
@@ -247,15 +256,26 @@ def _check_inputs(t_years: float, rate: float, spot: float) -> float:
 
 
 def make_estimate(
-    *, expiry: date, settlement: str, t_years: float, rate: float, spot: float, pv_div: float,
-    forward: float, n_pairs: int, residual: float, method: str, rounds: int = 0,
+    *,
+    expiry: date,
+    settlement: str,
+    t_years: float,
+    rate: float,
+    spot: float,
+    pv_div: float,
+    forward: float,
+    n_pairs: int,
+    residual: float,
+    method: str,
+    rounds: int = 0,
 ) -> ForwardEstimate:
     """A :class:`ForwardEstimate` with the yields derived from ``forward``: all-in
     ``q = r - ln(F/S)/t`` and ``extra = r - ln(F/(S - PV(D)))/t``."""
     q_all = rate - math.log(forward / spot) / t_years
     extra = rate - math.log(forward / (spot - pv_div)) / t_years
-    return ForwardEstimate(expiry, t_years, forward, q_all, extra, rate, n_pairs, residual,
-                           method, rounds, settlement)
+    return ForwardEstimate(
+        expiry, t_years, forward, q_all, extra, rate, n_pairs, residual, method, rounds, settlement
+    )
 
 
 def american_premiums(
@@ -293,8 +313,13 @@ def american_premiums(
     n = strike.size
     kind = np.array(["call"] * n + ["put"] * n)
     common: dict[str, Any] = {
-        "kind": kind, "spot": spot, "strike": np.tile(strike, 2), "t_years": np.tile(t, 2),
-        "rate": np.tile(r, 2), "div_yield": np.tile(q, 2), "vol": np.tile(vol, 2),
+        "kind": kind,
+        "spot": spot,
+        "strike": np.tile(strike, 2),
+        "t_years": np.tile(t, 2),
+        "rate": np.tile(r, 2),
+        "div_yield": np.tile(q, 2),
+        "vol": np.tile(vol, 2),
         "dividends": dividends if dividends else None,
     }
     am = np.asarray(american_price(**common), dtype=np.float64)
@@ -303,7 +328,7 @@ def american_premiums(
     out: list[tuple[FloatArray, FloatArray]] = []
     start = 0
     for size in sizes:
-        out.append((prem[start:start + size], prem[n + start:n + start + size]))
+        out.append((prem[start : start + size], prem[n + start : n + start + size]))
         start += size
     return out
 
@@ -340,9 +365,19 @@ def estimate_forward(
     pairs = parity_pairs(frame)
 
     def make(fwd: float, n: int, resid: float, method: str, rounds: int = 0) -> ForwardEstimate:
-        return make_estimate(expiry=expiry, settlement=settlement, t_years=t, rate=rate,
-                             spot=spot, pv_div=pv_div, forward=fwd, n_pairs=n, residual=resid,
-                             method=method, rounds=rounds)
+        return make_estimate(
+            expiry=expiry,
+            settlement=settlement,
+            t_years=t,
+            rate=rate,
+            spot=spot,
+            pv_div=pv_div,
+            forward=fwd,
+            n_pairs=n,
+            residual=resid,
+            method=method,
+            rounds=rounds,
+        )
 
     if len(pairs) == 0:
         return make(model_fwd, 0, math.nan, METHOD_MODEL)
@@ -360,14 +395,24 @@ def estimate_forward(
     prem_p = np.zeros(len(near))
     rounds = 0
     for rounds in range(1, MAX_ROUNDS + 1):  # noqa: B007 - rounds is reported
-        vols = _strike_vols(near.strike, near.call - prem_c, near.put - prem_p, fwd, t, rate,
-                            black76_iv)
+        vols = _strike_vols(
+            near.strike, near.call - prem_c, near.put - prem_p, fwd, t, rate, black76_iv
+        )
         extra = rate - math.log(fwd / (spot - pv_div)) / t
         ((prem_c, prem_p),) = american_premiums(
-            [near], [vols], spot=spot, t_years=[t], rates=[rate], extra_yields=[extra],
-            dividends=dividends, american_price=american_price, european_price=european_price)
-        new_fwd, resid = parity_forward(near.strike, near.call - prem_c, near.put - prem_p, df,
-                                        near.weight)
+            [near],
+            [vols],
+            spot=spot,
+            t_years=[t],
+            rates=[rate],
+            extra_yields=[extra],
+            dividends=dividends,
+            american_price=american_price,
+            european_price=european_price,
+        )
+        new_fwd, resid = parity_forward(
+            near.strike, near.call - prem_c, near.put - prem_p, df, near.weight
+        )
         moved = abs(new_fwd - fwd)
         fwd = new_fwd
         if moved < FORWARD_TOLERANCE * spot:
@@ -398,8 +443,14 @@ def _strike_vols(
         todo = ~np.isfinite(vols) & np.isfinite(prices) & (prices > 0)
         if not todo.any():
             continue
-        res = black76_iv(kind=kinds[todo], forward=fwd, strike=strike[todo], t_years=t,
-                         rate=rate, price=prices[todo])
+        res = black76_iv(
+            kind=kinds[todo],
+            forward=fwd,
+            strike=strike[todo],
+            t_years=t,
+            rate=rate,
+            price=prices[todo],
+        )
         got = np.asarray(res.vol, dtype=np.float64)
         vols[todo] = np.where(np.isfinite(got) & (got > 0), got, np.nan)
     return fill_vols(vols, fallback)
@@ -416,7 +467,18 @@ def forward_table(estimates: list[ForwardEstimate]) -> pd.DataFrame:
     """The estimates as a frame, one row per (expiry, settlement) in increasing ``t_years``:
     expiry, settlement, t_years, forward, dividend_yield, extra_yield, rate, n_pairs, residual,
     method, rounds."""
-    columns = ["expiry", "settlement", "t_years", "forward", "dividend_yield", "extra_yield",
-               "rate", "n_pairs", "residual", "method", "rounds"]
+    columns = [
+        "expiry",
+        "settlement",
+        "t_years",
+        "forward",
+        "dividend_yield",
+        "extra_yield",
+        "rate",
+        "n_pairs",
+        "residual",
+        "method",
+        "rounds",
+    ]
     rows = [{c: getattr(e, c) for c in columns} for e in sorted(estimates, key=lambda e: e.t_years)]
     return pd.DataFrame(rows, columns=columns)

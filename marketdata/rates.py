@@ -139,7 +139,9 @@ class TreasuryQuotes:
 
     def __post_init__(self) -> None:
         if self.bill_basis not in ("discount", "bond_equivalent"):
-            raise InputError("bill_basis", self.bill_basis, "must be 'discount' or 'bond_equivalent'")
+            raise InputError(
+                "bill_basis", self.bill_basis, "must be 'discount' or 'bond_equivalent'"
+            )
         _check_days(self.bill_days)
         any_set = False
         for name in ("bill_3m_pct", "note_2y_pct", "note_5y_pct", "note_10y_pct", "bond_30y_pct"):
@@ -154,7 +156,12 @@ class TreasuryQuotes:
     @property
     def par_pillars(self) -> list[tuple[float, float]]:
         """(maturity in years, semi-annual par yield in percent) of the quoted notes and bonds."""
-        pairs = ((2.0, self.note_2y_pct), (5.0, self.note_5y_pct), (10.0, self.note_10y_pct), (30.0, self.bond_30y_pct))
+        pairs = (
+            (2.0, self.note_2y_pct),
+            (5.0, self.note_5y_pct),
+            (10.0, self.note_10y_pct),
+            (30.0, self.bond_30y_pct),
+        )
         return [(t, y) for t, y in pairs if y is not None]
 
     def bill_continuous(self) -> float | None:
@@ -182,8 +189,13 @@ class TreasuryQuotes:
             return None if v is None else v + shift_bp / 100.0
 
         return TreasuryQuotes(
-            move(self.bill_3m_pct), move(self.note_2y_pct), move(self.note_5y_pct),
-            move(self.note_10y_pct), move(self.bond_30y_pct), self.bill_basis, self.bill_days,
+            move(self.bill_3m_pct),
+            move(self.note_2y_pct),
+            move(self.note_5y_pct),
+            move(self.note_10y_pct),
+            move(self.bond_30y_pct),
+            self.bill_basis,
+            self.bill_days,
         )
 
 
@@ -240,27 +252,43 @@ def build_treasury_curve(quotes: TreasuryQuotes, *, method: CurveMethod = "boots
 
 
 def curve_from_yahoo(
-    irx_pct: float | None, fvx_pct: float | None, tnx_pct: float | None, tyx_pct: float | None = None,
-    *, method: CurveMethod = "bootstrap",
+    irx_pct: float | None,
+    fvx_pct: float | None,
+    tnx_pct: float | None,
+    tyx_pct: float | None = None,
+    *,
+    method: CurveMethod = "bootstrap",
 ) -> RateCurve:
     """The zero curve from Yahoo's Treasury quotes in percent: ^IRX (13-week bill discount
     yield), ^FVX (5-year), ^TNX (10-year), optionally ^TYX (30-year). Missing quotes are None."""
     quotes = TreasuryQuotes(
-        bill_3m_pct=irx_pct, note_5y_pct=fvx_pct, note_10y_pct=tnx_pct, bond_30y_pct=tyx_pct,
+        bill_3m_pct=irx_pct,
+        note_5y_pct=fvx_pct,
+        note_10y_pct=tnx_pct,
+        bond_30y_pct=tyx_pct,
         bill_basis="discount",
     )
     return build_treasury_curve(quotes, method=method)
 
 
 def curve_from_fred(
-    dgs3mo: float | None, dgs2: float | None, dgs5: float | None, dgs10: float | None,
-    dgs30: float | None = None, *, method: CurveMethod = "bootstrap",
+    dgs3mo: float | None,
+    dgs2: float | None,
+    dgs5: float | None,
+    dgs10: float | None,
+    dgs30: float | None = None,
+    *,
+    method: CurveMethod = "bootstrap",
 ) -> RateCurve:
     """The zero curve from FRED constant-maturity yields in percent (DGS3MO is a
     bond-equivalent bill yield; the others semi-annual par yields)."""
     quotes = TreasuryQuotes(
-        bill_3m_pct=dgs3mo, note_2y_pct=dgs2, note_5y_pct=dgs5, note_10y_pct=dgs10,
-        bond_30y_pct=dgs30, bill_basis="bond_equivalent",
+        bill_3m_pct=dgs3mo,
+        note_2y_pct=dgs2,
+        note_5y_pct=dgs5,
+        note_10y_pct=dgs10,
+        bond_30y_pct=dgs30,
+        bill_basis="bond_equivalent",
     )
     return build_treasury_curve(quotes, method=method)
 

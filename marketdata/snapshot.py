@@ -33,7 +33,9 @@ def years_between(start: datetime, end: datetime) -> float:
     """Exact Actual/365 Fixed years from ``start`` to ``end`` (both tz-aware); negative if before."""
     # In UTC: aware datetimes sharing a tzinfo subtract as wall times (an hour off across DST).
     end_utc = require_aware("end", end).astimezone(UTC)
-    return (end_utc - require_aware("start", start).astimezone(UTC)).total_seconds() / SECONDS_PER_YEAR
+    return (
+        end_utc - require_aware("start", start).astimezone(UTC)
+    ).total_seconds() / SECONDS_PER_YEAR
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,8 @@ class RateCurve:
                 raise InputError(f"rate_curve.tenors_years[{i}]", t, "must be > 0 and increasing")
             if not math.isfinite(r) or abs(r) > 1.0:
                 raise InputError(
-                    f"rate_curve.zero_rates[{i}]", r,
+                    f"rate_curve.zero_rates[{i}]",
+                    r,
                     "must be a decimal rate between -1 and 1 (0.05 means 5 %)",
                 )
         object.__setattr__(self, "tenors_years", tenors)
@@ -88,7 +91,9 @@ class DividendForecast:
 
     def __post_init__(self) -> None:
         if len(self.ex_dates) != len(self.amounts):
-            raise InputError("dividends", (self.ex_dates, self.amounts), "dates and amounts differ in length")
+            raise InputError(
+                "dividends", (self.ex_dates, self.amounts), "dates and amounts differ in length"
+            )
         for i, (d, a) in enumerate(zip(self.ex_dates, self.amounts, strict=True)):
             if i and d <= self.ex_dates[i - 1]:
                 raise InputError(f"dividends.ex_dates[{i}]", d, "duplicate or out-of-order ex-date")
@@ -133,8 +138,18 @@ class OptionChain:
     frame: pd.DataFrame
 
     REQUIRED: ClassVar[tuple[str, ...]] = (
-        "expiry", "kind", "strike", "bid", "ask", "last", "volume", "open_interest",
-        "settlement", "style", "multiplier", "root",
+        "expiry",
+        "kind",
+        "strike",
+        "bid",
+        "ask",
+        "last",
+        "volume",
+        "open_interest",
+        "settlement",
+        "style",
+        "multiplier",
+        "root",
     )
     OPTIONAL: ClassVar[tuple[str, ...]] = ("last_trade", "source_iv", "contract_symbol")
 
@@ -186,7 +201,11 @@ class MarketSnapshot:
 
     def __post_init__(self) -> None:
         require_aware("as_of", self.as_of)
-        if not isinstance(self.spot, (int, float)) or not math.isfinite(self.spot) or self.spot <= 0:
+        if (
+            not isinstance(self.spot, (int, float))
+            or not math.isfinite(self.spot)
+            or self.spot <= 0
+        ):
             raise InputError("spot", self.spot, "must be finite and > 0")
         object.__setattr__(self, "spot", float(self.spot))
 

@@ -28,12 +28,18 @@ def main(argv: list[str] | None = None) -> int:
     """Generate the bundle; return the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
-    parser.add_argument("--check", action="store_true", help="compare with --out instead of writing")
+    parser.add_argument(
+        "--check", action="store_true", help="compare with --out instead of writing"
+    )
     args = parser.parse_args(argv)
     files = demo_model.build_bundle()
     out: Path = args.out
     if args.check:
-        stale = [name for name, data in files.items() if not (out / name).is_file() or (out / name).read_bytes() != data]
+        stale = [
+            name
+            for name, data in files.items()
+            if not (out / name).is_file() or (out / name).read_bytes() != data
+        ]
         for name in stale:
             print(f"stale: {out / name}", file=sys.stderr)
         return 1 if stale else 0
@@ -41,10 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, data in sorted(files.items()):
         (out / name).write_bytes(data)
         print(f"wrote {out / name} ({len(data):,} bytes)")
-    meta_models = {line for line in files[demo_model.META_FILE].decode().splitlines() if "standin" in line}
+    meta_models = {
+        line for line in files[demo_model.META_FILE].decode().splitlines() if "standin" in line
+    }
     if meta_models:
-        print("note: pricing.american_price is not implemented yet; IWM/SPY were priced with the "
-              "European stand-in. Regenerate once it lands.", file=sys.stderr)
+        print(
+            "note: pricing.american_price is not implemented yet; IWM/SPY were priced with the "
+            "European stand-in. Regenerate once it lands.",
+            file=sys.stderr,
+        )
     return 0
 
 

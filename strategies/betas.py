@@ -78,7 +78,11 @@ class BetaTable(Mapping[tuple[str, str], float]):
             return self.pairs[(d, b)]
         if d == b or (d in RUSSELL_FAMILY and b in RUSSELL_FAMILY):
             return 1.0
-        raise InputError("betas", sorted(self.pairs), f"no beta of {d} to {b}: pass betas={{({d!r}, {b!r}): ...}}")
+        raise InputError(
+            "betas",
+            sorted(self.pairs),
+            f"no beta of {d} to {b}: pass betas={{({d!r}, {b!r}): ...}}",
+        )
 
     def co_moves(self, driver: str, axis: str, moves: ArrayLike) -> FloatArray:
         """Decimal moves of ``driver`` when ``axis`` moves by ``moves`` (decimal): the same for
@@ -91,14 +95,16 @@ class BetaTable(Mapping[tuple[str, str], float]):
 
 
 #: (risk driver, benchmark) -> beta. Same-symbol and same-family pairs are 1 without an entry.
-DEFAULT_BETAS = BetaTable({
-    ("IWM", "SPY"): IWM_BETA_TO_SPY,
-    ("RUT", "SPY"): IWM_BETA_TO_SPY,
-    ("MRUT", "SPY"): IWM_BETA_TO_SPY,
-    ("SPY", "IWM"): SPY_BETA_TO_IWM,
-    ("SPY", "RUT"): SPY_BETA_TO_IWM,
-    ("SPY", "MRUT"): SPY_BETA_TO_IWM,
-})
+DEFAULT_BETAS = BetaTable(
+    {
+        ("IWM", "SPY"): IWM_BETA_TO_SPY,
+        ("RUT", "SPY"): IWM_BETA_TO_SPY,
+        ("MRUT", "SPY"): IWM_BETA_TO_SPY,
+        ("SPY", "IWM"): SPY_BETA_TO_IWM,
+        ("SPY", "RUT"): SPY_BETA_TO_IWM,
+        ("SPY", "MRUT"): SPY_BETA_TO_IWM,
+    }
+)
 
 
 def beta_of(driver: str, benchmark: str, betas: BetaPairs | None = None) -> float:
@@ -107,7 +113,9 @@ def beta_of(driver: str, benchmark: str, betas: BetaPairs | None = None) -> floa
     return DEFAULT_BETAS.merged(betas).beta(driver, benchmark)
 
 
-def co_moves(driver: str, axis: str, moves: ArrayLike, *, betas: BetaPairs | None = None) -> FloatArray:
+def co_moves(
+    driver: str, axis: str, moves: ArrayLike, *, betas: BetaPairs | None = None
+) -> FloatArray:
     """Decimal moves of ``driver`` when ``axis`` moves by ``moves``, with :data:`DEFAULT_BETAS`
     and ``betas`` laid over it (see :meth:`BetaTable.co_moves`)."""
     return DEFAULT_BETAS.merged(betas).co_moves(driver, axis, moves)
@@ -162,7 +170,11 @@ class MarketBetas:
             "spot_vol_beta_pts_per_pct",
         ):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+            ):
                 raise InputError(name, value, "must be a finite number")
             object.__setattr__(self, name, float(value))
         if self.spy_beta <= 0.0:

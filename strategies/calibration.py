@@ -82,6 +82,7 @@ from strategies.betas import (
 
 FloatArray = NDArray[np.float64]
 
+
 @dataclass(frozen=True, slots=True)
 class OlsFit:
     """One least-squares fit ``y = alpha + sum(beta_i x_i)``: coefficients with standard errors."""

@@ -74,7 +74,12 @@ class LoadError(Exception):
     """
 
     def __init__(
-        self, detail: str, *, field: str | None = None, no_data: bool = False, missing_spot: str | None = None
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        no_data: bool = False,
+        missing_spot: str | None = None,
     ) -> None:
         self.detail = detail
         self.field = field
@@ -103,14 +108,20 @@ class TemplateRequest:
     def __post_init__(self) -> None:
         name = self.name.strip().lower()
         if name not in TEMPLATES:
-            raise LoadError(f"unknown {self.name!r}; choose from {', '.join(sorted(TEMPLATES))}", field="template")
+            raise LoadError(
+                f"unknown {self.name!r}; choose from {', '.join(sorted(TEMPLATES))}",
+                field="template",
+            )
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "strikes", tuple(self.strikes))
         if self.underlying is not None and self.underlying.upper() not in UNDERLYINGS:
-            raise LoadError(f"{self.underlying!r} must be one of {', '.join(UNDERLYINGS)}", field="underlying")
+            raise LoadError(
+                f"{self.underlying!r} must be one of {', '.join(UNDERLYINGS)}", field="underlying"
+            )
         if self.quantity is not None and not 1 <= self.quantity <= MAX_CONTRACTS:
             raise LoadError(
-                f"{self.quantity} must be a number of contracts from 1 to {MAX_CONTRACTS:,}", field="quantity"
+                f"{self.quantity} must be a number of contracts from 1 to {MAX_CONTRACTS:,}",
+                field="quantity",
             )
         if self.dte is not None and self.dte < 1:
             raise LoadError(f"{self.dte} must be >= 1 day", field="dte")
@@ -121,7 +132,10 @@ class TemplateRequest:
         """Keyword arguments of the template's builder (without the chain)."""
         try:
             return TEMPLATES[self.name].params_for(
-                strikes=self.strikes, expiry=self.expiry, dte=self.dte, quantity=self.quantity,
+                strikes=self.strikes,
+                expiry=self.expiry,
+                dte=self.dte,
+                quantity=self.quantity,
                 underlying=self.underlying,
             )
         except InputError as exc:
@@ -242,7 +256,9 @@ def load_market(
         snapshots[sym] = snap
         lines.append(f"{sym}: {line}")
     if not snapshots:
-        raise LoadError("the strategy needs at least one underlying with option data (IWM, RUT, SPY...)")
+        raise LoadError(
+            "the strategy needs at least one underlying with option data (IWM, RUT, SPY...)"
+        )
     extra = dict(given)
     for etf in dict.fromkeys(e.upper() for e in etfs):
         if etf in extra:
@@ -258,7 +274,9 @@ def load_market(
                     "bundle; dollar P&L does not depend on it)"
                 )
                 continue
-            raise LoadError(exc.detail, field=exc.field, no_data=exc.no_data, missing_spot=etf) from None
+            raise LoadError(
+                exc.detail, field=exc.field, no_data=exc.no_data, missing_spot=etf
+            ) from None
         extra[etf] = snap.spot
         lines.append(f"{etf}: {line}")
     try:
@@ -267,12 +285,20 @@ def load_market(
         for sym, snap in snapshots.items():
             vols[sym], yields[sym] = analyse_snapshot(snap)
         ctx = PricingContext.from_snapshot(
-            *snapshots.values(), vol=vols, div_yields=yields, extra_spots=extra, vol_dynamics=dynamics
+            *snapshots.values(),
+            vol=vols,
+            div_yields=yields,
+            extra_spots=extra,
+            vol_dynamics=dynamics,
         )
-    except InputError as exc:  # inconsistent inputs (a dividend above the spot...): the data are bad
+    except (
+        InputError
+    ) as exc:  # inconsistent inputs (a dividend above the spot...): the data are bad
         raise LoadError(f"the market data are inconsistent: {exc}", field="source") from None
     except Exception as exc:  # the surface fit can fail on a thin chain: say so
-        raise LoadError(f"cannot build the market from the snapshots: {exc}", no_data=True) from None
+        raise LoadError(
+            f"cannot build the market from the snapshots: {exc}", no_data=True
+        ) from None
     return Market(ctx, snapshots, tuple(lines), source)
 
 
@@ -317,7 +343,14 @@ def load_template(
     check_dynamics(dynamics)
     symbols, etfs = request.symbols()
     market = load_market(
-        symbols, etfs, source=source, now=now, store=store, spots=spots, dynamics=dynamics, loader=loader
+        symbols,
+        etfs,
+        source=source,
+        now=now,
+        store=store,
+        spots=spots,
+        dynamics=dynamics,
+        loader=loader,
     )
     return LoadedStrategy(build_template(request, market), market)
 
@@ -394,8 +427,11 @@ def settle_position(
     :class:`LoadError` naming the file."""
     try:
         return settle_expired(
-            strategy, ctx.as_of, spots=known_spots(ctx, strategy),
-            settlement_prices=position_settlement_prices(position), recorded_spots=recorded,
+            strategy,
+            ctx.as_of,
+            spots=known_spots(ctx, strategy),
+            settlement_prices=position_settlement_prices(position),
+            recorded_spots=recorded,
         )
     except InputError as exc:
         raise LoadError(f"{path}: {exc}") from None
@@ -425,7 +461,14 @@ def load_position(
         raise LoadError(f"bad position file:\n{exc}") from None
     symbols, etfs = position_symbols(position)
     market = load_market(
-        symbols, etfs, source=source, now=now, store=store, spots=spots, dynamics=dynamics, loader=loader
+        symbols,
+        etfs,
+        source=source,
+        now=now,
+        store=store,
+        spots=spots,
+        dynamics=dynamics,
+        loader=loader,
     )
     try:
         check_listed_expiries(position, market.ctx.as_of, path=path, override=override)

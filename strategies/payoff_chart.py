@@ -102,7 +102,9 @@ def payoff_chart(
     analysis = analyze(strategy, ctx, premium=premium, axis=ref)
     house = run_scenarios(strategy, ctx, HOUSE_VIEW)
     stress = run_scenarios(strategy, ctx, list(stress_scenarios()))
-    points = tuple(ScenarioPoint(r.scenario.name, r.spot, r.pnl) for r in (*house.results, *stress.results))
+    points = tuple(
+        ScenarioPoint(r.scenario.name, r.spot, r.pnl) for r in (*house.results, *stress.results)
+    )
     lo = min([spot * 0.7, *[p.spot for p in points], *[b * 0.97 for b in analysis.breakevens]])
     hi = max([spot * 1.3, *[p.spot for p in points], *[b * 1.03 for b in analysis.breakevens]])
     kinks = tuple(k for k in kinks_on_axis(strategy, ref) if lo < k < hi)
@@ -114,12 +116,28 @@ def payoff_chart(
     wanted.append((f"today {ctx.as_of:%Y-%m-%d}", "today", ctx.as_of))
     wanted.append((f"{chosen:%Y-%m-%d}", "date", chosen))
     curves = tuple(
-        PayoffCurve(label, role, at, np.asarray(
-            pnl_curve(strategy, ctx, grid, at=at, premium=premium, axis=ref, betas=table), dtype=np.float64
-        ))
+        PayoffCurve(
+            label,
+            role,
+            at,
+            np.asarray(
+                pnl_curve(strategy, ctx, grid, at=at, premium=premium, axis=ref, betas=table),
+                dtype=np.float64,
+            ),
+        )
         for label, role, at in wanted
     )
     return PayoffChart(
-        strategy.name, ref, spot, premium, lo, hi, grid, kinks, chosen, curves,
-        tuple(analysis.breakevens), points,
+        strategy.name,
+        ref,
+        spot,
+        premium,
+        lo,
+        hi,
+        grid,
+        kinks,
+        chosen,
+        curves,
+        tuple(analysis.breakevens),
+        points,
     )

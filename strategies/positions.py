@@ -314,8 +314,12 @@ def _nearest_sessions(day: date) -> str:
 
     from marketdata.calendar import is_session
 
-    before = next(day - timedelta(days=k) for k in range(1, 15) if is_session(day - timedelta(days=k)))
-    after = next(day + timedelta(days=k) for k in range(1, 15) if is_session(day + timedelta(days=k)))
+    before = next(
+        day - timedelta(days=k) for k in range(1, 15) if is_session(day - timedelta(days=k))
+    )
+    after = next(
+        day + timedelta(days=k) for k in range(1, 15) if is_session(day + timedelta(days=k))
+    )
     return f"{before.isoformat()} or {after.isoformat()}"
 
 
@@ -337,7 +341,10 @@ def convention_problem(leg: OptionLegSpec) -> tuple[str, str] | None:
         return None
     hint = "; set override = true on the leg to price a non-standard contract"
     if leg.style is not None and leg.style != rules.style.value:
-        return "style", f"listed {leg.underlying} options are {rules.style.value}, not {leg.style}{hint}"
+        return (
+            "style",
+            f"listed {leg.underlying} options are {rules.style.value}, not {leg.style}{hint}",
+        )
     if leg.multiplier is not None and leg.multiplier != rules.multiplier:
         return (
             "multiplier",
@@ -345,7 +352,10 @@ def convention_problem(leg: OptionLegSpec) -> tuple[str, str] | None:
         )
     if leg.settlement == "am":
         if rules.am_root is None:
-            return "settlement", f"listed {leg.underlying} options are PM-settled, not AM-settled{hint}"
+            return (
+                "settlement",
+                f"listed {leg.underlying} options are PM-settled, not AM-settled{hint}",
+            )
         if monthly_expiry(leg.expiry.year, leg.expiry.month) != leg.expiry:
             return (
                 "settlement",
@@ -479,7 +489,12 @@ def _issues_from_validation(text: str, error: ValidationError) -> list[PositionI
             message = "must be one of 'option', 'shares', 'letf'"
         elif kind == "finite_number":
             message = "must be a finite number (NaN and inf are rejected)"
-        if "input" in item and kind not in ("missing", "duplicate_leg_id", "extra_forbidden", "convention"):
+        if "input" in item and kind not in (
+            "missing",
+            "duplicate_leg_id",
+            "extra_forbidden",
+            "convention",
+        ):
             shown = repr(item["input"])
             if len(shown) <= 60 and not isinstance(item["input"], (dict, list)):
                 message = f"{message} (got {shown})"
@@ -492,7 +507,9 @@ def _issues_from_validation(text: str, error: ValidationError) -> list[PositionI
 _TOML_LINE_RE = re.compile(r"at line (\d+)")
 
 
-def parse_position_text(text: str, *, path: str | Path = "<text>", override: bool = False) -> PositionFile:
+def parse_position_text(
+    text: str, *, path: str | Path = "<text>", override: bool = False
+) -> PositionFile:
     """Validate TOML ``text`` as a position file; raise :class:`PositionFileError` naming ``path``."""
     if len(text.encode("utf-8")) > MAX_POSITION_FILE_BYTES:
         raise PositionFileError(
@@ -560,7 +577,9 @@ def load_position_file(path: str | Path, *, override: bool = False) -> PositionF
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise PositionFileError(file_path, [PositionIssue("<file>", line, "not valid UTF-8")]) from None
+        raise PositionFileError(
+            file_path, [PositionIssue("<file>", line, "not valid UTF-8")]
+        ) from None
     return parse_position_text(text, path=file_path, override=override)
 
 
@@ -724,13 +743,17 @@ def position_from_legs(
             loc = _clean_loc(item["loc"])
             ctx = item.get("ctx") or {}
             if item["type"] == "convention":
-                issues.append(PositionIssue(f"legs[{ctx['index']}].{ctx['field']}", None, item["msg"]))
+                issues.append(
+                    PositionIssue(f"legs[{ctx['index']}].{ctx['field']}", None, item["msg"])
+                )
                 continue
             where = f"legs[{len(specs)}]" if not loc or loc[0] != "legs" else ""
             field = _field_name(loc)
             value = item.get("input")
             shown = "" if isinstance(value, (dict, list)) or value is None else f" (got {value})"
-            issues.append(PositionIssue(f"{where}.{field}" if where else field, None, f"{item['msg']}{shown}"))
+            issues.append(
+                PositionIssue(f"{where}.{field}" if where else field, None, f"{item['msg']}{shown}")
+            )
         raise PositionFileError("<memory>", issues) from None
 
 

@@ -114,9 +114,30 @@ REPORT_SCHEMA_VERSION = 1
 
 #: Top-level keys of a report, in order (the tests check every one is present).
 REPORT_FIELDS: tuple[str, ...] = (
-    "schema_version", "strategy", "legs", "expired", "value", "source", "net_premium", "max_profit", "max_loss",
-    "unbounded", "payoff", "breakevens", "greeks", "pop", "expected_pnl", "cvar", "probability",
-    "scenarios", "weighted_pnl", "alerts", "levels", "betas", "dynamics", "warnings",
+    "schema_version",
+    "strategy",
+    "legs",
+    "expired",
+    "value",
+    "source",
+    "net_premium",
+    "max_profit",
+    "max_loss",
+    "unbounded",
+    "payoff",
+    "breakevens",
+    "greeks",
+    "pop",
+    "expected_pnl",
+    "cvar",
+    "probability",
+    "scenarios",
+    "weighted_pnl",
+    "alerts",
+    "levels",
+    "betas",
+    "dynamics",
+    "warnings",
 )
 
 
@@ -164,7 +185,9 @@ class ReportOptions:
         if not (isinstance(self.level, float) and 0.0 < self.level < 1.0):
             raise InputError("level", self.level, "must be a float in (0, 1), e.g. 0.95")
         if self.dynamics is not None and self.dynamics not in ("sticky_strike", "sticky_moneyness"):
-            raise InputError("dynamics", self.dynamics, "must be 'sticky_strike' or 'sticky_moneyness'")
+            raise InputError(
+                "dynamics", self.dynamics, "must be 'sticky_strike' or 'sticky_moneyness'"
+            )
         if not isinstance(self.scenarios, ScenarioSet):
             raise InputError("scenarios", self.scenarios, "must be a ScenarioSet")
 
@@ -273,7 +296,9 @@ def build_report(
     try:
         payoff = analyze(strategy, base, premium=net_premium, axis=ref)
     except InputError:  # legs on unrelated underlyings (IWM and SPY): price against the betas
-        payoff = priced_payoff(strategy, base, premium=net_premium, betas=opts.betas, at=opts.horizon)
+        payoff = priced_payoff(
+            strategy, base, premium=net_premium, betas=opts.betas, at=opts.horizon
+        )
     pl = payoff.profit_loss
 
     by_method: dict[str, Any] = {}
@@ -281,7 +306,12 @@ def build_report(
     for method in ("risk_neutral", "lognormal"):
         try:
             stats = strategy_stats(
-                strategy, base, method=method, at=opts.horizon, level=opts.level, betas=opts.betas,  # type: ignore[arg-type]
+                strategy,
+                base,
+                method=method,
+                at=opts.horizon,
+                level=opts.level,
+                betas=opts.betas,  # type: ignore[arg-type]
             )
         except (PricingError, ValueError, ArithmeticError) as exc:
             warnings.append(f"{method} probabilities unavailable: {exc}")
@@ -300,7 +330,9 @@ def build_report(
         )
 
     house = run_scenarios(strategy, base, opts.scenarios, betas=opts.betas, dynamics=opts.dynamics)
-    stress = run_scenarios(strategy, base, list(opts.stress), betas=opts.betas, dynamics=opts.dynamics)
+    stress = run_scenarios(
+        strategy, base, list(opts.stress), betas=opts.betas, dynamics=opts.dynamics
+    )
     scenarios: list[dict[str, Any]] = []
     for set_name, results in (("house", house.results), ("stress", stress.results)):
         for r in results:
@@ -474,7 +506,9 @@ def settled_only_report(settlement: Settlement, *, source: SourceInfo) -> dict[s
                 "underlyings": sorted({s.leg.symbol for s in settlement.settled}),
                 "reference": None,
                 "spot": None,
-                "expiries": sorted({s.leg.expiry.isoformat() for s in settlement.settled if s.leg.expiry}),
+                "expiries": sorted(
+                    {s.leg.expiry.isoformat() for s in settlement.settled if s.leg.expiry}
+                ),
                 "as_of": settlement.as_of.isoformat(),
             },
             "legs": [],

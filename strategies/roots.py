@@ -19,7 +19,13 @@ DEFAULT_RTOL = 4 * float(np.finfo(float).eps)
 
 
 def bracketed_root(
-    fn: Callable[[float], float], lo: float, hi: float, *, xtol: float, rtol: float = DEFAULT_RTOL, maxiter: int = 100
+    fn: Callable[[float], float],
+    lo: float,
+    hi: float,
+    *,
+    xtol: float,
+    rtol: float = DEFAULT_RTOL,
+    maxiter: int = 100,
 ) -> float:
     """The root of ``fn`` in ``[lo, hi]`` (``fn(lo)`` and ``fn(hi)`` of opposite signs), to
     ``xtol + rtol * |x|`` in ``x``'s units."""
@@ -46,7 +52,11 @@ def grid_roots(
         if a == 0.0:
             roots.append(float(x[i]))
         elif a * b < 0.0:
-            roots.append(bracketed_root(fn, float(x[i]), float(x[i + 1]), xtol=xtol, rtol=rtol, maxiter=maxiter))
+            roots.append(
+                bracketed_root(
+                    fn, float(x[i]), float(x[i + 1]), xtol=xtol, rtol=rtol, maxiter=maxiter
+                )
+            )
     if x.size and float(v[-1]) == 0.0:
         roots.append(float(x[-1]))
     return roots

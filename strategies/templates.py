@@ -181,8 +181,12 @@ class Listings:
         strikes: dict[tuple[date, str], set[float]] = {}
         settle: dict[date, str] = {}
         for exp, kind, strike, bid, ask, stl in zip(
-            frame["expiry"], frame["kind"].astype(str), frame["strike"].astype(float),
-            frame["bid"].astype(float), frame["ask"].astype(float), frame["settlement"].astype(str),
+            frame["expiry"],
+            frame["kind"].astype(str),
+            frame["strike"].astype(float),
+            frame["bid"].astype(float),
+            frame["ask"].astype(float),
+            frame["settlement"].astype(str),
             strict=True,
         ):
             d = exp.date()
@@ -195,8 +199,10 @@ class Listings:
             raise InputError("chain", underlying, "no row has a usable two-sided quote")
         expiries = tuple(sorted({d for d, _ in strikes}))
         return cls(
-            underlying.upper(), expiries,
-            {k: tuple(sorted(v)) for k, v in strikes.items()}, settle,
+            underlying.upper(),
+            expiries,
+            {k: tuple(sorted(v)) for k, v in strikes.items()},
+            settle,
         )
 
     @classmethod
@@ -204,7 +210,9 @@ class Listings:
         """Monthly third-Friday expiries for 30 months after ``start``; strikes by increment."""
         return cls(underlying.upper(), monthly_expiries(start))
 
-    def choose_expiry(self, as_of: date, *, expiry: date | None = None, dte: int | None = None) -> date:
+    def choose_expiry(
+        self, as_of: date, *, expiry: date | None = None, dte: int | None = None
+    ) -> date:
         """``expiry`` itself when it is listed after ``as_of`` (else :class:`InputError` naming
         the nearest listed expiries: a date is never silently moved), or the listed expiry
         nearest to ``as_of + dte`` (ties go to the later one); only expiries after ``as_of``."""
@@ -219,7 +227,8 @@ class Listings:
             nearest = ", ".join(d.isoformat() for d in before + after)
             why = "is not after the data's date" if expiry <= as_of else "is not a listed expiry"
             raise InputError(
-                "expiry", expiry,
+                "expiry",
+                expiry,
                 f"{why} of {self.underlying}; the nearest listed are {nearest} "
                 "(ask for the nearest with dte or nearest:DATE)",
             )
@@ -231,7 +240,9 @@ class Listings:
             raise InputError("expiry", None, "give expiry or dte")
         return min(future, key=lambda d: (abs((d - target).days), -d.toordinal()))
 
-    def candidate_strikes(self, expiry: date, kind: OptionKind, spot: float) -> np.ndarray[Any, Any]:
+    def candidate_strikes(
+        self, expiry: date, kind: OptionKind, spot: float
+    ) -> np.ndarray[Any, Any]:
         """Listed strikes of (expiry, kind), or an increment grid from 40 % to 160 % of spot."""
         listed = self.strikes.get((expiry, kind.value))
         if listed:
@@ -255,7 +266,11 @@ def listings_for(ctx: PricingContext, underlying: str, chain: OptionChain | None
 
 
 def _metrics(
-    ctx: PricingContext, underlying: str, kind: OptionKind, expiry: date, strikes: np.ndarray[Any, Any],
+    ctx: PricingContext,
+    underlying: str,
+    kind: OptionKind,
+    expiry: date,
+    strikes: np.ndarray[Any, Any],
     settlement: SettlementTime | None,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Model prices and deltas per share of candidate strikes (vectorised)."""
@@ -266,8 +281,14 @@ def _metrics(
         raise InputError("expiry", expiry, "has already expired at the valuation time")
     vol = np.asarray(ctx.implied_vol(underlying, t, strikes, forward=forward), dtype=np.float64)
     kwargs: dict[str, Any] = {
-        "kind": kind, "spot": float(spot), "strike": strikes, "t_years": t, "rate": r,
-        "div_yield": q, "vol": vol, "dividends": divs or None,
+        "kind": kind,
+        "spot": float(spot),
+        "strike": strikes,
+        "t_years": t,
+        "rate": r,
+        "div_yield": q,
+        "vol": vol,
+        "dividends": divs or None,
     }
     if contract.style is ExerciseStyle.AMERICAN:
         prices = pricing.american_price(engine=ctx.american_engine, **kwargs)
@@ -296,8 +317,14 @@ def choose_strike(
     elif isinstance(spec, PctOTM):
         target = spot * (1.0 - spec.pct) if k is OptionKind.PUT else spot * (1.0 + spec.pct)
     else:
-        prices, deltas = _metrics(ctx, listings.underlying, k, expiry, cands, listings.settlement_of(expiry))
-        score = np.abs(np.abs(deltas) - spec.delta) if isinstance(spec, AtDelta) else np.abs(prices - spec.price)
+        prices, deltas = _metrics(
+            ctx, listings.underlying, k, expiry, cands, listings.settlement_of(expiry)
+        )
+        score = (
+            np.abs(np.abs(deltas) - spec.delta)
+            if isinstance(spec, AtDelta)
+            else np.abs(prices - spec.price)
+        )
         return float(cands[int(np.argmin(score))])
     return float(cands[int(np.argmin(np.abs(cands - target)))])
 
@@ -318,7 +345,9 @@ class _Builder:
 
     def option(self, kind: str, spec: StrikeSpec | float | str, expiry: date) -> OptionContract:
         strike = choose_strike(spec, ctx=self.ctx, listings=self.listings, kind=kind, expiry=expiry)
-        return option_for(self.underlying, kind, strike, expiry, self.listings.settlement_of(expiry))
+        return option_for(
+            self.underlying, kind, strike, expiry, self.listings.settlement_of(expiry)
+        )
 
     def shares_per_contract(self, contract: OptionContract) -> int:
         return round(contract.multiplier)
@@ -343,8 +372,14 @@ def _distinct(a: OptionContract, b: OptionContract, what: str) -> None:
 
 
 def long_put(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 60, strike: StrikeSpec | float | str = "5%",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 60,
+    strike: StrikeSpec | float | str = "5%",
 ) -> Strategy:
     """Buy ``quantity`` puts, default ~60 DTE ~5 % OTM."""
     b = _builder(ctx, underlying, chain)
@@ -354,9 +389,15 @@ def long_put(
 
 
 def put_spread(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 60,
-    long_strike: StrikeSpec | float | str = "5%", short_strike: StrikeSpec | float | str = "11%",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 60,
+    long_strike: StrikeSpec | float | str = "5%",
+    short_strike: StrikeSpec | float | str = "11%",
 ) -> Strategy:
     """Buy a put ~5 % OTM, sell a put ~11 % OTM, ~60 DTE: pays between the strikes, sized for a
     modest drawdown."""
@@ -372,9 +413,16 @@ def put_spread(
 
 
 def put_ratio(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, ratio: int = 2, expiry: date | None = None, dte: int = 60,
-    long_strike: StrikeSpec | float | str = "3%", short_strike: StrikeSpec | float | str = "8%",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    ratio: int = 2,
+    expiry: date | None = None,
+    dte: int = 60,
+    long_strike: StrikeSpec | float | str = "3%",
+    short_strike: StrikeSpec | float | str = "8%",
 ) -> Strategy:
     """Buy ``quantity`` puts ~3 % OTM, sell ``ratio x quantity`` puts ~8 % OTM (a 1x2 by
     default): cheap or a credit, but losses grow again below the lower strike."""
@@ -391,9 +439,15 @@ def put_ratio(
 
 
 def collar(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 60,
-    put_strike: StrikeSpec | float | str = "5%", call_strike: StrikeSpec | float | str = "5%",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 60,
+    put_strike: StrikeSpec | float | str = "5%",
+    call_strike: StrikeSpec | float | str = "5%",
     with_shares: bool = True,
 ) -> Strategy:
     """Long shares (multiplier x quantity), long a put ~5 % OTM, short a call ~5 % OTM."""
@@ -409,10 +463,17 @@ def collar(
 
 
 def put_spread_collar(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 60,
-    long_strike: StrikeSpec | float | str = "5%", short_strike: StrikeSpec | float | str = "12%",
-    call_strike: StrikeSpec | float | str = "5%", with_shares: bool = True,
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 60,
+    long_strike: StrikeSpec | float | str = "5%",
+    short_strike: StrikeSpec | float | str = "12%",
+    call_strike: StrikeSpec | float | str = "5%",
+    with_shares: bool = True,
 ) -> Strategy:
     """Shares + put spread (long ~5 %, short ~12 % OTM) financed by a short call ~5 % OTM."""
     b = _builder(ctx, underlying, chain)
@@ -425,7 +486,8 @@ def put_spread_collar(
     if with_shares:
         legs.append(Leg(Shares(b.underlying), b.shares_per_contract(hi) * q, leg_id="shares"))
     legs += [
-        Leg(hi, q, leg_id="long put"), Leg(lo, -q, leg_id="short put"),
+        Leg(hi, q, leg_id="long put"),
+        Leg(lo, -q, leg_id="short put"),
         Leg(call, -q, leg_id="short call"),
     ]
     return Strategy(
@@ -434,9 +496,15 @@ def put_spread_collar(
 
 
 def call_spread(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 60,
-    long_strike: StrikeSpec | float | str = "2%", short_strike: StrikeSpec | float | str = "8%",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 60,
+    long_strike: StrikeSpec | float | str = "2%",
+    short_strike: StrikeSpec | float | str = "8%",
 ) -> Strategy:
     """Buy a call ~2 % OTM, sell a call ~8 % OTM, ~60 DTE (45-90 is the usual range)."""
     b = _builder(ctx, underlying, chain)
@@ -451,8 +519,13 @@ def call_spread(
 
 
 def call_overwrite(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 30,
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 30,
     strike: StrikeSpec | float | str = "5%",
 ) -> Strategy:
     """Covered call: multiplier (100) shares per short call, call ~5 % OTM, ~30 DTE."""
@@ -461,14 +534,21 @@ def call_overwrite(
     call = b.option("call", strike, b.expiry(expiry, dte))
     return Strategy(
         f"{b.underlying} {call.strike:g} call overwrite",
-        (Leg(Shares(b.underlying), b.shares_per_contract(call) * q, leg_id="shares"),
-         Leg(call, -q, leg_id="short call")),
+        (
+            Leg(Shares(b.underlying), b.shares_per_contract(call) * q, leg_id="shares"),
+            Leg(call, -q, leg_id="short call"),
+        ),
     )
 
 
 def protective_put(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 60,
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 60,
     strike: StrikeSpec | float | str = "5%",
 ) -> Strategy:
     """Shares (multiplier x quantity) plus a long put ~5 % OTM, ~60 DTE."""
@@ -477,15 +557,23 @@ def protective_put(
     put = b.option("put", strike, b.expiry(expiry, dte))
     return Strategy(
         f"{b.underlying} {put.strike:g} protective put",
-        (Leg(Shares(b.underlying), b.shares_per_contract(put) * q, leg_id="shares"),
-         Leg(put, q, leg_id="long put")),
+        (
+            Leg(Shares(b.underlying), b.shares_per_contract(put) * q, leg_id="shares"),
+            Leg(put, q, leg_id="long put"),
+        ),
     )
 
 
 def risk_reversal(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 60,
-    put_strike: StrikeSpec | float | str = "5%", call_strike: StrikeSpec | float | str = "5%",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 60,
+    put_strike: StrikeSpec | float | str = "5%",
+    call_strike: StrikeSpec | float | str = "5%",
     direction: Literal["bearish", "bullish"] = "bearish",
 ) -> Strategy:
     """Bearish (the hedge): long a put ~5 % OTM, short a call ~5 % OTM; bullish: the reverse."""
@@ -503,10 +591,17 @@ def risk_reversal(
 
 
 def iron_condor(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, expiry: date | None = None, dte: int = 45,
-    short_put: StrikeSpec | float | str = "5%", long_put: StrikeSpec | float | str = "10%",
-    short_call: StrikeSpec | float | str = "5%", long_call: StrikeSpec | float | str = "10%",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    expiry: date | None = None,
+    dte: int = 45,
+    short_put: StrikeSpec | float | str = "5%",
+    long_put: StrikeSpec | float | str = "10%",
+    short_call: StrikeSpec | float | str = "5%",
+    long_call: StrikeSpec | float | str = "10%",
 ) -> Strategy:
     """Short a put spread and a call spread (shorts ~5 %, wings ~10 % OTM), ~45 DTE."""
     b = _builder(ctx, underlying, chain)
@@ -518,15 +613,26 @@ def iron_condor(
     _distinct(sc, lc, "long_call")
     return Strategy(
         f"{b.underlying} {lp.strike:g}/{sp.strike:g}/{sc.strike:g}/{lc.strike:g} iron condor",
-        (Leg(lp, q, leg_id="long put"), Leg(sp, -q, leg_id="short put"),
-         Leg(sc, -q, leg_id="short call"), Leg(lc, q, leg_id="long call")),
+        (
+            Leg(lp, q, leg_id="long put"),
+            Leg(sp, -q, leg_id="short put"),
+            Leg(sc, -q, leg_id="short call"),
+            Leg(lc, q, leg_id="long call"),
+        ),
     )
 
 
 def calendar_spread(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, kind: str = "put", near_dte: int = 30, far_dte: int = 90,
-    near_expiry: date | None = None, far_expiry: date | None = None,
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    kind: str = "put",
+    near_dte: int = 30,
+    far_dte: int = 90,
+    near_expiry: date | None = None,
+    far_expiry: date | None = None,
     strike: StrikeSpec | float | str = "0%",
 ) -> Strategy:
     """Sell the near expiry (~30 DTE), buy the far (~90 DTE), same strike (at the money)."""
@@ -544,10 +650,18 @@ def calendar_spread(
 
 
 def diagonal_spread(
-    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
-    quantity: int = 1, kind: str = "put", near_dte: int = 30, far_dte: int = 90,
-    near_expiry: date | None = None, far_expiry: date | None = None,
-    long_strike: StrikeSpec | float | str = "3%", short_strike: StrikeSpec | float | str = "7%",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    underlying: str = "IWM",
+    quantity: int = 1,
+    kind: str = "put",
+    near_dte: int = 30,
+    far_dte: int = 90,
+    near_expiry: date | None = None,
+    far_expiry: date | None = None,
+    long_strike: StrikeSpec | float | str = "3%",
+    short_strike: StrikeSpec | float | str = "7%",
 ) -> Strategy:
     """Buy the far expiry (~90 DTE, ~3 % OTM), sell the near (~30 DTE, ~7 % OTM)."""
     b = _builder(ctx, underlying, chain)
@@ -564,8 +678,12 @@ def diagonal_spread(
 
 
 def pair_trade(
-    ctx: PricingContext, *, chain: OptionChain | None = None, long_symbol: str = "IWM",
-    short_symbol: str = "SPY", notional: float = 100_000.0,
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    long_symbol: str = "IWM",
+    short_symbol: str = "SPY",
+    notional: float = 100_000.0,
     neutral: Literal["dollar", "beta"] = "beta",
     betas: Mapping[tuple[str, str], float] | None = None,
 ) -> Strategy:
@@ -592,15 +710,23 @@ def pair_trade(
         raise InputError("notional", notional, "too small for one share of each side")
     return Strategy(
         f"long {ls} / short {ss} ({neutral}-neutral)",
-        (Leg(Shares(ls), n_long, leg_id=f"long {ls}"), Leg(Shares(ss), -n_short, leg_id=f"short {ss}")),
+        (
+            Leg(Shares(ls), n_long, leg_id=f"long {ls}"),
+            Leg(Shares(ss), -n_short, leg_id=f"short {ss}"),
+        ),
         benchmark=ss,  # beta-weighted to the hedge side with the same beta: zero by construction
     )
 
 
 def tza_hedge(
-    ctx: PricingContext, *, chain: OptionChain | None = None, book: Strategy | None = None,
-    book_dollar_delta: float | None = None, hedge_ratio: float = 1.0,
-    etf: LeveragedETF = TZA, benchmark: str = "IWM",
+    ctx: PricingContext,
+    *,
+    chain: OptionChain | None = None,
+    book: Strategy | None = None,
+    book_dollar_delta: float | None = None,
+    hedge_ratio: float = 1.0,
+    etf: LeveragedETF = TZA,
+    benchmark: str = "IWM",
     betas: Mapping[tuple[str, str], float] | None = None,
 ) -> Strategy:
     """Size a leveraged ETF position (TZA by default) to offset ``hedge_ratio`` of a book's
@@ -612,13 +738,17 @@ def tza_hedge(
     if not math.isfinite(ratio) or not 0.0 < ratio <= 2.0:
         raise InputError("hedge_ratio", hedge_ratio, "must be in (0, 2]")
     if book is not None and book_dollar_delta is not None:
-        raise InputError("book_dollar_delta", book_dollar_delta, "give book or book_dollar_delta, not both")
+        raise InputError(
+            "book_dollar_delta", book_dollar_delta, "give book or book_dollar_delta, not both"
+        )
     if book is not None:
         exposure = book.risk(ctx, benchmark=benchmark, betas=betas).beta_weighted_dollar_delta
     else:
         exposure = 100_000.0 if book_dollar_delta is None else float(book_dollar_delta)
     if not math.isfinite(exposure) or exposure == 0.0:
-        raise InputError("book_dollar_delta", exposure, "the book has no beta-weighted delta to hedge")
+        raise InputError(
+            "book_dollar_delta", exposure, "the book has no beta-weighted delta to hedge"
+        )
     price = float(instrument_price(etf, ctx))  # the fund's price in the context's scenario
     per_share = etf.leverage * price * beta_of(etf.index, benchmark, betas)
     shares = round(-ratio * exposure / per_share)
@@ -627,7 +757,9 @@ def tza_hedge(
     hedge = Leg(etf, shares, leg_id=f"{etf.symbol} hedge")
     if book is None:
         return Strategy(f"{etf.symbol} hedge of ${exposure:,.0f} delta", (hedge,))
-    return Strategy(f"{book.name} + {etf.symbol} hedge", (book, Strategy(f"{etf.symbol} hedge", (hedge,))))
+    return Strategy(
+        f"{book.name} + {etf.symbol} hedge", (book, Strategy(f"{etf.symbol} hedge", (hedge,)))
+    )
 
 
 # --- registry ------------------------------------------------------------------------------------
@@ -670,7 +802,9 @@ class Template:
         declared += [p for p, _ in self.symbol_params] + (["quantity"] if self.sized else [])
         missing = sorted(p for p in declared if p is not None and p not in accepted)
         if missing:
-            raise InputError("template", self.name, f"declares parameters its builder lacks: {missing}")
+            raise InputError(
+                "template", self.name, f"declares parameters its builder lacks: {missing}"
+            )
 
     def __call__(self, ctx: PricingContext, **params: Any) -> Strategy:
         """Build the strategy; unknown parameters raise :class:`InputError` naming them."""
@@ -679,7 +813,9 @@ class Template:
         accepted = set(inspect.signature(self.build).parameters) - {"ctx"}
         unknown = sorted(set(params) - accepted)
         if unknown:
-            raise InputError("params", unknown, f"not accepted by template {self.name!r}: {sorted(accepted)}")
+            raise InputError(
+                "params", unknown, f"not accepted by template {self.name!r}: {sorted(accepted)}"
+            )
         return self.build(ctx, **params)
 
     def params_for(
@@ -702,7 +838,8 @@ class Template:
                 raise InputError("strikes", list(strikes), f"template {self.name!r} has no strikes")
             if len(strikes) > len(self.strike_slots):
                 raise InputError(
-                    "strikes", list(strikes),
+                    "strikes",
+                    list(strikes),
                     f"template {self.name!r} takes at most {len(self.strike_slots)} ({', '.join(self.strike_slots)})",
                 )
             for slot, spec in zip(self.strike_slots, strikes, strict=False):
@@ -719,7 +856,9 @@ class Template:
             params[self.expiry_param] = expiry
         if quantity is not None:
             if not self.sized:
-                raise InputError("quantity", quantity, f"template {self.name!r} is not sized in contracts")
+                raise InputError(
+                    "quantity", quantity, f"template {self.name!r} is not sized in contracts"
+                )
             params["quantity"] = quantity
         if underlying is not None and self.underlying_param is not None:
             params[self.underlying_param] = underlying.upper()
@@ -735,7 +874,9 @@ class Template:
         for name, param in inspect.signature(self.build).parameters.items():
             if name in ("ctx", "chain") or param.default is inspect.Parameter.empty:
                 continue
-            out[name] = parse_strike(param.default, name) if name in self.strike_slots else param.default
+            out[name] = (
+                parse_strike(param.default, name) if name in self.strike_slots else param.default
+            )
         return out
 
     def symbols(self, params: Mapping[str, Any]) -> tuple[list[str], list[str]]:
@@ -755,49 +896,94 @@ TEMPLATES: dict[str, Template] = {
     for t in (
         Template("long-put", "buy a put (~60 DTE, ~5 % OTM)", long_put, strike_slots=_ONE),
         Template(
-            "put-spread", "buy a ~5 % OTM put, sell a ~11 % OTM put (~60 DTE)", put_spread, strike_slots=_TWO
+            "put-spread",
+            "buy a ~5 % OTM put, sell a ~11 % OTM put (~60 DTE)",
+            put_spread,
+            strike_slots=_TWO,
         ),
-        Template("put-ratio", "buy 1 put ~3 % OTM, sell 2 ~8 % OTM (~60 DTE)", put_ratio, strike_slots=_TWO),
         Template(
-            "put-spread-collar", "shares + put spread financed by a short call", put_spread_collar,
+            "put-ratio",
+            "buy 1 put ~3 % OTM, sell 2 ~8 % OTM (~60 DTE)",
+            put_ratio,
+            strike_slots=_TWO,
+        ),
+        Template(
+            "put-spread-collar",
+            "shares + put spread financed by a short call",
+            put_spread_collar,
             strike_slots=("long_strike", "short_strike", "call_strike"),
         ),
         Template(
-            "collar", "shares + long put + short call (~5 % OTM each)", collar,
+            "collar",
+            "shares + long put + short call (~5 % OTM each)",
+            collar,
             strike_slots=("put_strike", "call_strike"),
         ),
         Template(
-            "call-spread", "buy a ~2 % OTM call, sell a ~8 % OTM call (~60 DTE)", call_spread, strike_slots=_TWO
+            "call-spread",
+            "buy a ~2 % OTM call, sell a ~8 % OTM call (~60 DTE)",
+            call_spread,
+            strike_slots=_TWO,
         ),
         Template(
-            "call-overwrite", "100 shares per short call (~5 % OTM, ~30 DTE)", call_overwrite, strike_slots=_ONE
+            "call-overwrite",
+            "100 shares per short call (~5 % OTM, ~30 DTE)",
+            call_overwrite,
+            strike_slots=_ONE,
         ),
-        Template("protective-put", "shares + a long put (~5 % OTM)", protective_put, strike_slots=_ONE),
         Template(
-            "risk-reversal", "long put, short call (bearish) or the reverse", risk_reversal,
+            "protective-put", "shares + a long put (~5 % OTM)", protective_put, strike_slots=_ONE
+        ),
+        Template(
+            "risk-reversal",
+            "long put, short call (bearish) or the reverse",
+            risk_reversal,
             strike_slots=("put_strike", "call_strike"),
         ),
         Template(
-            "iron-condor", "short put spread + short call spread (~45 DTE)", iron_condor,
+            "iron-condor",
+            "short put spread + short call spread (~45 DTE)",
+            iron_condor,
             strike_slots=("short_put", "long_put", "short_call", "long_call"),
         ),
         Template(
-            "calendar", "sell near, buy far at one strike", calendar_spread, strike_slots=_ONE,
-            expiry_param="near_expiry", dte_param="near_dte",
+            "calendar",
+            "sell near, buy far at one strike",
+            calendar_spread,
+            strike_slots=_ONE,
+            expiry_param="near_expiry",
+            dte_param="near_dte",
         ),
         Template(
-            "diagonal", "buy far, sell near at different strikes", diagonal_spread, strike_slots=_TWO,
-            expiry_param="near_expiry", dte_param="near_dte",
+            "diagonal",
+            "buy far, sell near at different strikes",
+            diagonal_spread,
+            strike_slots=_TWO,
+            expiry_param="near_expiry",
+            dte_param="near_dte",
         ),
         Template(
-            "pair", "long IWM / short SPY shares, dollar- or beta-neutral", pair_trade, ("IWM", "SPY"),
-            expiry_param=None, dte_param=None, sized=False, underlying_param="long_symbol",
+            "pair",
+            "long IWM / short SPY shares, dollar- or beta-neutral",
+            pair_trade,
+            ("IWM", "SPY"),
+            expiry_param=None,
+            dte_param=None,
+            sized=False,
+            underlying_param="long_symbol",
             symbol_params=(("long_symbol", "IWM"), ("short_symbol", "SPY")),
         ),
         Template(
-            "tza-hedge", "TZA sized to offset a beta-weighted delta", tza_hedge, ("TZA",),
-            expiry_param=None, dte_param=None, sized=False, underlying_param="benchmark",
-            symbol_params=(("benchmark", "IWM"),), etfs=("TZA",),
+            "tza-hedge",
+            "TZA sized to offset a beta-weighted delta",
+            tza_hedge,
+            ("TZA",),
+            expiry_param=None,
+            dte_param=None,
+            sized=False,
+            underlying_param="benchmark",
+            symbol_params=(("benchmark", "IWM"),),
+            etfs=("TZA",),
         ),
     )
 }

@@ -79,7 +79,8 @@ def test_core_never_reads_the_clock() -> None:
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr in banned
                 and isinstance(node.func.value, (ast.Name, ast.Attribute))
-                and getattr(node.func.value, "id", getattr(node.func.value, "attr", "")) in {"date", "datetime"}
+                and getattr(node.func.value, "id", getattr(node.func.value, "attr", ""))
+                in {"date", "datetime"}
             ):
                 problems.append(f"{rel}:{node.lineno} calls {node.func.attr}()")
     assert not problems, "\n".join(problems)
@@ -102,7 +103,9 @@ def test_importing_a_layer_loads_nothing_above_it(layer: str, forbidden: list[st
         f"bad = [name for name in {forbidden!r} if name in sys.modules]\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "", f"importing {layer} loaded {out.stdout.strip()}"
 
 
@@ -125,10 +128,16 @@ def test_the_app_and_the_verbs_share_the_core_not_each_other() -> None:
         rel = path.relative_to(ROOT).as_posix()
         is_verb = rel.startswith("tui/commands/") or rel in faces
         for lineno, module in _imports(path):
-            if not is_verb and (module == "tui.commands" or module.startswith(("tui.commands.", "tui.cli"))):
-                problems.append(f"{rel}:{lineno} imports {module} (the app must call the core, not the verbs)")
-            if ((is_verb and rel not in faces) or rel == "tui/render.py") and module.split(".")[0] in (
-                "textual", "textual_plotext"
+            if not is_verb and (
+                module == "tui.commands" or module.startswith(("tui.commands.", "tui.cli"))
             ):
-                problems.append(f"{rel}:{lineno} imports {module} (the verbs do not draw with textual)")
+                problems.append(
+                    f"{rel}:{lineno} imports {module} (the app must call the core, not the verbs)"
+                )
+            if ((is_verb and rel not in faces) or rel == "tui/render.py") and module.split(".")[
+                0
+            ] in ("textual", "textual_plotext"):
+                problems.append(
+                    f"{rel}:{lineno} imports {module} (the verbs do not draw with textual)"
+                )
     assert not problems, "\n".join(problems)

@@ -39,18 +39,34 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
     if src["synthetic"]:
         title.append("  SYNTHETIC DATA", style="bold red")
     spot_text = "" if strat["spot"] is None else f"spot {strat['spot']:,.2f}"
-    header = Text(f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference'] or '-'} "
-                  f"{spot_text}")
+    header = Text(
+        f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference'] or '-'} "
+        f"{spot_text}"
+    )
     console.print(Panel(header, title=title, expand=False))
 
     if report["expired"]:
         ex = Table(title="Expired legs (settled, not priced; no longer in the risk numbers)")
-        for col in ("id", "instrument", "qty", "settled at", "price source", "outcome", "realised P&L $"):
-            ex.add_column(col, justify="right" if col in ("qty", "settled at", "realised P&L $") else "left")
+        for col in (
+            "id",
+            "instrument",
+            "qty",
+            "settled at",
+            "price source",
+            "outcome",
+            "realised P&L $",
+        ):
+            ex.add_column(
+                col, justify="right" if col in ("qty", "settled at", "realised P&L $") else "left"
+            )
         for row in report["expired"]:
             ex.add_row(
-                row["id"], f"{row['description']} expired", f"{row['quantity']:+d}",
-                f"{row['settlement_price']:,.2f}", row["price_source"], row["outcome"],
+                row["id"],
+                f"{row['description']} expired",
+                f"{row['quantity']:+d}",
+                f"{row['settlement_price']:,.2f}",
+                row["price_source"],
+                row["outcome"],
                 _money(row["realised_pnl"]),
             )
         console.print(ex)
@@ -95,15 +111,28 @@ def render_report(report: Mapping[str, Any], console: Console) -> None:
         ("net premium $ (+ debit)", _money(report["net_premium"])),
         ("max profit $", "unbounded" if unb["max_profit"] else _money(report["max_profit"])),
         ("max loss $", "unbounded" if unb["max_loss"] else _money(report["max_loss"])),
-        ("breakevens", ", ".join(f"{b:,.2f}" for b in report["breakevens"] if b is not None) or "none"),
+        (
+            "breakevens",
+            ", ".join(f"{b:,.2f}" for b in report["breakevens"] if b is not None) or "none",
+        ),
         *(
-            [("delta / $ delta", f"{_money(g['delta'])} {next(iter(g['delta_by_driver']), '')} sh / {_money(g['dollar_delta'])}")]
+            [
+                (
+                    "delta / $ delta",
+                    f"{_money(g['delta'])} {next(iter(g['delta_by_driver']), '')} sh / {_money(g['dollar_delta'])}",
+                )
+            ]
             if g["delta"] is not None
             else [(f"delta {sym} sh", _money(v)) for sym, v in g["delta_by_driver"].items()]
             + [("$ delta (all drivers)", _money(g["dollar_delta"]))]
         ),
         (f"beta-weighted delta ({g['benchmark']} sh)", _money(g["beta_weighted_delta"])),
-        ("gamma / vega $ per pt", f"{g['gamma']:.3f} / {_money(g['vega'])}" if g["gamma"] is not None else f"per driver / {_money(g['vega'])}"),
+        (
+            "gamma / vega $ per pt",
+            f"{g['gamma']:.3f} / {_money(g['vega'])}"
+            if g["gamma"] is not None
+            else f"per driver / {_money(g['vega'])}",
+        ),
         ("theta $ per day / rho $ per 1%", f"{_money(g['theta'])} / {_money(g['rho'])}"),
         (f"PoP ({prob['method']}, {prob['horizon'] or 'n/a'})", _pct(report["pop"])),
         ("expected P&L $", _money(report["expected_pnl"])),

@@ -91,7 +91,9 @@ def is_third_friday(day: date) -> bool:
     return day.weekday() == 4 and 15 <= day.day <= 21
 
 
-def contract_terms(underlying: str, root: str | None = None, expiry: date | None = None) -> ContractTerms:
+def contract_terms(
+    underlying: str, root: str | None = None, expiry: date | None = None
+) -> ContractTerms:
     """Contract terms of ``underlying``'s options with option ``root`` (from the OCC symbol).
 
     IWM, SPY, TNA, TZA and other equities/ETFs: American, PM-settled, physical, x100.
@@ -101,7 +103,9 @@ def contract_terms(underlying: str, root: str | None = None, expiry: date | None
     """
     name = canonical_symbol(underlying)
     if name not in CASH_INDEXES:
-        return ContractTerms(root or name, ExerciseStyle.AMERICAN, SettlementTime.PM, Delivery.PHYSICAL)
+        return ContractTerms(
+            root or name, ExerciseStyle.AMERICAN, SettlementTime.PM, Delivery.PHYSICAL
+        )
     if root is None:
         monthly = name in ("RUT", "SPX", "NDX") and expiry is not None and is_third_friday(expiry)
         root = name if monthly else f"{name}W"
@@ -142,6 +146,7 @@ def parse_occ_symbol(text: str) -> OccSymbol | None:
 # Coercion of raw columns (schema drift: strings where numbers belong, missing columns)
 # ---------------------------------------------------------------------------------------------
 
+
 def _show(value: Any) -> str:
     """``repr`` of a cell for messages, numpy scalars shown as plain Python numbers."""
     return repr(value.item() if isinstance(value, np.generic) else value)
@@ -159,9 +164,17 @@ def coerce_float(values: pd.Series, column: str, where: str) -> pd.Series:
         return values.astype(np.float64)
     text = values.astype(object)
     cleaned = text.map(lambda v: v.strip().replace(",", "") if isinstance(v, str) else v)
-    cleaned = cleaned.map(lambda v: np.nan if isinstance(v, str) and v.lower() in ("", "nan", "none", "null", "-") else v)
+    cleaned = cleaned.map(
+        lambda v: (
+            np.nan if isinstance(v, str) and v.lower() in ("", "nan", "none", "null", "-") else v
+        )
+    )
     numbers = pd.to_numeric(cleaned, errors="coerce")
-    bad = numbers.isna() & cleaned.notna() & ~cleaned.map(lambda v: isinstance(v, float) and np.isnan(v))
+    bad = (
+        numbers.isna()
+        & cleaned.notna()
+        & ~cleaned.map(lambda v: isinstance(v, float) and np.isnan(v))
+    )
     if bool(bad.any()):
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise SchemaError(
@@ -176,7 +189,9 @@ def coerce_count(values: pd.Series, column: str, where: str) -> pd.Series:
     bad = numbers.notna() & ~np.isfinite(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
     if bool(bad.any()):
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SchemaError(f"{where}: column {column!r}: row {pos}: value {_show(values.iloc[pos])} is not a count")
+        raise SchemaError(
+            f"{where}: column {column!r}: row {pos}: value {_show(values.iloc[pos])} is not a count"
+        )
     return numbers.fillna(0.0).round().astype(np.int64)
 
 
@@ -193,19 +208,31 @@ def coerce_utc_times(values: pd.Series, column: str, where: str) -> pd.Series:
         return pd.to_datetime(values, unit="s", utc=True).astype("datetime64[ns, UTC]")
     out: list[Any] = []
     for pos, raw in enumerate(values.astype(object)):
-        if raw is None or (isinstance(raw, float) and np.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
+        if (
+            raw is None
+            or (isinstance(raw, float) and np.isnan(raw))
+            or (isinstance(raw, str) and not raw.strip())
+        ):
             out.append(pd.NaT)
             continue
         try:
-            if isinstance(raw, (int, float)) or (isinstance(raw, str) and re.fullmatch(r"\d{9,11}(\.\d*)?", raw.strip())):
+            if isinstance(raw, (int, float)) or (
+                isinstance(raw, str) and re.fullmatch(r"\d{9,11}(\.\d*)?", raw.strip())
+            ):
                 stamp = pd.Timestamp(float(raw), unit="s", tz="UTC")
             else:
                 stamp = pd.Timestamp(raw)
-                stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+                stamp = (
+                    stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+                )
         except (ValueError, TypeError, OverflowError):
-            raise SchemaError(f"{where}: column {column!r}: row {pos}: value {raw!r} is not a time") from None
+            raise SchemaError(
+                f"{where}: column {column!r}: row {pos}: value {raw!r} is not a time"
+            ) from None
         out.append(stamp)
-    return pd.Series(pd.to_datetime(out, utc=True), index=values.index).astype("datetime64[ns, UTC]")
+    return pd.Series(pd.to_datetime(out, utc=True), index=values.index).astype(
+        "datetime64[ns, UTC]"
+    )
 
 
 def coerce_dates(values: pd.Series, column: str, where: str) -> pd.Series:
@@ -215,7 +242,9 @@ def coerce_dates(values: pd.Series, column: str, where: str) -> pd.Series:
         try:
             stamp = pd.Timestamp(raw)
         except (ValueError, TypeError):
-            raise SchemaError(f"{where}: column {column!r}: row {pos}: value {raw!r} is not a date") from None
+            raise SchemaError(
+                f"{where}: column {column!r}: row {pos}: value {raw!r} is not a date"
+            ) from None
         if pd.isna(stamp):
             raise SchemaError(f"{where}: column {column!r}: row {pos}: the expiry is missing")
         if stamp.tzinfo is not None:
@@ -239,37 +268,51 @@ def normalize_chain_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     src = frame.reset_index(drop=True)
     out["expiry"] = coerce_dates(src["expiry"], "expiry", where)
-    kinds = src["kind"].astype(object).map(lambda v: str(v).strip().lower() if v is not None else "")
+    kinds = (
+        src["kind"].astype(object).map(lambda v: str(v).strip().lower() if v is not None else "")
+    )
     kinds = kinds.map(lambda v: {"c": "call", "p": "put", "calls": "call", "puts": "put"}.get(v, v))
     bad = ~kinds.isin(["call", "put"])
     if bool(bad.any()):
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SchemaError(f"{where}: column 'kind': row {pos}: value {_show(src['kind'].iloc[pos])} is not call/put")
+        raise SchemaError(
+            f"{where}: column 'kind': row {pos}: value {_show(src['kind'].iloc[pos])} is not call/put"
+        )
     out["kind"] = kinds.astype(str)
     for col in ("strike", "bid", "ask", "last"):
         out[col] = coerce_float(src[col], col, where)
     nan_strike = out["strike"].isna() | (out["strike"] <= 0)
     if bool(nan_strike.any()):
         pos = int(np.flatnonzero(nan_strike.to_numpy())[0])
-        raise SchemaError(f"{where}: column 'strike': row {pos}: value {_show(src['strike'].iloc[pos])} is not a positive strike")
+        raise SchemaError(
+            f"{where}: column 'strike': row {pos}: value {_show(src['strike'].iloc[pos])} is not a positive strike"
+        )
     for col in ("volume", "open_interest"):
         out[col] = coerce_count(src[col], col, where)
     settle = src["settlement"].astype(object).map(lambda v: str(v).strip().lower())
     if not bool(settle.isin(["am", "pm"]).all()):
         pos = int(np.flatnonzero((~settle.isin(["am", "pm"])).to_numpy())[0])
-        raise SchemaError(f"{where}: column 'settlement': row {pos}: value {_show(src['settlement'].iloc[pos])} is not am/pm")
+        raise SchemaError(
+            f"{where}: column 'settlement': row {pos}: value {_show(src['settlement'].iloc[pos])} is not am/pm"
+        )
     out["settlement"] = settle.astype(str)
     styles = src["style"].astype(object).map(lambda v: str(v).strip().lower())
-    styles = styles.map(lambda v: {"e": "european", "eu": "european", "a": "american", "am": "american"}.get(v, v))
+    styles = styles.map(
+        lambda v: {"e": "european", "eu": "european", "a": "american", "am": "american"}.get(v, v)
+    )
     if not bool(styles.isin(["european", "american"]).all()):
         pos = int(np.flatnonzero((~styles.isin(["european", "american"])).to_numpy())[0])
-        raise SchemaError(f"{where}: column 'style': row {pos}: value {_show(src['style'].iloc[pos])} is not european/american")
+        raise SchemaError(
+            f"{where}: column 'style': row {pos}: value {_show(src['style'].iloc[pos])} is not european/american"
+        )
     out["style"] = styles.astype(str)
     out["multiplier"] = coerce_float(src["multiplier"], "multiplier", where)
     bad_mult = ~(out["multiplier"] > 0)
     if bool(bad_mult.any()):
         pos = int(np.flatnonzero(bad_mult.to_numpy())[0])
-        raise SchemaError(f"{where}: column 'multiplier': row {pos}: value {_show(src['multiplier'].iloc[pos])} must be > 0")
+        raise SchemaError(
+            f"{where}: column 'multiplier': row {pos}: value {_show(src['multiplier'].iloc[pos])} must be > 0"
+        )
     out["root"] = src["root"].astype(object).map(lambda v: str(v).strip().upper()).astype(str)
     if "last_trade" in src.columns:
         out["last_trade"] = coerce_utc_times(src["last_trade"], "last_trade", where)
@@ -280,9 +323,16 @@ def normalize_chain_frame(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     else:
         out["source_iv"] = np.nan
     if "contract_symbol" in src.columns:
-        out["contract_symbol"] = src["contract_symbol"].astype(object).map(
-            lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-        ).astype(str)
+        out["contract_symbol"] = (
+            src["contract_symbol"]
+            .astype(object)
+            .map(
+                lambda v: (
+                    "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+                )
+            )
+            .astype(str)
+        )
     else:
         out["contract_symbol"] = pd.Series([""] * len(out), index=out.index, dtype=str)
     for col in src.columns:

@@ -89,7 +89,9 @@ ALIASES: dict[str, str] = {
 }
 """Accepted column names (lower case, no spaces/underscores) mapped to ours."""
 
-DROPPED: frozenset[str] = frozenset({"change", "percentchange", "inthemoney", "contractsize", "currency", "", "unnamed0", "index"})
+DROPPED: frozenset[str] = frozenset(
+    {"change", "percentchange", "inthemoney", "contractsize", "currency", "", "unnamed0", "index"}
+)
 """yfinance's cosmetic columns and unnamed index columns, read and dropped."""
 
 ROOT_UNDERLYING: dict[str, str] = {"RUTW": "RUT", "RUTQ": "RUT", "SPXW": "SPX", "NDXP": "NDX"}
@@ -119,7 +121,9 @@ def _is_blank(text: str) -> bool:
 
 _DOT_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+|\d{1,3}(,\d{3})+\.\d*)([eE][+-]?\d+)?$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?(\d+,\d*|,\d+|\d{1,3}(\.\d{3})+,\d*)$")
-_COMMA_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")  # 1,250: thousands, or 1.25 in a comma file?
+_COMMA_GROUPED = re.compile(
+    r"^[+-]?\d{1,3}(,\d{3})+$"
+)  # 1,250: thousands, or 1.25 in a comma file?
 _NUMERIC_COLUMNS = frozenset({"strike", "bid", "ask", "last", "multiplier", "source_iv"})
 
 
@@ -132,7 +136,14 @@ def detect_decimal(cells: list[str], *, where: str) -> str:
     never silently rescaled. Raises :class:`SchemaError` naming ``where`` and an example cell.
     """
     dot = next((c for c in cells if _DOT_DECIMAL.match(c.strip())), None)
-    comma = next((c for c in cells if _COMMA_DECIMAL.match(c.strip()) and not _COMMA_GROUPED.match(c.strip())), None)
+    comma = next(
+        (
+            c
+            for c in cells
+            if _COMMA_DECIMAL.match(c.strip()) and not _COMMA_GROUPED.match(c.strip())
+        ),
+        None,
+    )
     grouped = next((c for c in cells if _COMMA_GROUPED.match(c.strip())), None)
     if dot is not None and comma is not None:
         raise SchemaError(
@@ -160,7 +171,9 @@ def _parse_float(text: str, decimal: str = ".") -> float:
         cleaned = cleaned.replace(".", "").replace(",", ".")
     elif "," in cleaned:
         if not re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", cleaned):
-            raise ValueError("has a comma that is not a thousands separator (the file writes decimals with a point)")
+            raise ValueError(
+                "has a comma that is not a thousands separator (the file writes decimals with a point)"
+            )
         cleaned = cleaned.replace(",", "")
     return float(cleaned)
 
@@ -197,7 +210,14 @@ def _parse_time(text: str) -> pd.Timestamp:
 
 def _parse_kind(text: str) -> str:
     value = text.strip().lower()
-    mapped = {"c": "call", "call": "call", "calls": "call", "p": "put", "put": "put", "puts": "put"}.get(value)
+    mapped = {
+        "c": "call",
+        "call": "call",
+        "calls": "call",
+        "p": "put",
+        "put": "put",
+        "puts": "put",
+    }.get(value)
     if mapped is None:
         raise ValueError("must be call or put (c/p)")
     return mapped
@@ -285,12 +305,20 @@ def read_chain_csv(
     lines = _read_lines(file)
     header: dict[str, tuple[int, str]] = {}
     first = 0
-    while first < len(lines) and (lines[first].lstrip().startswith("#") or not lines[first].strip()):
+    while first < len(lines) and (
+        lines[first].lstrip().startswith("#") or not lines[first].strip()
+    ):
         text = lines[first].strip().lstrip("#").strip()
         if text:
-            sep = ":" if ":" in text and ("=" not in text or text.index(":") < text.index("=")) else "="
+            sep = (
+                ":"
+                if ":" in text and ("=" not in text or text.index(":") < text.index("="))
+                else "="
+            )
             if sep not in text:
-                raise SchemaError(f"{file}:{first + 1}: header line {lines[first].strip()!r} is not '# key: value'")
+                raise SchemaError(
+                    f"{file}:{first + 1}: header line {lines[first].strip()!r} is not '# key: value'"
+                )
             key, value = text.split(sep, 1)
             header[_key(key)] = (first + 1, value.strip())
         first += 1
@@ -309,14 +337,24 @@ def read_chain_csv(
     seen: dict[str, int] = {}
     for pos, name in enumerate(names):
         if name in seen and _key(name) not in DROPPED:
-            raise SchemaError(f"{file}:{header_line}: column {name!r} appears twice (columns {seen[name] + 1} and {pos + 1})")
+            raise SchemaError(
+                f"{file}:{header_line}: column {name!r} appears twice (columns {seen[name] + 1} and {pos + 1})"
+            )
         seen[name] = pos
-    keep = [(pos, name) for pos, name in enumerate(names) if _key(name) not in DROPPED or name in CHAIN_COLUMNS]
+    keep = [
+        (pos, name)
+        for pos, name in enumerate(names)
+        if _key(name) not in DROPPED or name in CHAIN_COLUMNS
+    ]
     if not any(name == "strike" for _, name in keep) and "contract_symbol" not in seen:
-        raise SchemaError(f"{file}:{header_line}: column 'strike' is missing (and no contract symbol to read it from)")
+        raise SchemaError(
+            f"{file}:{header_line}: column 'strike' is missing (and no contract symbol to read it from)"
+        )
     for needed in ("bid", "ask"):
         if needed not in seen:
-            raise SchemaError(f"{file}:{header_line}: column {needed!r} is missing (columns {names_raw})")
+            raise SchemaError(
+                f"{file}:{header_line}: column {needed!r} is missing (columns {names_raw})"
+            )
 
     raw_rows: list[tuple[int, list[str]]] = []
     for row in reader:
@@ -354,9 +392,13 @@ def read_chain_csv(
         try:
             return parse(text)
         except (ValueError, InputError) as exc:
-            raise SchemaError(f"{file}:{line}: header {key!r}: value {text!r} is not {what} ({exc})") from None
+            raise SchemaError(
+                f"{file}:{line}: header {key!r}: value {text!r} is not {what} ({exc})"
+            ) from None
 
-    sym_text = symbol or meta_value("symbol", str, "a symbol") or meta_value("underlying", str, "a symbol")
+    sym_text = (
+        symbol or meta_value("symbol", str, "a symbol") or meta_value("underlying", str, "a symbol")
+    )
     spot_value = spot if spot is not None else meta_value("spot", number, "a price")
     as_of_value = as_of if as_of is not None else meta_value("asof", _parse_as_of, "an ISO time")
     curve = rate_curve
@@ -367,7 +409,11 @@ def read_chain_csv(
     if curve is None:
         flat = meta_value("rate", number, "a decimal rate")
         curve = RateCurve.flat(flat) if flat is not None else None
-    divs = dividends if dividends is not None else meta_value("dividends", _parse_dividends, "'YYYY-MM-DD:amount;...'")
+    divs = (
+        dividends
+        if dividends is not None
+        else meta_value("dividends", _parse_dividends, "'YYYY-MM-DD:amount;...'")
+    )
     synthetic = bool(meta_value("synthetic", _parse_bool, "true/false") or False)
 
     records: list[dict[str, Any]] = []
@@ -391,7 +437,9 @@ def read_chain_csv(
             try:
                 record[name] = parser(cell)
             except (ValueError, TypeError, OverflowError) as exc:
-                raise SchemaError(f"{file}:{line}: column {names_raw[pos]!r}: value {cell!r} is not valid ({exc})") from None
+                raise SchemaError(
+                    f"{file}:{line}: column {names_raw[pos]!r}: value {cell!r} is not valid ({exc})"
+                ) from None
         records.append(record)
         line_numbers.append(line)
     if not records:
@@ -412,13 +460,17 @@ def read_chain_csv(
     if spot_value is None:
         raise SchemaError(f"{file}: spot is missing: pass spot= (--spot) or add '# spot: 238.52'")
     if as_of_value is None:
-        raise SchemaError(f"{file}: as_of is missing: pass as_of= or add '# as_of: 2026-11-19T16:10:00-05:00'")
+        raise SchemaError(
+            f"{file}: as_of is missing: pass as_of= or add '# as_of: 2026-11-19T16:10:00-05:00'"
+        )
     if curve is None:
         raise SchemaError(f"{file}: the rate is missing: pass rate= or add '# rate: 0.039'")
 
     derived = {"expiry": 0, "kind": 0, "strike": 0, "terms": 0}
     for rec, line in zip(records, line_numbers, strict=True):
-        occ = parse_occ_symbol(rec.get("contract_symbol", "")) if rec.get("contract_symbol") else None
+        occ = (
+            parse_occ_symbol(rec.get("contract_symbol", "")) if rec.get("contract_symbol") else None
+        )
         for field_name, attr in (("expiry", "expiry"), ("kind", "kind"), ("strike", "strike")):
             if field_name not in rec:
                 if occ is None:
@@ -428,7 +480,9 @@ def read_chain_csv(
                     )
                 rec[field_name] = getattr(occ, attr)
                 derived[field_name] += 1
-        terms = contract_terms(name, (rec.get("root") or None) or (occ.root if occ else None), rec["expiry"])
+        terms = contract_terms(
+            name, (rec.get("root") or None) or (occ.root if occ else None), rec["expiry"]
+        )
         defaults: tuple[tuple[str, Any], ...] = (
             ("root", terms.root),
             ("settlement", terms.settlement.value),
@@ -437,7 +491,11 @@ def read_chain_csv(
         )
         for field_name, value in defaults:
             current = rec.get(field_name)
-            if current is None or (isinstance(current, str) and not current.strip()) or (isinstance(current, float) and math.isnan(current)):
+            if (
+                current is None
+                or (isinstance(current, str) and not current.strip())
+                or (isinstance(current, float) and math.isnan(current))
+            ):
                 rec[field_name] = value
                 derived["terms"] += 1
         rec.setdefault("last", math.nan)
@@ -450,7 +508,9 @@ def read_chain_csv(
         chain = normalize_chain_frame(frame, where)
     except SchemaError as exc:
         # Point at the file line: the message names the 0-based row.
-        match = re.match(rf"^{re.escape(where)}: (column '[^']*'): row (\d+): (.*)$", str(exc), re.S)
+        match = re.match(
+            rf"^{re.escape(where)}: (column '[^']*'): row (\d+): (.*)$", str(exc), re.S
+        )
         if match:
             row_line = line_numbers[int(match.group(2))]
             raise SchemaError(f"{where}:{row_line}: {match.group(1)}: {match.group(3)}") from None
@@ -469,7 +529,21 @@ def read_chain_csv(
                 "csv_path": str(file),
                 "csv_rows": len(records),
                 "derived_from_contract_symbol": {k: v for k, v in derived.items() if v},
-                "csv_header": {k: v for k, (_, v) in header.items() if k not in ("symbol", "underlying", "spot", "asof", "rate", "ratecurve", "dividends", "synthetic")},
+                "csv_header": {
+                    k: v
+                    for k, (_, v) in header.items()
+                    if k
+                    not in (
+                        "symbol",
+                        "underlying",
+                        "spot",
+                        "asof",
+                        "rate",
+                        "ratecurve",
+                        "dividends",
+                        "synthetic",
+                    )
+                },
             },
         )
     except InputError as exc:
@@ -482,7 +556,9 @@ def _format_float(value: Any) -> str:
     return "" if math.isnan(number) else repr(number)
 
 
-def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+def write_chain_csv(
+    snapshot: MarketSnapshot, path: str | os.PathLike[str], *, force: bool = False
+) -> Path:
     """Write ``snapshot`` as a chain CSV that :func:`read_chain_csv` reads back to the same
     chain (floats written with ``repr`` so they return bit for bit; NaN as blank). Extra
     columns are written as text after the documented ones. The file is written through
@@ -490,9 +566,19 @@ def write_chain_csv(snapshot: MarketSnapshot, path: str | os.PathLike[str], *, f
     only with ``force``; raises :class:`marketdata.files.OutputFileError`). Returns the path."""
     file = Path(path)
     frame = snapshot.chain.frame
-    curve = ";".join(f"{t!r}:{r!r}" for t, r in zip(snapshot.rate_curve.tenors_years, snapshot.rate_curve.zero_rates, strict=True))
-    divs = ";".join(f"{d.isoformat()}:{a!r}" for d, a in zip(snapshot.dividends.ex_dates, snapshot.dividends.amounts, strict=True))
-    columns = [c for c in CHAIN_COLUMNS if c in frame.columns] + [c for c in frame.columns if c not in CHAIN_COLUMNS]
+    curve = ";".join(
+        f"{t!r}:{r!r}"
+        for t, r in zip(
+            snapshot.rate_curve.tenors_years, snapshot.rate_curve.zero_rates, strict=True
+        )
+    )
+    divs = ";".join(
+        f"{d.isoformat()}:{a!r}"
+        for d, a in zip(snapshot.dividends.ex_dates, snapshot.dividends.amounts, strict=True)
+    )
+    columns = [c for c in CHAIN_COLUMNS if c in frame.columns] + [
+        c for c in frame.columns if c not in CHAIN_COLUMNS
+    ]
     floats = {"strike", "bid", "ask", "last", "multiplier", "source_iv"}
     file.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(file, CHAIN_CSV, force=force) as handle:

@@ -76,15 +76,24 @@ def _frame(key: str) -> pd.DataFrame:
         frame = pd.read_csv(
             io.BytesIO(raw),
             dtype={
-                "kind": str, "strike": np.float64, "bid": np.float64, "ask": np.float64,
-                "last": np.float64, "volume": np.int64, "open_interest": np.int64, "root": str,
+                "kind": str,
+                "strike": np.float64,
+                "bid": np.float64,
+                "ask": np.float64,
+                "last": np.float64,
+                "volume": np.int64,
+                "open_interest": np.int64,
+                "root": str,
             },
-            keep_default_na=False, na_values={"last": [""]},
+            keep_default_na=False,
+            na_values={"last": [""]},
         )
     except (ValueError, pd.errors.ParserError) as exc:
         raise SchemaError(f"demo bundle: {info['file']} does not parse: {exc}") from exc
     if tuple(frame.columns) != CSV_COLUMNS:
-        raise SchemaError(f"demo bundle: {info['file']} has columns {list(frame.columns)}, expected {list(CSV_COLUMNS)}")
+        raise SchemaError(
+            f"demo bundle: {info['file']} has columns {list(frame.columns)}, expected {list(CSV_COLUMNS)}"
+        )
     roots: dict[str, str] = info["roots"]
     n = len(frame)
     # Work on the few distinct expiries, strikes and roots, then index: per-row pandas string
@@ -92,12 +101,18 @@ def _frame(key: str) -> pd.DataFrame:
     root_text, root_idx = np.unique(frame["root"].to_numpy(dtype=object), return_inverse=True)
     unknown = sorted(set(root_text.tolist()) - set(roots))
     if unknown:
-        raise SchemaError(f"demo bundle: {info['file']} has option roots {unknown} not in the metadata")
+        raise SchemaError(
+            f"demo bundle: {info['file']} has option roots {unknown} not in the metadata"
+        )
     exp_text, exp_idx = np.unique(frame["expiry"].to_numpy(dtype=object), return_inverse=True)
     try:
-        exp_days = pd.to_datetime(pd.Series(exp_text), format="%Y-%m-%d").to_numpy(dtype="datetime64[ns]")
+        exp_days = pd.to_datetime(pd.Series(exp_text), format="%Y-%m-%d").to_numpy(
+            dtype="datetime64[ns]"
+        )
     except (ValueError, TypeError) as exc:
-        raise SchemaError(f"demo bundle: {info['file']} has an expiry that is not YYYY-MM-DD: {exc}") from exc
+        raise SchemaError(
+            f"demo bundle: {info['file']} has an expiry that is not YYYY-MM-DD: {exc}"
+        ) from exc
     strikes, strike_idx = np.unique(frame["strike"].to_numpy(), return_inverse=True)
     frame["expiry"] = exp_days[exp_idx]
     frame["settlement"] = np.array([roots[r] for r in root_text], dtype=object)[root_idx]
@@ -121,11 +136,17 @@ def _snapshot(key: str, expiries: Sequence[date] | None) -> MarketSnapshot:
     info = meta["symbols"][key]
     frame = _frame(key).copy()
     if expiries is not None:
-        wanted = pd.to_datetime(pd.Series([pd.Timestamp(d) for d in expiries], dtype="datetime64[ns]"))
+        wanted = pd.to_datetime(
+            pd.Series([pd.Timestamp(d) for d in expiries], dtype="datetime64[ns]")
+        )
         frame = frame.loc[frame["expiry"].isin(wanted)].reset_index(drop=True)
         if frame.empty:
-            raise NoDataError(f"demo {key}: none of the requested expiries {list(expiries)} is in the bundle")
-    curve = RateCurve(tuple(meta["rate_curve"]["tenors_years"]), tuple(meta["rate_curve"]["zero_rates"]))
+            raise NoDataError(
+                f"demo {key}: none of the requested expiries {list(expiries)} is in the bundle"
+            )
+    curve = RateCurve(
+        tuple(meta["rate_curve"]["tenors_years"]), tuple(meta["rate_curve"]["zero_rates"])
+    )
     divs = DividendForecast(
         tuple(date.fromisoformat(d) for d in info["dividends"]["ex_dates"]),
         tuple(float(a) for a in info["dividends"]["amounts"]),
@@ -134,13 +155,15 @@ def _snapshot(key: str, expiries: Sequence[date] | None) -> MarketSnapshot:
     if expiries is not None:
         kept = {pd.Timestamp(d).date().isoformat() for d in expiries}
         snap_meta["expiries"] = [e for e in snap_meta["expiries"] if e["expiry"] in kept]
-    snap_meta.update({
-        "label": meta["label"],
-        "synthetic": True,
-        "model_version": meta.get("model_version"),
-        "parameters": copy.deepcopy(meta.get("parameters", {})),
-        "treasury_quotes": copy.deepcopy(meta.get("treasury_quotes", {})),
-    })
+    snap_meta.update(
+        {
+            "label": meta["label"],
+            "synthetic": True,
+            "model_version": meta.get("model_version"),
+            "parameters": copy.deepcopy(meta.get("parameters", {})),
+            "treasury_quotes": copy.deepcopy(meta.get("treasury_quotes", {})),
+        }
+    )
     return MarketSnapshot(
         as_of=datetime.fromisoformat(meta["as_of"]),
         underlying=key,

@@ -72,7 +72,9 @@ def _restrict(snapshot: MarketSnapshot, expiries: list[date] | None, what: str) 
     mask = frame["expiry"].map(lambda x: x.date() in wanted)
     if not bool(mask.any()):
         have = ", ".join(d.isoformat() for d in snapshot.chain.expiries) or "none"
-        raise NoDataError(f"{what} has no quotes for expiry {', '.join(sorted(d.isoformat() for d in wanted))} (has {have})")
+        raise NoDataError(
+            f"{what} has no quotes for expiry {', '.join(sorted(d.isoformat() for d in wanted))} (has {have})"
+        )
     from marketdata.snapshot import OptionChain
 
     return snapshot.with_chain(OptionChain(frame.loc[mask].reset_index(drop=True)))
@@ -93,7 +95,10 @@ def _live(
 ) -> ResolvedSnapshot:
     from marketdata.sources.yahoo import YahooSource
 
-    settings: dict[str, Any] = {"max_retries": 1 if auto else 3, "timeout_s": 15.0 if auto else 20.0}
+    settings: dict[str, Any] = {
+        "max_retries": 1 if auto else 3,
+        "timeout_s": 15.0 if auto else 20.0,
+    }
     settings.update(options or {})
     source = YahooSource(clock=lambda: now, ticker_factory=factory, **settings)
     snap = source.load(symbol, expiries=expiries)
@@ -104,12 +109,18 @@ def _live(
     return ResolvedSnapshot(snap, "live", text)
 
 
-def _stored(symbol: str, now: datetime, expiries: list[date] | None, store_path: Any) -> ResolvedSnapshot:
+def _stored(
+    symbol: str, now: datetime, expiries: list[date] | None, store_path: Any
+) -> ResolvedSnapshot:
     from marketdata.sources.store import SnapshotStore
 
     store = SnapshotStore(resolve_store_path(store_path))
-    snap = _restrict(store.load(symbol, at=now), expiries, f"the stored {canonical_symbol(symbol)} snapshot")
-    text = _labelled(snap, f"stored snapshot from {format_et(snap.as_of)}, {describe_age(snap.age_seconds(now))}")
+    snap = _restrict(
+        store.load(symbol, at=now), expiries, f"the stored {canonical_symbol(symbol)} snapshot"
+    )
+    text = _labelled(
+        snap, f"stored snapshot from {format_et(snap.as_of)}, {describe_age(snap.age_seconds(now))}"
+    )
     return ResolvedSnapshot(snap, "store", text)
 
 
@@ -120,7 +131,9 @@ def _demo(symbol: str, now: datetime, expiries: list[date] | None) -> ResolvedSn
         raise NoDataError(f"the bundled demo data is not available ({exc})") from exc
     load_demo = getattr(module, "load_demo", None)
     if not callable(load_demo):
-        raise NoDataError("the bundled demo data is not available (marketdata.sources.demo.load_demo missing)")
+        raise NoDataError(
+            "the bundled demo data is not available (marketdata.sources.demo.load_demo missing)"
+        )
     snap = load_demo(canonical_symbol(symbol))
     if not isinstance(snap, MarketSnapshot):
         raise NoDataError(f"the demo source returned {type(snap).__name__}, not a snapshot")
@@ -142,7 +155,10 @@ def _csv(path: Path, symbol: str, now: datetime, expiries: list[date] | None) ->
     if snap.underlying != symbol:
         raise InputError("symbol", symbol, f"the CSV file {path} holds {snap.underlying} options")
     snap = _restrict(snap, expiries, f"CSV file {path}")
-    text = _labelled(snap, f"CSV file {path.name}, quotes as of {format_et(snap.as_of)}, {describe_age(snap.age_seconds(now))}")
+    text = _labelled(
+        snap,
+        f"CSV file {path.name}, quotes as of {format_et(snap.as_of)}, {describe_age(snap.age_seconds(now))}",
+    )
     return ResolvedSnapshot(snap, "csv", text)
 
 
@@ -219,19 +235,31 @@ def load_snapshot(
             reasons.append(_why_not_live(exc))
         try:
             found = _stored(name, now, expiries, store_path)
-            return ResolvedSnapshot(found.snapshot, found.kind, f"{_summary(reasons)}; using {found.description}", tuple(reasons))
+            return ResolvedSnapshot(
+                found.snapshot,
+                found.kind,
+                f"{_summary(reasons)}; using {found.description}",
+                tuple(reasons),
+            )
         except MarketDataError as exc:
             reasons.append(f"no stored snapshot: {exc}")
         try:
             found = _demo(name, now, expiries)
-            return ResolvedSnapshot(found.snapshot, found.kind, f"{_summary(reasons)}; using {found.description}", tuple(reasons))
+            return ResolvedSnapshot(
+                found.snapshot,
+                found.kind,
+                f"{_summary(reasons)}; using {found.description}",
+                tuple(reasons),
+            )
         except (MarketDataError, InputError, KeyError) as exc:
             reasons.append(f"no demo data: {exc}")
         raise NoDataError(f"no data for {name} from any source: " + "; ".join(reasons))
     path = Path(choice).expanduser()
     if path.is_file():
         return _csv(path, name, now, expiries)
-    raise InputError("source", source, f"must be one of {', '.join(KEYWORDS)} or an existing CSV file")
+    raise InputError(
+        "source", source, f"must be one of {', '.join(KEYWORDS)} or an existing CSV file"
+    )
 
 
 #: How far from a settlement moment a stored snapshot may be taken to count as the spot at expiry.

@@ -86,6 +86,7 @@ CREATE TABLE chain_columns (
 # Value encoding (exact)
 # ---------------------------------------------------------------------------------------------
 
+
 def _encode_tz(tz: tzinfo | None, where: str) -> dict[str, Any]:
     if tz is None:
         return {"kind": "naive"}
@@ -135,7 +136,11 @@ def _encode_value(value: Any, where: str) -> Any:
     if isinstance(value, pd.Timestamp):
         return {"$timestamp": value.isoformat(), "tz": _encode_tz(value.tzinfo, where)}
     if isinstance(value, datetime):
-        return {"$datetime": value.isoformat(), "tz": _encode_tz(value.tzinfo, where), "fold": value.fold}
+        return {
+            "$datetime": value.isoformat(),
+            "tz": _encode_tz(value.tzinfo, where),
+            "fold": value.fold,
+        }
     if isinstance(value, date):
         return {"$date": value.isoformat()}
     if isinstance(value, timedelta):
@@ -147,7 +152,12 @@ def _encode_value(value: Any, where: str) -> Any:
     if isinstance(value, dict):
         if all(isinstance(k, str) and not k.startswith("$") for k in value):
             return {k: _encode_value(v, f"{where}.{k}") for k, v in value.items()}
-        return {"$dict": [[_encode_value(k, f"{where} key"), _encode_value(v, f"{where}[{k!r}]")] for k, v in value.items()]}
+        return {
+            "$dict": [
+                [_encode_value(k, f"{where} key"), _encode_value(v, f"{where}[{k!r}]")]
+                for k, v in value.items()
+            ]
+        }
     raise StoreError(f"{where}: a {type(value).__name__} ({value!r}) cannot be stored")
 
 
@@ -206,10 +216,16 @@ def _encode_column(name: Any, series: pd.Series, where: str) -> _Column:
     if isinstance(dtype, pd.DatetimeTZDtype):
         naive = series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
         spec: dict[str, Any] = {"unit": dtype.unit, "tz": _encode_tz(dtype.tz, label)}
-        return _Column(name, _dumps(spec), "datetime_tz", np.ascontiguousarray(naive.view(np.int64)).tobytes())
+        return _Column(
+            name, _dumps(spec), "datetime_tz", np.ascontiguousarray(naive.view(np.int64)).tobytes()
+        )
     if isinstance(dtype, pd.CategoricalDtype):
         cats = [_encode_value(v, label) for v in dtype.categories.tolist()]
-        spec = {"categories": cats, "ordered": bool(dtype.ordered), "categories_dtype": str(dtype.categories.dtype)}
+        spec = {
+            "categories": cats,
+            "ordered": bool(dtype.ordered),
+            "categories_dtype": str(dtype.categories.dtype),
+        }
         codes = np.ascontiguousarray(series.cat.codes.to_numpy(dtype=np.int64))
         return _Column(name, _dumps(spec), "category", codes.tobytes())
     if isinstance(dtype, pd.StringDtype):
@@ -244,14 +260,18 @@ def _decode_column(col: _Column, n_rows: int) -> pd.Series:
         return series.dt.tz_convert(tz) if tz is not None else series
     if col.encoding == "category":
         spec = json.loads(col.dtype)
-        cats = pd.Index([_decode_value(v) for v in spec["categories"]], dtype=spec["categories_dtype"])
+        cats = pd.Index(
+            [_decode_value(v) for v in spec["categories"]], dtype=spec["categories_dtype"]
+        )
         codes = np.frombuffer(col.data, dtype=np.int64).copy()
         cat = pd.Categorical.from_codes(codes, categories=cats, ordered=bool(spec["ordered"]))
         return pd.Series(cat, name=col.name)
     if col.encoding == "string":
         spec = json.loads(col.dtype)
         values = [_decode_value(v) for v in json.loads(col.data.decode())]
-        dtype = pd.StringDtype(storage=spec["storage"], na_value=np.nan if spec["na_nan"] else pd.NA)
+        dtype = pd.StringDtype(
+            storage=spec["storage"], na_value=np.nan if spec["na_nan"] else pd.NA
+        )
         return pd.Series(pd.array(values, dtype=dtype), name=col.name)
     if col.encoding == "json":
         values = [_decode_value(v) for v in json.loads(col.data.decode())]
@@ -263,12 +283,15 @@ def _decode_column(col: _Column, n_rows: int) -> pd.Series:
         values = [_decode_value(v) for v in json.loads(col.data.decode())]
         ext_dtype: Any = pd.api.types.pandas_dtype(col.dtype)
         return pd.Series(pd.array(values, dtype=ext_dtype), name=col.name)
-    raise StoreError(f"column {col.name!r}: unknown encoding {col.encoding!r} (written by a newer version?)")
+    raise StoreError(
+        f"column {col.name!r}: unknown encoding {col.encoding!r} (written by a newer version?)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Snapshot rows
 # ---------------------------------------------------------------------------------------------
+
 
 def _utc_key(moment: datetime) -> str:
     return require_aware("as_of", moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
@@ -288,7 +311,11 @@ def _encode_snapshot(snapshot: MarketSnapshot) -> _Encoded:
         raise StoreError(f"{where}: duplicate chain column names {list(frame.columns)}")
     frame = frame.reset_index(drop=True)
     columns = [_encode_column(name, frame[name], where) for name in frame.columns]
-    expiries = [d.isoformat() for d in snapshot.chain.expiries] if "expiry" in frame.columns and len(frame) else []
+    expiries = (
+        [d.isoformat() for d in snapshot.chain.expiries]
+        if "expiry" in frame.columns and len(frame)
+        else []
+    )
     row = {
         "underlying": canonical_symbol(snapshot.underlying),
         "as_of_utc": _utc_key(snapshot.as_of),
@@ -297,10 +324,18 @@ def _encode_snapshot(snapshot: MarketSnapshot) -> _Encoded:
         "spot": float(snapshot.spot),
         "source": str(snapshot.source),
         "synthetic": 1 if snapshot.synthetic else 0,
-        "rate_curve": _dumps({"tenors_years": [float(t).hex() for t in snapshot.rate_curve.tenors_years],
-                              "zero_rates": [float(r).hex() for r in snapshot.rate_curve.zero_rates]}),
-        "dividends": _dumps({"ex_dates": [d.isoformat() for d in snapshot.dividends.ex_dates],
-                             "amounts": [float(a).hex() for a in snapshot.dividends.amounts]}),
+        "rate_curve": _dumps(
+            {
+                "tenors_years": [float(t).hex() for t in snapshot.rate_curve.tenors_years],
+                "zero_rates": [float(r).hex() for r in snapshot.rate_curve.zero_rates],
+            }
+        ),
+        "dividends": _dumps(
+            {
+                "ex_dates": [d.isoformat() for d in snapshot.dividends.ex_dates],
+                "amounts": [float(a).hex() for a in snapshot.dividends.amounts],
+            }
+        ),
         "meta": _dumps(_encode_value(dict(snapshot.meta), f"{where} meta")),
         "n_quotes": len(frame),
         "expiries": _dumps(expiries),
@@ -317,10 +352,15 @@ def _insert_snapshot_row(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
     return int(cursor.lastrowid)
 
 
-def _insert_columns(conn: sqlite3.Connection, snapshot_id: int, columns: builtins.list[_Column]) -> None:
+def _insert_columns(
+    conn: sqlite3.Connection, snapshot_id: int, columns: builtins.list[_Column]
+) -> None:
     conn.executemany(
         "INSERT INTO chain_columns (snapshot_id, position, name, dtype, encoding, data) VALUES (?, ?, ?, ?, ?, ?)",
-        [(snapshot_id, i, c.name, c.dtype, c.encoding, sqlite3.Binary(c.data)) for i, c in enumerate(columns)],
+        [
+            (snapshot_id, i, c.name, c.dtype, c.encoding, sqlite3.Binary(c.data))
+            for i, c in enumerate(columns)
+        ],
     )
 
 
@@ -380,14 +420,23 @@ class SnapshotStore:
                 f"the snapshot store {self._path} is corrupt ({text}); it was left untouched "
                 f"where it is. Move it aside or point --store / HEDGE_STORE at another file."
             )
-        if "readonly" in lowered or "read-only" in lowered or "unable to open" in lowered or isinstance(exc, PermissionError):
+        if (
+            "readonly" in lowered
+            or "read-only" in lowered
+            or "unable to open" in lowered
+            or isinstance(exc, PermissionError)
+        ):
             return StoreError(
                 f"cannot {action} the snapshot store {self._path}: the file or its folder is not "
                 f"writable ({text}). Use --store PATH or HEDGE_STORE to choose another place."
             )
         if "locked" in lowered or "busy" in lowered:
-            return StoreError(f"cannot {action} the snapshot store {self._path}: it is locked by another process ({text})")
-        return StoreError(f"cannot {action} the snapshot store {self._path}: {type(exc).__name__}: {text}")
+            return StoreError(
+                f"cannot {action} the snapshot store {self._path}: it is locked by another process ({text})"
+            )
+        return StoreError(
+            f"cannot {action} the snapshot store {self._path}: {type(exc).__name__}: {text}"
+        )
 
     def _check_schema(self, conn: sqlite3.Connection, *, create: bool) -> bool:
         """True if our tables exist (creating them if ``create`` and the file is empty)."""
@@ -397,7 +446,10 @@ class SnapshotStore:
                 return False
             conn.execute("BEGIN IMMEDIATE")
             try:
-                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                tables = {
+                    r[0]
+                    for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
                 if not tables:
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
@@ -420,7 +472,9 @@ class SnapshotStore:
         info = dict(conn.execute("SELECT key, value FROM store_info").fetchall())
         version = int(info.get("schema_version", "0"))
         if info.get("application") != APPLICATION or version < 1:
-            raise StoreError(f"{self._path}: not a smallcap-hedge snapshot store (store_info {info}); left untouched")
+            raise StoreError(
+                f"{self._path}: not a smallcap-hedge snapshot store (store_info {info}); left untouched"
+            )
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self._path} has store schema version {version}, newer than this program's "
@@ -522,7 +576,9 @@ class SnapshotStore:
         name = canonical_symbol(symbol)
         with self._open("read", write=False) as conn:
             if conn is None:
-                raise NoDataError(f"no stored snapshot of {name}: the store {self._path} does not exist yet")
+                raise NoDataError(
+                    f"no stored snapshot of {name}: the store {self._path} does not exist yet"
+                )
             sql = "SELECT * FROM snapshots WHERE underlying = ?"
             args: tuple[Any, ...] = (name,)
             if at is not None:
@@ -530,7 +586,9 @@ class SnapshotStore:
                 args = (name, _utc_key(at))
             try:
                 conn.row_factory = sqlite3.Row
-                row = conn.execute(sql + " ORDER BY as_of_utc DESC, id DESC LIMIT 1", args).fetchone()
+                row = conn.execute(
+                    sql + " ORDER BY as_of_utc DESC, id DESC LIMIT 1", args
+                ).fetchone()
                 if row is None:
                     when = f" at or before {at.isoformat()}" if at is not None else ""
                     raise NoDataError(f"no stored snapshot of {name}{when} in {self._path}")
@@ -542,10 +600,14 @@ class SnapshotStore:
         """The stored snapshot with id ``snapshot_id`` (:class:`NoDataError` if absent)."""
         with self._open("read", write=False) as conn:
             if conn is None:
-                raise NoDataError(f"no snapshot {snapshot_id}: the store {self._path} does not exist yet")
+                raise NoDataError(
+                    f"no snapshot {snapshot_id}: the store {self._path} does not exist yet"
+                )
             try:
                 conn.row_factory = sqlite3.Row
-                row = conn.execute("SELECT * FROM snapshots WHERE id = ?", (int(snapshot_id),)).fetchone()
+                row = conn.execute(
+                    "SELECT * FROM snapshots WHERE id = ?", (int(snapshot_id),)
+                ).fetchone()
                 if row is None:
                     raise NoDataError(f"no snapshot with id {snapshot_id} in {self._path}")
                 return self._read(conn, row)
@@ -572,10 +634,14 @@ class SnapshotStore:
             (row["id"],),
         ).fetchall()
         n = int(row["n_quotes"])
-        series = [_decode_column(_Column(str(c[0]), str(c[1]), str(c[2]), bytes(c[3])), n) for c in cols]
+        series = [
+            _decode_column(_Column(str(c[0]), str(c[1]), str(c[2]), bytes(c[3])), n) for c in cols
+        ]
         frame = pd.concat(series, axis=1) if series else pd.DataFrame(index=pd.RangeIndex(n))
         if len(frame) != n:
-            raise StoreError(f"{self._path}: snapshot {row['id']} has {len(frame)} rows, expected {n} (damaged)")
+            raise StoreError(
+                f"{self._path}: snapshot {row['id']} has {len(frame)} rows, expected {n} (damaged)"
+            )
         curve = json.loads(row["rate_curve"])
         divs = json.loads(row["dividends"])
         try:
@@ -597,7 +663,9 @@ class SnapshotStore:
                 meta=_decode_value(json.loads(row["meta"])),
             )
         except ValueError as exc:  # InputError is a ValueError
-            raise StoreError(f"{self._path}: snapshot {row['id']} does not validate: {exc}") from exc
+            raise StoreError(
+                f"{self._path}: snapshot {row['id']} does not validate: {exc}"
+            ) from exc
 
     def prune(
         self,
@@ -625,13 +693,17 @@ class SnapshotStore:
                 if symbol is not None:
                     sql += " WHERE underlying = ?"
                     args = (canonical_symbol(symbol),)
-                rows = conn.execute(sql + " ORDER BY underlying, as_of_utc DESC, id DESC", args).fetchall()
+                rows = conn.execute(
+                    sql + " ORDER BY underlying, as_of_utc DESC, id DESC", args
+                ).fetchall()
                 doomed: builtins.list[int] = []
                 seen: dict[str, int] = {}
                 for sid, underlying, as_of_utc in rows:
                     rank = seen.get(underlying, 0)
                     seen[underlying] = rank + 1
-                    if (keep_last is not None and rank >= keep_last) or (cutoff is not None and as_of_utc < cutoff):
+                    if (keep_last is not None and rank >= keep_last) or (
+                        cutoff is not None and as_of_utc < cutoff
+                    ):
                         doomed.append(int(sid))
                 for sid in doomed:
                     conn.execute("DELETE FROM chain_columns WHERE snapshot_id = ?", (sid,))

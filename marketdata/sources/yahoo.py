@@ -74,9 +74,20 @@ from pricing.types import NEW_YORK
 T = TypeVar("T")
 
 YAHOO_OPTION_COLUMNS: tuple[str, ...] = (
-    "contractSymbol", "lastTradeDate", "strike", "lastPrice", "bid", "ask", "change",
-    "percentChange", "volume", "openInterest", "impliedVolatility", "inTheMoney",
-    "contractSize", "currency",
+    "contractSymbol",
+    "lastTradeDate",
+    "strike",
+    "lastPrice",
+    "bid",
+    "ask",
+    "change",
+    "percentChange",
+    "volume",
+    "openInterest",
+    "impliedVolatility",
+    "inTheMoney",
+    "contractSize",
+    "currency",
 )
 """The columns of yfinance's ``option_chain().calls`` / ``.puts`` frames (yfinance 0.2-1.7)."""
 
@@ -156,6 +167,7 @@ def default_ticker_factory(symbol: str) -> TickerLike:
 # Error classification
 # ---------------------------------------------------------------------------------------------
 
+
 def _is_rate_limit(exc: BaseException) -> bool:
     if type(exc).__name__ == "YFRateLimitError":
         return True
@@ -164,7 +176,11 @@ def _is_rate_limit(exc: BaseException) -> bool:
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    return isinstance(exc, TimeoutError) or "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower()
+    return (
+        isinstance(exc, TimeoutError)
+        or "timeout" in type(exc).__name__.lower()
+        or "timed out" in str(exc).lower()
+    )
 
 
 def _http_status(exc: BaseException) -> int | None:
@@ -176,7 +192,11 @@ def _http_status(exc: BaseException) -> int | None:
 
 def _yf_exception_kind(exc: BaseException) -> str | None:
     names = {cls.__name__ for cls in type(exc).__mro__}
-    if "YFTickerMissingError" in names or "YFPricesMissingError" in names or "YFTzMissingError" in names:
+    if (
+        "YFTickerMissingError" in names
+        or "YFPricesMissingError" in names
+        or "YFTzMissingError" in names
+    ):
         return "no_data"
     if "YFDataException" in names or "YFException" in names:
         return "unavailable"
@@ -213,6 +233,7 @@ def _call_with_deadline(fn: Callable[[], T], timeout_s: float | None, what: str)
 # ---------------------------------------------------------------------------------------------
 # Rates and dividends
 # ---------------------------------------------------------------------------------------------
+
 
 def dividend_history(hist: pd.DataFrame) -> list[tuple[date, float]]:
     """Ex-dates (New York calendar dates) and cash amounts from a yfinance history frame's
@@ -257,6 +278,7 @@ def forecast_dividends(
 # Frame mapping
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(slots=True)
 class _Notes:
     skipped: list[dict[str, str]] = field(default_factory=list)
@@ -284,8 +306,21 @@ def map_yahoo_frame(
     notes = notes if notes is not None else []
     missing = [c for c in YAHOO_ESSENTIAL_COLUMNS if c not in frame.columns]
     if missing:
-        raise SchemaError(f"{where}: Yahoo frame lacks column {missing[0]!r} (has {list(frame.columns)})")
-    absent = [c for c in ("contractSymbol", "lastTradeDate", "lastPrice", "volume", "openInterest", "impliedVolatility") if c not in frame.columns]
+        raise SchemaError(
+            f"{where}: Yahoo frame lacks column {missing[0]!r} (has {list(frame.columns)})"
+        )
+    absent = [
+        c
+        for c in (
+            "contractSymbol",
+            "lastTradeDate",
+            "lastPrice",
+            "volume",
+            "openInterest",
+            "impliedVolatility",
+        )
+        if c not in frame.columns
+    ]
     if absent:
         notes.append(f"{where}: columns {absent} absent, filled with NaN/0")
     src = frame.reset_index(drop=True)
@@ -294,8 +329,14 @@ def map_yahoo_frame(
     def col(name: str, fill: Any) -> pd.Series:
         return src[name] if name in src.columns else pd.Series([fill] * n, dtype=object)
 
-    symbols = col("contractSymbol", "").astype(object).map(
-        lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+    symbols = (
+        col("contractSymbol", "")
+        .astype(object)
+        .map(
+            lambda v: (
+                "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+            )
+        )
     )
     strikes = coerce_float(src["strike"], "strike", where)
     roots: list[str] = []
@@ -305,7 +346,11 @@ def map_yahoo_frame(
     mismatched = 0
     for sym, strike in zip(symbols, strikes, strict=True):
         occ = parse_occ_symbol(sym) if sym else None
-        if occ is not None and (occ.expiry != expiry or occ.kind != kind or not math.isclose(occ.strike, strike, abs_tol=5e-4)):
+        if occ is not None and (
+            occ.expiry != expiry
+            or occ.kind != kind
+            or not math.isclose(occ.strike, strike, abs_tol=5e-4)
+        ):
             mismatched += 1
         terms = contract_terms(underlying, occ.root if occ else None, expiry)
         roots.append(terms.root)
@@ -313,7 +358,9 @@ def map_yahoo_frame(
         styles.append(terms.style.value)
         multipliers.append(terms.multiplier)
     if mismatched:
-        notes.append(f"{where}: {mismatched} contract symbol(s) disagree with the row's expiry/kind/strike")
+        notes.append(
+            f"{where}: {mismatched} contract symbol(s) disagree with the row's expiry/kind/strike"
+        )
     raw = pd.DataFrame(
         {
             "expiry": [pd.Timestamp(expiry)] * n,
@@ -339,6 +386,7 @@ def map_yahoo_frame(
 # ---------------------------------------------------------------------------------------------
 # The adapter
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class YahooSource:
@@ -412,7 +460,9 @@ class YahooSource:
                     ) from exc
                 status = _http_status(exc)
                 if status is not None:
-                    raise SourceUnavailableError(f"Yahoo Finance answered HTTP {status} ({what}): {exc}") from exc
+                    raise SourceUnavailableError(
+                        f"Yahoo Finance answered HTTP {status} ({what}): {exc}"
+                    ) from exc
                 if isinstance(exc, (OSError, ConnectionError)):
                     raise SourceUnavailableError(
                         f"cannot reach Yahoo Finance ({what}): {type(exc).__name__}: {exc}"
@@ -483,9 +533,14 @@ class YahooSource:
             quoted[ysym] = pct
             used[ysym] = {"percent": pct, "date": when}
         if not quoted:
-            raise NoDataError(f"no Treasury yields from {', '.join(TREASURY_SYMBOLS)}: {failed}") from last_error
+            raise NoDataError(
+                f"no Treasury yields from {', '.join(TREASURY_SYMBOLS)}: {failed}"
+            ) from last_error
         curve = curve_from_yahoo(quoted.get("^IRX"), quoted.get("^FVX"), quoted.get("^TNX"))
-        info: dict[str, Any] = {"quotes": used, "method": "marketdata.rates.curve_from_yahoo (bootstrap)"}
+        info: dict[str, Any] = {
+            "quotes": used,
+            "method": "marketdata.rates.curve_from_yahoo (bootstrap)",
+        }
         if failed:
             info["failed"] = failed
         self._curve = (curve, info)
@@ -496,7 +551,9 @@ class YahooSource:
         if hist is None or not isinstance(hist, pd.DataFrame) or hist.empty:
             raise NoDataError(f"Yahoo Finance returned an empty history for {ysym}")
         if "Close" not in hist.columns:
-            raise SchemaError(f"{ysym} history: column 'Close' is missing (has {list(hist.columns)})")
+            raise SchemaError(
+                f"{ysym} history: column 'Close' is missing (has {list(hist.columns)})"
+            )
         closes = coerce_float(hist["Close"], "Close", f"{ysym} history")
         valid = closes[np.isfinite(closes.to_numpy())]
         if valid.empty:
@@ -548,13 +605,20 @@ class YahooSource:
 
                 answer = self._call(f"{where} chain", fetch_chain)
             except ValueError as exc:  # listed a moment ago, gone now
-                notes.skipped.append({"expiry": exp.isoformat(), "reason": f"vanished between listing and fetch: {exc}"})
+                notes.skipped.append(
+                    {
+                        "expiry": exp.isoformat(),
+                        "reason": f"vanished between listing and fetch: {exc}",
+                    }
+                )
                 answer = None
             else:
                 calls = getattr(answer, "calls", None) if answer is not None else None
                 puts = getattr(answer, "puts", None) if answer is not None else None
                 if calls is None and puts is None:
-                    notes.skipped.append({"expiry": exp.isoformat(), "reason": "Yahoo returned no frames (None)"})
+                    notes.skipped.append(
+                        {"expiry": exp.isoformat(), "reason": "Yahoo returned no frames (None)"}
+                    )
                 else:
                     answered += 1
                     for kind, frame in (("call", calls), ("put", puts)):
@@ -562,16 +626,30 @@ class YahooSource:
                             notes.schema.append(f"{where}: no {kind}s frame (None)")
                             continue
                         if not isinstance(frame, pd.DataFrame):
-                            raise SchemaError(f"{where}: {kind}s is a {type(frame).__name__}, not a frame")
+                            raise SchemaError(
+                                f"{where}: {kind}s is a {type(frame).__name__}, not a frame"
+                            )
                         if len(frame):
-                            frames.append(map_yahoo_frame(frame, underlying=name, expiry=exp, kind=kind, where=f"{where} {kind}s", notes=notes.schema))
+                            frames.append(
+                                map_yahoo_frame(
+                                    frame,
+                                    underlying=name,
+                                    expiry=exp,
+                                    kind=kind,
+                                    where=f"{where} {kind}s",
+                                    notes=notes.schema,
+                                )
+                            )
                     quote = getattr(answer, "underlying", None)
                     if isinstance(quote, dict) and not underlying_quote:
                         underlying_quote = quote
             if progress is not None:
                 progress(i + 1, total)
         if not frames:
-            reasons = "; ".join(f"{s['expiry']}: {s['reason']}" for s in notes.skipped) or "every chain was empty"
+            reasons = (
+                "; ".join(f"{s['expiry']}: {s['reason']}" for s in notes.skipped)
+                or "every chain was empty"
+            )
             raise NoDataError(f"Yahoo Finance returned no option quotes for {ysym} ({reasons})")
         chain = OptionChain(pd.concat(frames, ignore_index=True))
 
@@ -579,7 +657,13 @@ class YahooSource:
         try:
             hist = self._call(
                 f"{ysym} history",
-                lambda: ticker.history(period=self.history_period, interval="1d", auto_adjust=False, actions=True, timeout=self.timeout_s or 30),
+                lambda: ticker.history(
+                    period=self.history_period,
+                    interval="1d",
+                    auto_adjust=False,
+                    actions=True,
+                    timeout=self.timeout_s or 30,
+                ),
             )
             if hist is None or not isinstance(hist, pd.DataFrame) or hist.empty:
                 raise NoDataError(f"Yahoo Finance returned an empty price history for {ysym}")
@@ -627,7 +711,9 @@ class YahooSource:
             meta=meta,
         )
 
-    def _spot(self, ysym: str, quote: dict[str, Any], hist: pd.DataFrame | None) -> tuple[float, str]:
+    def _spot(
+        self, ysym: str, quote: dict[str, Any], hist: pd.DataFrame | None
+    ) -> tuple[float, str]:
         price = quote.get("regularMarketPrice") if quote else None
         try:
             value = float(price) if price is not None else math.nan

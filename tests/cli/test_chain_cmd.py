@@ -71,8 +71,9 @@ def test_json_forwards_match_the_generator(iwm_json: dict[str, object]) -> None:
 
 
 def test_json_one_expiry() -> None:
-    code, out, err = _run("--symbol", "RUT", "--source", "demo", "--format", "json",
-                          "--expiry", "2027-01-15")
+    code, out, err = _run(
+        "--symbol", "RUT", "--source", "demo", "--format", "json", "--expiry", "2027-01-15"
+    )
     assert code == 0, err
     doc = ChainDocument.model_validate_json(out)
     assert [e.expiry for e in doc.expiries] == ["2027-01-15"]
@@ -82,8 +83,9 @@ def test_json_one_expiry() -> None:
 
 
 def test_csv_has_synthetic_comment_and_column() -> None:
-    code, out, err = _run("--symbol", "IWM", "--source", "demo", "--format", "csv",
-                          "--expiry", DEMO_MONTHLY)
+    code, out, err = _run(
+        "--symbol", "IWM", "--source", "demo", "--format", "csv", "--expiry", DEMO_MONTHLY
+    )
     assert code == 0, err
     first, rest = out.split("\n", 1)
     assert first.startswith("# SYNTHETIC")
@@ -144,8 +146,18 @@ def test_store_source_without_synthetic_flag(tmp_path: Path) -> None:
     real_looking = replace(snap, synthetic=False, source="test-fixture", meta={})
     store_path = tmp_path / "snapshots.sqlite"
     SnapshotStore(store_path).save(real_looking)
-    code, out, err = _run("--symbol", "RUT", "--source", "store", "--store", str(store_path),
-                          "--format", "csv", "--expiry", "2026-12-18")
+    code, out, err = _run(
+        "--symbol",
+        "RUT",
+        "--source",
+        "store",
+        "--store",
+        str(store_path),
+        "--format",
+        "csv",
+        "--expiry",
+        "2026-12-18",
+    )
     assert code == 0, err
     first = out.split("\n", 1)[0]
     assert first.startswith("# ") and "SYNTHETIC" not in first

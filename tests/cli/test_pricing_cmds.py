@@ -49,13 +49,15 @@ def test_price_good_rows_match_the_functional_api(tmp_path: Path) -> None:
     rows = _rows(result.stdout)
     assert [r["status"] for r in rows] == ["ok"] * len(GOOD)
     first = rows[0]
-    expected = pricing.european_price(kind="call", spot=100, strike=100, t_years=0.5, rate=0.04,
-                                      div_yield=0.01, vol=0.2)
+    expected = pricing.european_price(
+        kind="call", spot=100, strike=100, t_years=0.5, rate=0.04, div_yield=0.01, vol=0.2
+    )
     assert float(first["price"]) == pytest.approx(float(expected), rel=1e-14)
     american = rows[2]
     divs = pricing.DividendSchedule((0.1, 0.35), (0.8, 0.8))
-    ref = pricing.american_price(kind="put", spot=220, strike=230, t_years=0.5, rate=0.04, vol=0.22,
-                                 dividends=divs)
+    ref = pricing.american_price(
+        kind="put", spot=220, strike=230, t_years=0.5, rate=0.04, vol=0.22, dividends=divs
+    )
     assert float(american["price"]) == pytest.approx(float(ref), rel=1e-12)
     for column in ("delta", "gamma", "vega", "theta", "rho", "vanna", "volga", "charm"):
         assert all(math.isfinite(float(r[column])) for r in rows)
@@ -76,7 +78,9 @@ def test_bad_rows_get_a_status_naming_the_field_and_the_rest_still_price(tmp_pat
 
 
 def test_json_output_and_stdin(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["price", "-i", "-", "--format", "json"], input=HEADER + GOOD[0] + "\n")
+    result = runner.invoke(
+        app, ["price", "-i", "-", "--format", "json"], input=HEADER + GOOD[0] + "\n"
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data[0]["status"] == "ok" and data[0]["price"] > 0
@@ -102,10 +106,16 @@ def test_unreadable_input_and_unknown_engine_are_usage_errors(tmp_path: Path) ->
 
 def test_iv_round_trips_prices_and_reports_reasons(tmp_path: Path) -> None:
     spot, strike, t, r, q = 100.0, 95.0, 0.4, 0.04, 0.01
-    price = float(pricing.european_price(kind="put", spot=spot, strike=strike, t_years=t, rate=r,
-                                         div_yield=q, vol=0.31))
-    am_price = float(pricing.american_price(kind="put", spot=220.0, strike=230.0, t_years=0.5, rate=0.04,
-                                            vol=0.22))
+    price = float(
+        pricing.european_price(
+            kind="put", spot=spot, strike=strike, t_years=t, rate=r, div_yield=q, vol=0.31
+        )
+    )
+    am_price = float(
+        pricing.american_price(
+            kind="put", spot=220.0, strike=230.0, t_years=0.5, rate=0.04, vol=0.22
+        )
+    )
     text = (
         "kind,style,spot,strike,t_years,rate,div_yield,price\n"
         f"put,european,{spot},{strike},{t},{r},{q},{price!r}\n"
@@ -138,7 +148,9 @@ def test_bundled_examples_run(verb: str, name: str) -> None:
         assert rows[-1]["status"] == "below_intrinsic" and result.exit_code == 1
 
 
-def test_price_streams_in_chunks_with_the_same_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_price_streams_in_chunks_with_the_same_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Rows are priced and written a chunk at a time (constant memory): with chunks of 3 rows the
     10 rows take 4 calls of the core and the output is identical to one big chunk, CSV and JSON."""
     import pricing.batch as batch
@@ -147,7 +159,10 @@ def test_price_streams_in_chunks_with_the_same_output(tmp_path: Path, monkeypatc
     rows = (GOOD * 3)[:10]
     src = tmp_path / "in.csv"
     src.write_text(HEADER + "\n".join(rows) + "\n")
-    whole = {fmt: runner.invoke(app, ["price", "--input", str(src), "--format", fmt]).stdout for fmt in ("csv", "json")}
+    whole = {
+        fmt: runner.invoke(app, ["price", "--input", str(src), "--format", fmt]).stdout
+        for fmt in ("csv", "json")
+    }
     calls: list[int] = []
     real = batch.price_rows
 

@@ -12,7 +12,12 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def _run(script: str, args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+def _run(
+    script: str,
+    args: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> str:
     monkeypatch.setattr(sys, "argv", [script, *args])
     with pytest.raises(SystemExit) as info:
         runpy.run_path(str(EXAMPLES / script), run_name="__main__")
@@ -20,7 +25,9 @@ def _run(script: str, args: list[str], capsys: pytest.CaptureFixture[str], monke
     return capsys.readouterr().out
 
 
-def test_compare_hedges(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compare_hedges(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = json.loads(_run("compare_hedges.py", ["--json"], capsys, monkeypatch))
     assert out["synthetic"] is True
     rows = {r["hedge"]: r for r in out["rows"]}
@@ -34,8 +41,12 @@ def test_compare_hedges(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.
     assert "SYNTHETIC" in table and "put spread" in table
 
 
-def test_size_put_spread(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    out = json.loads(_run("size_put_spread.py", ["--json", "--coverage", "0.5"], capsys, monkeypatch))
+def test_size_put_spread(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = json.loads(
+        _run("size_put_spread.py", ["--json", "--coverage", "0.5"], capsys, monkeypatch)
+    )
     assert out["synthetic"] is True and out["per_spread_pnl_drawdown"] > 0.0
     target = out["target_spreads"]
     row = next(r for r in out["rows"] if r["spreads"] == target)

@@ -23,12 +23,18 @@ EXPIRIES = (date(2026, 3, 20), date(2026, 4, 17), date(2026, 6, 18), date(2026, 
 
 
 def _svi(t: float) -> SVIParams:
-    return SVIParams(a=0.02 * t, b=0.12 * math.sqrt(t) + 0.02 * t, rho=-0.6, m=0.02,
-                     sigma=0.1 * math.sqrt(t) + 0.01)
+    return SVIParams(
+        a=0.02 * t,
+        b=0.12 * math.sqrt(t) + 0.02 * t,
+        rho=-0.6,
+        m=0.02,
+        sigma=0.1 * math.sqrt(t) + 0.01,
+    )
 
 
-def _snapshot(extra_rows: list[dict[str, object]] | None = None,
-              expiries: tuple[date, ...] = EXPIRIES) -> tuple[MarketSnapshot, dict[date, float]]:
+def _snapshot(
+    extra_rows: list[dict[str, object]] | None = None, expiries: tuple[date, ...] = EXPIRIES
+) -> tuple[MarketSnapshot, dict[date, float]]:
     rows: list[dict[str, object]] = []
     forwards: dict[date, float] = {}
     for exp in expiries:
@@ -39,20 +45,41 @@ def _snapshot(extra_rows: list[dict[str, object]] | None = None,
         strikes = np.arange(round(fwd * math.exp(-3 * sd) / 10) * 10, fwd * math.exp(2 * sd), 10.0)
         vol = np.sqrt(_svi(t).total_variance(np.log(strikes / fwd)) / t)
         for kind in ("call", "put"):
-            prices = black76_price(kind=kind, forward=fwd, strike=strikes, t_years=t, rate=RATE,
-                                   vol=vol)
+            prices = black76_price(
+                kind=kind, forward=fwd, strike=strikes, t_years=t, rate=RATE, vol=vol
+            )
             for k, p in zip(strikes, prices, strict=True):
                 half = max(0.05, 0.02 * p) / 2
                 bid, ask = max(round(p - half, 2), 0.0), round(p + half, 2)
                 if ask <= 0.10:
                     continue
-                rows.append({"expiry": exp, "kind": kind, "strike": float(k), "bid": bid,
-                             "ask": ask, "last": math.nan, "volume": 1, "open_interest": 1,
-                             "settlement": "am", "style": "european", "multiplier": 100.0,
-                             "root": "RUT"})
+                rows.append(
+                    {
+                        "expiry": exp,
+                        "kind": kind,
+                        "strike": float(k),
+                        "bid": bid,
+                        "ask": ask,
+                        "last": math.nan,
+                        "volume": 1,
+                        "open_interest": 1,
+                        "settlement": "am",
+                        "style": "european",
+                        "multiplier": 100.0,
+                        "root": "RUT",
+                    }
+                )
     rows.extend(extra_rows or [])
-    snap = MarketSnapshot(AS_OF, "RUT", SPOT, RateCurve.flat(RATE), DividendForecast(),
-                          OptionChain.from_records(rows), source="test", synthetic=True)
+    snap = MarketSnapshot(
+        AS_OF,
+        "RUT",
+        SPOT,
+        RateCurve.flat(RATE),
+        DividendForecast(),
+        OptionChain.from_records(rows),
+        source="test",
+        synthetic=True,
+    )
     return snap, forwards
 
 
@@ -112,21 +139,35 @@ def test_fit_quality_and_no_arbitrage(analysed: tuple[ChainAnalysis, dict[date, 
 def test_bad_quotes_are_kept_flagged_and_left_out() -> None:
     exp = EXPIRIES[1]
     bad = [
-        {"expiry": exp, "kind": "put", "strike": 2005.0, "bid": 60.0, "ask": 50.0},   # crossed
-        {"expiry": exp, "kind": "call", "strike": 2505.0, "bid": 0.0, "ask": 0.15},   # zero bid
+        {"expiry": exp, "kind": "put", "strike": 2005.0, "bid": 60.0, "ask": 50.0},  # crossed
+        {"expiry": exp, "kind": "call", "strike": 2505.0, "bid": 0.0, "ask": 0.15},  # zero bid
         {"expiry": exp, "kind": "call", "strike": 2015.0, "bid": 10.0, "ask": 90.0},  # too wide
         {"expiry": exp, "kind": "put", "strike": 1595.0, "bid": math.nan, "ask": math.nan},
         {"expiry": exp, "kind": "put", "strike": 2995.0, "bid": 1.0, "ask": 1.1},  # below bound
     ]
     for row in bad:
-        row.update({"last": math.nan, "volume": 0, "open_interest": 0, "settlement": "am",
-                    "style": "european", "multiplier": 100.0, "root": "RUT"})
+        row.update(
+            {
+                "last": math.nan,
+                "volume": 0,
+                "open_interest": 0,
+                "settlement": "am",
+                "style": "european",
+                "multiplier": 100.0,
+                "root": "RUT",
+            }
+        )
     snap, fwds = _snapshot(bad)
     a = analyze_chain(snap)
     assert len(a.chain) == len(snap.chain)
-    tail = a.chain.iloc[-len(bad):]
+    tail = a.chain.iloc[-len(bad) :]
     assert [f.split(",")[0] for f in tail["flags"]] == [
-        "crossed", "zero_bid", "too_wide", "no_quote", "below_intrinsic"]
+        "crossed",
+        "zero_bid",
+        "too_wide",
+        "no_quote",
+        "below_intrinsic",
+    ]
     assert not tail["usable"].any() and not tail["in_fit"].any()
     assert tail["iv_status"].iloc[3] == "no_quote"
     assert tail["iv_status"].iloc[4] == "below_intrinsic"

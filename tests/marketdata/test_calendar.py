@@ -37,6 +37,7 @@ AS_OF = datetime(2026, 11, 20, 16, 15, tzinfo=NEW_YORK)  # the demo snapshot's a
 # Sessions and holiday moves
 # ---------------------------------------------------------------------------------------------
 
+
 def test_third_friday_and_holiday_moves() -> None:
     assert third_friday(2026, 12) == date(2026, 12, 18)
     assert monthly_expiry(2026, 12) == date(2026, 12, 18)
@@ -58,7 +59,10 @@ def test_sessions_and_month_ends() -> None:
     assert previous_session(date(2026, 11, 27)) == date(2026, 11, 25)
     assert last_session_of_month(2027, 4) == date(2027, 4, 30)
     assert last_session_of_month(2026, 10) == date(2026, 10, 30)  # 31st is a Saturday
-    assert sessions_between(date(2026, 12, 24), date(2026, 12, 28)) == [date(2026, 12, 24), date(2026, 12, 28)]
+    assert sessions_between(date(2026, 12, 24), date(2026, 12, 28)) == [
+        date(2026, 12, 24),
+        date(2026, 12, 28),
+    ]
     assert sessions_between(date(2026, 12, 28), date(2026, 12, 24)) == []
     # a date far beyond exchange_calendars' default one-year end still works (LEAPS)
     assert is_session(date(2041, 6, 3))
@@ -70,12 +74,15 @@ def test_sessions_and_month_ends() -> None:
 # Listed expiries
 # ---------------------------------------------------------------------------------------------
 
+
 def test_iwm_listing_as_of_demo_date() -> None:
     listed = listed_expiries("IWM", AS_OF)
     dates = [e.expiry for e in listed]
     assert dates == sorted(dates) and len(set(dates)) == len(dates)
     assert all(e.settlement is SettlementTime.PM and e.root == "IWM" for e in listed)
-    assert all(e.style is ExerciseStyle.AMERICAN and e.delivery is Delivery.PHYSICAL for e in listed)
+    assert all(
+        e.style is ExerciseStyle.AMERICAN and e.delivery is Delivery.PHYSICAL for e in listed
+    )
     assert all(e.multiplier == 100.0 and e.last_trade_date == e.expiry for e in listed)
     assert date(2026, 11, 20) not in dates  # expired at 16:00, as-of is 16:15
     assert dates[0] == date(2026, 11, 23)
@@ -87,10 +94,19 @@ def test_iwm_listing_as_of_demo_date() -> None:
     assert ExpiryClass.WEEKLY in by_date[date(2026, 12, 24)]
     assert by_date[date(2026, 12, 31)] >= {ExpiryClass.WEEKLY, ExpiryClass.QUARTERLY}
     monthlies = sorted(d for d, c in by_date.items() if ExpiryClass.MONTHLY in c)
-    assert len(monthlies) == 12 and monthlies[0] == date(2026, 12, 18) and monthlies[-1] == date(2027, 11, 19)
+    assert (
+        len(monthlies) == 12
+        and monthlies[0] == date(2026, 12, 18)
+        and monthlies[-1] == date(2027, 11, 19)
+    )
     assert date(2027, 6, 17) in monthlies  # Juneteenth observed on the third Friday
     quarterlies = sorted(d for d, c in by_date.items() if ExpiryClass.QUARTERLY in c)
-    assert quarterlies == [date(2026, 12, 31), date(2027, 3, 31), date(2027, 6, 30), date(2027, 9, 30)]
+    assert quarterlies == [
+        date(2026, 12, 31),
+        date(2027, 3, 31),
+        date(2027, 6, 30),
+        date(2027, 9, 30),
+    ]
     leaps = sorted(d for d, c in by_date.items() if ExpiryClass.LEAPS in c)
     assert leaps == [date(2028, 1, 21), date(2028, 6, 16)]
     assert max(dates) <= date(2028, 11, 20)
@@ -110,7 +126,11 @@ def test_good_friday_weekly_moves_to_thursday() -> None:
 
 def test_juneteenth_monthly_moves_to_thursday() -> None:
     listed = listed_expiries("IWM", datetime(2026, 5, 1, 12, 0, tzinfo=NEW_YORK))
-    june = [e for e in listed if e.expiry.month == 6 and e.expiry.year == 2026 and ExpiryClass.MONTHLY in e.classes]
+    june = [
+        e
+        for e in listed
+        if e.expiry.month == 6 and e.expiry.year == 2026 and ExpiryClass.MONTHLY in e.classes
+    ]
     assert [e.expiry for e in june] == [date(2026, 6, 18)]
 
 
@@ -168,7 +188,11 @@ def test_listed_expiry_unpacks() -> None:
 
 
 @given(
-    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2034, 12, 31), timezones=st.just(NEW_YORK)),
+    st.datetimes(
+        min_value=datetime(2026, 1, 1),
+        max_value=datetime(2034, 12, 31),
+        timezones=st.just(NEW_YORK),
+    ),
     st.sampled_from(sorted(LISTING_RULES)),
 )
 def test_listing_invariants(as_of: datetime, symbol: str) -> None:
@@ -192,6 +216,7 @@ def test_listing_invariants(as_of: datetime, symbol: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # Exact times
 # ---------------------------------------------------------------------------------------------
+
 
 def test_expiry_datetime_is_new_york_wall_clock() -> None:
     pm = expiry_datetime(date(2026, 12, 18), "pm")
@@ -229,10 +254,14 @@ def test_t_years_across_daylight_saving_end() -> None:
     assert t == pytest.approx(49 * 3600 / SECONDS_PER_YEAR, rel=1e-12)
     # a Sunday-night as-of after the change
     night = datetime(2026, 11, 1, 22, 0, tzinfo=NEW_YORK)
-    assert t_years(night, date(2026, 11, 2), "pm") == pytest.approx(18 * 3600 / SECONDS_PER_YEAR, rel=1e-12)
+    assert t_years(night, date(2026, 11, 2), "pm") == pytest.approx(
+        18 * 3600 / SECONDS_PER_YEAR, rel=1e-12
+    )
     # and the spring change: 2027-03-14 loses an hour
     spring = datetime(2027, 3, 13, 16, 0, tzinfo=NEW_YORK)
-    assert t_years(spring, date(2027, 3, 15), "pm") == pytest.approx(47 * 3600 / SECONDS_PER_YEAR, rel=1e-12)
+    assert t_years(spring, date(2027, 3, 15), "pm") == pytest.approx(
+        47 * 3600 / SECONDS_PER_YEAR, rel=1e-12
+    )
 
 
 def test_t_years_same_instant_in_any_zone() -> None:
@@ -266,7 +295,12 @@ def test_t_years_independent_of_machine_time_zone() -> None:
     for tz in ("Asia/Tokyo", "America/New_York", "UTC"):
         env = {**os.environ, "TZ": tz, "PYTHONPATH": str(ROOT)}
         done = subprocess.run(
-            [sys.executable, "-c", _TZ_SCRIPT], capture_output=True, text=True, env=env, cwd=ROOT, check=False
+            [sys.executable, "-c", _TZ_SCRIPT],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            check=False,
         )
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout.strip())

@@ -20,12 +20,16 @@ def test_view_rows_match_the_chain_and_atm_is_nearest_the_forward() -> None:
     frame = analysis.expiry_frame(expiry)
     strikes = [row.strike for row in view.rows]
     assert strikes == sorted(set(frame["strike"].astype(float)))
-    assert sum(r.call is not None for r in view.rows) == int((frame["kind"].str.lower() == "call").sum())
+    assert sum(r.call is not None for r in view.rows) == int(
+        (frame["kind"].str.lower() == "call").sum()
+    )
     assert view.forward is not None and view.atm_strike is not None
     assert all(abs(view.atm_strike - view.forward) <= abs(k - view.forward) for k in strikes)
     assert view.synthetic and view.spot == snapshot.spot
     quoted = [r.call for r in view.rows if r.call is not None and r.call.iv is not None]
-    assert quoted and all(c.bid is not None and c.ask is not None and c.bid <= c.ask for c in quoted)
+    assert quoted and all(
+        c.bid is not None and c.ask is not None and c.bid <= c.ask for c in quoted
+    )
     assert all(c.open_interest is None or c.open_interest >= 0 for c in quoted)
 
 

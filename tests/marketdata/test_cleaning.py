@@ -19,12 +19,28 @@ AS_OF = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 SPOT = 100.0
 
 
-def _row(kind: str, strike: float, bid: float, ask: float, *, style: str = "american",
-         last_trade: datetime | None = None) -> dict[str, object]:
+def _row(
+    kind: str,
+    strike: float,
+    bid: float,
+    ask: float,
+    *,
+    style: str = "american",
+    last_trade: datetime | None = None,
+) -> dict[str, object]:
     return {
-        "expiry": "2026-03-20", "kind": kind, "strike": strike, "bid": bid, "ask": ask,
-        "last": math.nan, "volume": 0, "open_interest": 0, "settlement": "pm", "style": style,
-        "multiplier": 100.0, "root": "IWM",
+        "expiry": "2026-03-20",
+        "kind": kind,
+        "strike": strike,
+        "bid": bid,
+        "ask": ask,
+        "last": math.nan,
+        "volume": 0,
+        "open_interest": 0,
+        "settlement": "pm",
+        "style": style,
+        "multiplier": 100.0,
+        "root": "IWM",
         "last_trade": pd.Timestamp(last_trade) if last_trade else pd.NaT,
     }
 
@@ -68,12 +84,12 @@ def test_missing_quote_is_no_quote_with_nan_mid() -> None:
 @pytest.mark.parametrize(
     ("bid", "ask", "wide"),
     [
-        (1.00, 2.00, True),    # mid 1.50, spread 67 % > 50 % (tier below 2.00)
-        (1.40, 1.60, False),   # 13 %
-        (0.20, 0.35, False),   # mid 0.275, 55 % <= 100 % (tier below 0.50)
-        (5.00, 6.50, True),    # mid 5.75, 26 % > 25 %
-        (20.0, 23.0, False),   # mid 21.5, 14 % <= 15 %
-        (20.0, 24.0, True),    # 18.2 % > 15 %
+        (1.00, 2.00, True),  # mid 1.50, spread 67 % > 50 % (tier below 2.00)
+        (1.40, 1.60, False),  # 13 %
+        (0.20, 0.35, False),  # mid 0.275, 55 % <= 100 % (tier below 0.50)
+        (5.00, 6.50, True),  # mid 5.75, 26 % > 25 %
+        (20.0, 23.0, False),  # mid 21.5, 14 % <= 15 %
+        (20.0, 24.0, True),  # 18.2 % > 15 %
     ],
 )
 def test_too_wide_depends_on_price_level(bid: float, ask: float, wide: bool) -> None:
@@ -155,8 +171,13 @@ def test_flag_counts_needs_a_cleaned_chain() -> None:
 quote = st.one_of(st.just(math.nan), st.floats(0.0, 50.0, allow_nan=False))
 
 
-@given(st.lists(st.tuples(quote, quote, st.sampled_from(["call", "put"]),
-                          st.floats(50.0, 150.0)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.tuples(quote, quote, st.sampled_from(["call", "put"]), st.floats(50.0, 150.0)),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_properties_over_random_quotes(quotes: list[tuple[float, float, str, float]]) -> None:
     rows = [_row(kind, strike, bid, ask) for bid, ask, kind, strike in quotes]
     f = _clean(rows)

@@ -44,7 +44,11 @@ def test_yfinance_frame_csv_with_arguments() -> None:
     assert list(frame["source_iv"]) == list(raw["impliedVolatility"])
     assert list(frame["last"]) == list(raw["lastPrice"])
     assert list(frame["contract_symbol"]) == list(raw["contractSymbol"])
-    assert set(frame["style"]) == {"american"} and set(frame["settlement"]) == {"pm"} and set(frame["multiplier"]) == {100.0}
+    assert (
+        set(frame["style"]) == {"american"}
+        and set(frame["settlement"]) == {"pm"}
+        and set(frame["multiplier"]) == {100.0}
+    )
     for dropped in ("change", "percentChange", "inTheMoney", "contractSize", "currency"):
         assert dropped not in frame.columns
     assert snap.meta["derived_from_contract_symbol"]["kind"] == 16
@@ -52,7 +56,9 @@ def test_yfinance_frame_csv_with_arguments() -> None:
 
 
 def test_rut_csv_reads_roots_from_symbols() -> None:
-    snap = read_chain_csv(FIXTURES / "rut" / "2026-11-20_calls.csv", spot=2391.45, as_of=AS_OF, rate=0.039)
+    snap = read_chain_csv(
+        FIXTURES / "rut" / "2026-11-20_calls.csv", spot=2391.45, as_of=AS_OF, rate=0.039
+    )
     assert snap.underlying == "RUT"
     by_root = snap.chain.frame.groupby("root")["settlement"].agg(set).to_dict()
     assert by_root == {"RUT": {"am"}, "RUTW": {"pm"}}
@@ -64,7 +70,7 @@ def test_header_meta_and_our_columns(tmp_path: Path) -> None:
         HEADER
         + "# dividends: 2026-12-16:0.702;2027-03-17:0.471\n# source: broker export\n\n"
         + "Expiry,Type,Strike,Bid,Ask,Last,Volume,Open Interest,note\n"
-        + "2026-12-18,C,240,5.1,5.3,5.2,\"1,200\",100,keep me\n"
+        + '2026-12-18,C,240,5.1,5.3,5.2,"1,200",100,keep me\n'
         + "2026-12-18,p,230,0,0,1.15,,0,\n"
     )
     snap = read_chain_csv(write(tmp_path, text))
@@ -81,7 +87,9 @@ def test_header_meta_and_our_columns(tmp_path: Path) -> None:
 def test_arguments_override_the_header(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n")
     when = datetime(2026, 11, 20, 10, 0, tzinfo=NY)
-    snap = read_chain_csv(path, spot=240.0, as_of=when, rate_curve=RateCurve((1.0, 2.0), (0.04, 0.041)))
+    snap = read_chain_csv(
+        path, spot=240.0, as_of=when, rate_curve=RateCurve((1.0, 2.0), (0.04, 0.041))
+    )
     assert snap.spot == 240.0 and snap.as_of == when and snap.rate_curve.tenors_years == (1.0, 2.0)
 
 
@@ -95,20 +103,69 @@ def test_naive_as_of_is_new_york_and_semicolons_work(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("body", "pattern"),
     [
-        (HEADER + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n2026-12-18,put,230,abc,0,1.15,0,0\n", r"chain\.csv:7: column 'bid': value 'abc'"),
-        (HEADER + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1,extra\n", r"chain\.csv:6: 9 fields but the header has 8"),
-        (HEADER + OURS + "2026-12-18,straddle,240,5.1,5.3,5.2,1,1\n", r"chain\.csv:6: column 'kind': value 'straddle'"),
-        (HEADER + OURS + "2026-13-45,call,240,5.1,5.3,5.2,1,1\n", r"chain\.csv:6: column 'expiry': value '2026-13-45'"),
-        (HEADER + OURS + "2026-12-18,call,240,5.1,5.3,5.2,-4,1\n", r"chain\.csv:6: column 'volume': value '-4'"),
-        (HEADER + OURS + "2026-12-18,call,-240,5.1,5.3,5.2,1,1\n", r"chain\.csv:6: column 'strike': value -240\.0 is not a positive strike"),
-        (HEADER + "expiry,kind,strike,ask\n2026-12-18,call,240,5.3\n", r"chain\.csv:5: column 'bid' is missing"),
-        (HEADER + "expiry,strike,bid,ask\n2026-12-18,240,5.1,5.3\n", r"chain\.csv:6: column 'kind' is missing or blank and there is no OCC"),
+        (
+            HEADER
+            + OURS
+            + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n2026-12-18,put,230,abc,0,1.15,0,0\n",
+            r"chain\.csv:7: column 'bid': value 'abc'",
+        ),
+        (
+            HEADER + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1,extra\n",
+            r"chain\.csv:6: 9 fields but the header has 8",
+        ),
+        (
+            HEADER + OURS + "2026-12-18,straddle,240,5.1,5.3,5.2,1,1\n",
+            r"chain\.csv:6: column 'kind': value 'straddle'",
+        ),
+        (
+            HEADER + OURS + "2026-13-45,call,240,5.1,5.3,5.2,1,1\n",
+            r"chain\.csv:6: column 'expiry': value '2026-13-45'",
+        ),
+        (
+            HEADER + OURS + "2026-12-18,call,240,5.1,5.3,5.2,-4,1\n",
+            r"chain\.csv:6: column 'volume': value '-4'",
+        ),
+        (
+            HEADER + OURS + "2026-12-18,call,-240,5.1,5.3,5.2,1,1\n",
+            r"chain\.csv:6: column 'strike': value -240\.0 is not a positive strike",
+        ),
+        (
+            HEADER + "expiry,kind,strike,ask\n2026-12-18,call,240,5.3\n",
+            r"chain\.csv:5: column 'bid' is missing",
+        ),
+        (
+            HEADER + "expiry,strike,bid,ask\n2026-12-18,240,5.1,5.3\n",
+            r"chain\.csv:6: column 'kind' is missing or blank and there is no OCC",
+        ),
         (HEADER + "kind,bid,ask\ncall,5.1,5.3\n", r"chain\.csv:5: column 'strike' is missing"),
-        ("# symbol: IWM\n# as_of: 2026-11-19T16:10:00-05:00\n# rate: 0.039\n" + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n", r"chain\.csv: spot is missing"),
-        ("# symbol: IWM\n# spot: 238.52\n# rate: 0.039\n" + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n", r"chain\.csv: as_of is missing"),
-        ("# symbol: IWM\n# spot: 238.52\n# as_of: 2026-11-19T16:10:00-05:00\n" + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n", r"chain\.csv: the rate is missing"),
-        ("# spot: 238.52\n# as_of: 2026-11-19T16:10:00-05:00\n# rate: 0.039\n" + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n", r"the underlying is unknown"),
-        (HEADER.replace("0.039", "four") + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n", r"chain\.csv:4: header 'rate': value 'four'"),
+        (
+            "# symbol: IWM\n# as_of: 2026-11-19T16:10:00-05:00\n# rate: 0.039\n"
+            + OURS
+            + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n",
+            r"chain\.csv: spot is missing",
+        ),
+        (
+            "# symbol: IWM\n# spot: 238.52\n# rate: 0.039\n"
+            + OURS
+            + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n",
+            r"chain\.csv: as_of is missing",
+        ),
+        (
+            "# symbol: IWM\n# spot: 238.52\n# as_of: 2026-11-19T16:10:00-05:00\n"
+            + OURS
+            + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n",
+            r"chain\.csv: the rate is missing",
+        ),
+        (
+            "# spot: 238.52\n# as_of: 2026-11-19T16:10:00-05:00\n# rate: 0.039\n"
+            + OURS
+            + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n",
+            r"the underlying is unknown",
+        ),
+        (
+            HEADER.replace("0.039", "four") + OURS + "2026-12-18,call,240,5.1,5.3,5.2,1,1\n",
+            r"chain\.csv:4: header 'rate': value 'four'",
+        ),
         (HEADER + "expiry,kind,strike,bid,bid,ask\n", r"chain\.csv:5: column 'bid' appears twice"),
         (HEADER + "# spot 12\n" + OURS, r"chain\.csv:5: header line"),
     ],
@@ -136,7 +193,9 @@ def test_write_then_read_round_trips(tmp_path: Path) -> None:
 
 
 @given(
-    bids=st.lists(st.floats(min_value=0, max_value=1e6) | st.just(math.nan), min_size=3, max_size=3),
+    bids=st.lists(
+        st.floats(min_value=0, max_value=1e6) | st.just(math.nan), min_size=3, max_size=3
+    ),
     spot=st.floats(min_value=1e-3, max_value=1e6),
 )
 def test_floats_survive_the_csv_exactly(bids: list[float], spot: float) -> None:

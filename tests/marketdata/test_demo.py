@@ -66,6 +66,7 @@ def side(part: pd.DataFrame, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndar
 # Loading and labelling
 # ---------------------------------------------------------------------------------------------
 
+
 def test_labelled_synthetic(snap: MarketSnapshot) -> None:
     assert snap.synthetic is True
     assert snap.source == "demo"
@@ -99,8 +100,10 @@ def test_round_trip_matches_the_csv(snap: MarketSnapshot) -> None:
     assert frame["contract_symbol"].map(lambda x: bool(occ.match(x))).all()
     # last trades sit inside the quote
     traded = frame["last"].notna()
-    assert ((frame.loc[traded, "last"] >= frame.loc[traded, "bid"] - EPS)
-            & (frame.loc[traded, "last"] <= frame.loc[traded, "ask"] + EPS)).all()
+    assert (
+        (frame.loc[traded, "last"] >= frame.loc[traded, "bid"] - EPS)
+        & (frame.loc[traded, "last"] <= frame.loc[traded, "ask"] + EPS)
+    ).all()
     assert (frame.loc[~traded, "volume"] == 0).all()
 
 
@@ -112,7 +115,9 @@ def test_chain_expiries_are_the_listed_ones(snap: MarketSnapshot) -> None:
     for e, part in expiry_slices(snap):
         assert set(part["root"]) == {e["root"]}
         assert set(part["settlement"]) == {e["settlement"]}
-        assert e["t_years"] == pytest.approx(t_years(AS_OF, date.fromisoformat(e["expiry"]), e["settlement"]), rel=1e-11)
+        assert e["t_years"] == pytest.approx(
+            t_years(AS_OF, date.fromisoformat(e["expiry"]), e["settlement"]), rel=1e-11
+        )
     assert len(frame) == sum(e["n_strikes"] * 2 for e in snap.meta["expiries"])
 
 
@@ -125,7 +130,9 @@ def test_every_iwm_expiry_class_present() -> None:
     rut = load_demo("RUT")
     assert {e["settlement"] for e in rut.meta["expiries"]} == {"am", "pm"}
     assert {e["root"] for e in rut.meta["expiries"]} == {"RUT", "RUTW"}
-    assert all(e["settlement"] == "pm" and e["root"] == "MRUT" for e in load_demo("MRUT").meta["expiries"])
+    assert all(
+        e["settlement"] == "pm" and e["root"] == "MRUT" for e in load_demo("MRUT").meta["expiries"]
+    )
 
 
 def test_unknown_symbol_and_aliases() -> None:
@@ -161,10 +168,14 @@ def test_demo_source_protocol_and_filters() -> None:
 # Reproducible bytes
 # ---------------------------------------------------------------------------------------------
 
+
 def test_generator_reproduces_the_bundled_bytes(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "make_demo_snapshot.py"), "--out", str(tmp_path)],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
@@ -178,7 +189,9 @@ def test_generator_reproduces_the_bundled_bytes(tmp_path: Path) -> None:
 
 
 def test_bundle_is_small() -> None:
-    total = sum(len(bundled(n)) for n in [dm.META_FILE, *(f"demo_{s.lower()}.csv" for s in SYMBOLS)])
+    total = sum(
+        len(bundled(n)) for n in [dm.META_FILE, *(f"demo_{s.lower()}.csv" for s in SYMBOLS)]
+    )
     assert total < 3_000_000
     assert b"SYNTHETIC DEMO DATA" in bundled(dm.META_FILE)
 
@@ -186,6 +199,7 @@ def test_bundle_is_small() -> None:
 # ---------------------------------------------------------------------------------------------
 # Quotes: ticks, widths, no static arbitrage
 # ---------------------------------------------------------------------------------------------
+
 
 def on_tick(price: np.ndarray, meta: dict[str, Any]) -> np.ndarray:
     tick = np.where(price < meta["tick_break"], meta["tick_small"], meta["tick_large"])
@@ -277,7 +291,10 @@ def test_no_calendar_arbitrage_in_the_prices(snap: MarketSnapshot) -> None:
 # The model behind the quotes
 # ---------------------------------------------------------------------------------------------
 
-def black76_iv(kind: np.ndarray, f: float, k: np.ndarray, t: float, r: float, price: np.ndarray) -> np.ndarray:
+
+def black76_iv(
+    kind: np.ndarray, f: float, k: np.ndarray, t: float, r: float, price: np.ndarray
+) -> np.ndarray:
     lo = np.full(len(k), 1e-4)
     hi = np.full(len(k), 4.0)
     for _ in range(80):
@@ -301,7 +318,9 @@ def test_index_mids_recover_the_ssvi_vols(symbol: str) -> None:
         mid = ((part["bid"] + part["ask"]) / 2).to_numpy()
         otm = ((kind == "call") & (k >= f)) | ((kind == "put") & (k < f))
         true = ss.implied_vol(np.log(k[otm] / f), t)
-        vega = pricing.black76_greeks(kind=kind[otm], forward=f, strike=k[otm], t_years=t, rate=r, vol=true).vega
+        vega = pricing.black76_greeks(
+            kind=kind[otm], forward=f, strike=k[otm], t_years=t, rate=r, vol=true
+        ).vega
         solid = vega >= 0.01 * f / 280.0  # at least about a cent (IWM scale) per vol point
         iv = black76_iv(kind[otm][solid], f, k[otm][solid], t, r, mid[otm][solid])
         errors.append((iv - true[solid]) * 100.0)
@@ -323,12 +342,19 @@ def test_american_mids_are_the_model_prices(symbol: str) -> None:
         vols = ss.implied_vol(np.log(k / f), t)
         sched = schedule_exact(s.dividends, s.as_of).within(t)
         model = pricing.american_price(
-            kind=sample["kind"].to_numpy(), spot=s.spot, strike=k, t_years=t, rate=r, vol=vols,
+            kind=sample["kind"].to_numpy(),
+            spot=s.spot,
+            strike=k,
+            t_years=t,
+            rate=r,
+            vol=vols,
             dividends=sched or None,
         )
         mid = ((sample["bid"] + sample["ask"]) / 2).to_numpy()
         assert np.max(np.abs(mid - model)) <= 2.0 * unit + 1e-9, e["expiry"]
-    assert s.meta["price_model"].startswith("american"), "regenerate once pricing.american_price works"
+    assert s.meta["price_model"].startswith("american"), (
+        "regenerate once pricing.american_price works"
+    )
 
 
 def test_skew_and_term_structure_targets() -> None:
@@ -371,7 +397,9 @@ def test_widths_look_like_real_markets() -> None:
 
 def test_open_interest_declines_away_from_the_money(snap: MarketSnapshot) -> None:
     for e, part in expiry_slices(snap):
-        z = np.log(part["strike"].to_numpy() / e["forward"]) / (e["atm_vol"] * math.sqrt(e["t_years"]))
+        z = np.log(part["strike"].to_numpy() / e["forward"]) / (
+            e["atm_vol"] * math.sqrt(e["t_years"])
+        )
         oi = part["open_interest"].to_numpy()
         near, far = oi[np.abs(z) < 1.0], oi[np.abs(z) > 2.5]
         if len(near) >= 5 and len(far) >= 5:
@@ -387,7 +415,9 @@ def test_index_parity_gives_the_true_forward() -> None:
         assert np.array_equal(kc, kp)
         near = np.abs(kc / e["forward"] - 1.0) < 0.03
         implied = kc[near] + (mc[near] - mp[near]) / e["discount"]
-        assert np.max(np.abs(implied - e["forward"])) <= 3 * rut.meta["quote_unit"] / e["discount"], e["expiry"]
+        assert (
+            np.max(np.abs(implied - e["forward"])) <= 3 * rut.meta["quote_unit"] / e["discount"]
+        ), e["expiry"]
 
 
 def test_mrut_is_a_tenth_of_rut() -> None:
@@ -411,6 +441,7 @@ def test_mrut_is_a_tenth_of_rut() -> None:
 # ---------------------------------------------------------------------------------------------
 # Spot, rates and dividends against the documented parameters
 # ---------------------------------------------------------------------------------------------
+
 
 def test_spots_match_the_parameters() -> None:
     spots = {s: load_demo(s).spot for s in SYMBOLS}
@@ -443,7 +474,9 @@ def test_dividends_and_forwards_match_the_parameters(snap: MarketSnapshot) -> No
     divs = snap.dividends
     assert {d.month for d in divs.ex_dates} == {3, 6, 9, 12}
     assert divs.ex_dates[0] > AS_OF.date() and divs.ex_dates[-1] >= date(2028, 6, 16)
-    first_year = [a for d, a in zip(divs.ex_dates, divs.amounts, strict=True) if d <= date(2027, 11, 20)]
+    first_year = [
+        a for d, a in zip(divs.ex_dates, divs.amounts, strict=True) if d <= date(2027, 11, 20)
+    ]
     target = 0.012 if snap.underlying == "IWM" else 0.011
     assert len(first_year) == 4
     assert sum(first_year) / snap.spot == pytest.approx(target, abs=2e-5)
@@ -457,9 +490,14 @@ def test_dividends_and_forwards_match_the_parameters(snap: MarketSnapshot) -> No
         assert all(d == monthly_expiry(d.year, d.month) for d in divs.ex_dates)  # SPY: third Friday
     for e in snap.meta["expiries"]:
         sched = schedule_exact(divs, AS_OF).within(e["t_years"])
-        pv = sum(a * math.exp(-e["rate"] * t) for t, a in zip(sched.times_years, sched.amounts, strict=True))
+        pv = sum(
+            a * math.exp(-e["rate"] * t)
+            for t, a in zip(sched.times_years, sched.amounts, strict=True)
+        )
         assert e["pv_dividends"] == pytest.approx(pv, rel=1e-9, abs=1e-12)
-        assert e["forward"] == pytest.approx((snap.spot - pv) * math.exp(e["rate"] * e["t_years"]), rel=1e-10)
+        assert e["forward"] == pytest.approx(
+            (snap.spot - pv) * math.exp(e["rate"] * e["t_years"]), rel=1e-10
+        )
 
 
 def test_ssvi_parameters_are_arbitrage_free_and_documented() -> None:
@@ -475,6 +513,7 @@ def test_ssvi_parameters_are_arbitrage_free_and_documented() -> None:
 # ---------------------------------------------------------------------------------------------
 # A damaged bundle fails with a SchemaError naming the file
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def damaged(monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -515,13 +554,24 @@ def test_meta_missing_keys(damaged: dict[str, bytes | None]) -> None:
     ("payload", "match"),
     [
         (b"expiry,kind,strike\n2026-11-23,call,250\n", "columns"),
-        (b"expiry,kind,strike,bid,ask,last,volume,open_interest,root\n2026-11-23,call,250,1,2,,0,0,XYZ\n", "roots"),
-        (b"expiry,kind,strike,bid,ask,last,volume,open_interest,root\n23/11/2026,call,250,1,2,,0,0,IWM\n", "YYYY-MM-DD"),
-        (b"expiry,kind,strike,bid,ask,last,volume,open_interest,root\n2026-11-23,call,abc,1,2,,0,0,IWM\n", "parse"),
+        (
+            b"expiry,kind,strike,bid,ask,last,volume,open_interest,root\n2026-11-23,call,250,1,2,,0,0,XYZ\n",
+            "roots",
+        ),
+        (
+            b"expiry,kind,strike,bid,ask,last,volume,open_interest,root\n23/11/2026,call,250,1,2,,0,0,IWM\n",
+            "YYYY-MM-DD",
+        ),
+        (
+            b"expiry,kind,strike,bid,ask,last,volume,open_interest,root\n2026-11-23,call,abc,1,2,,0,0,IWM\n",
+            "parse",
+        ),
         (None, "cannot read"),
     ],
 )
-def test_corrupt_chain_file(damaged: dict[str, bytes | None], payload: bytes | None, match: str) -> None:
+def test_corrupt_chain_file(
+    damaged: dict[str, bytes | None], payload: bytes | None, match: str
+) -> None:
     damaged["demo_iwm.csv"] = payload
     with pytest.raises(SchemaError, match=match):
         load_demo("IWM")
@@ -546,6 +596,13 @@ def test_loads_from_a_zip_archive(tmp_path: Path) -> None:
         "print(s.underlying, len(s.chain), s.synthetic)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(archive), "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["IWM", str(len(load_demo("IWM").chain)), "True"]

@@ -11,14 +11,21 @@ from marketdata.fetching import FetchEvent, fetch_and_store
 from marketdata.sources.store import SnapshotStore
 from tests.marketdata.yahoo_replay import AS_OF, Replay
 
-pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray that drops timezone")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Series.values returning an ndarray that drops timezone"
+)
 
 
 def test_events_report_each_symbol_and_a_failure_keeps_the_others(tmp_path: Path) -> None:
     events: list[FetchEvent] = []
     result = fetch_and_store(
-        ["IWM", "SPY"], store_path=tmp_path / "s.sqlite3", clock=lambda: AS_OF, max_expiries=2,
-        ticker_factory=Replay("spy_down"), sleep=lambda s: None, on_event=events.append,
+        ["IWM", "SPY"],
+        store_path=tmp_path / "s.sqlite3",
+        clock=lambda: AS_OF,
+        max_expiries=2,
+        ticker_factory=Replay("spy_down"),
+        sleep=lambda s: None,
+        on_event=events.append,
     )
     assert [o.symbol for o in result.outcomes] == ["IWM", "SPY"]
     iwm, spy = result.outcomes

@@ -40,7 +40,9 @@ def test_bill_discount_conversions_by_hand() -> None:
     assert tbill_discount_to_continuous(4.0) == pytest.approx(0.04076197904577038, abs=1e-14)
     # the bond-equivalent route lands on the same continuous rate
     bey = tbill_discount_to_bond_equivalent(4.0)
-    assert bill_bond_equivalent_to_continuous(bey) == pytest.approx(tbill_discount_to_continuous(4.0), abs=1e-14)
+    assert bill_bond_equivalent_to_continuous(bey) == pytest.approx(
+        tbill_discount_to_continuous(4.0), abs=1e-14
+    )
     # ordering for a positive rate: discount < continuous < bond-equivalent
     assert 0.04 < tbill_discount_to_continuous(4.0) < bey / 100.0
 
@@ -66,7 +68,11 @@ def test_out_of_range_quotes_name_the_field() -> None:
 
 def test_flat_par_curve_bootstraps_to_flat_zero_curve() -> None:
     quotes = TreasuryQuotes(
-        bill_3m_pct=4.0, note_2y_pct=4.0, note_5y_pct=4.0, note_10y_pct=4.0, bill_basis="bond_equivalent"
+        bill_3m_pct=4.0,
+        note_2y_pct=4.0,
+        note_5y_pct=4.0,
+        note_10y_pct=4.0,
+        bill_basis="bond_equivalent",
     )
     curve = build_treasury_curve(quotes)
     assert curve.tenors_years == pytest.approx((91 / 365, 2.0, 5.0, 10.0))
@@ -89,11 +95,15 @@ def test_upward_par_curve_zero_above_par() -> None:
 
 
 def test_curve_interpolation_and_flat_extrapolation() -> None:
-    curve = build_treasury_curve(TreasuryQuotes(bill_3m_pct=3.95, note_2y_pct=4.10, note_5y_pct=4.20, note_10y_pct=4.40))
+    curve = build_treasury_curve(
+        TreasuryQuotes(bill_3m_pct=3.95, note_2y_pct=4.10, note_5y_pct=4.20, note_10y_pct=4.40)
+    )
     t0, t1 = curve.tenors_years[0], curve.tenors_years[1]
     r0, r1 = curve.zero_rates[0], curve.zero_rates[1]
     mid = 1.0
-    assert float(curve.rate(mid)) == pytest.approx(r0 + (r1 - r0) * (mid - t0) / (t1 - t0), abs=1e-15)
+    assert float(curve.rate(mid)) == pytest.approx(
+        r0 + (r1 - r0) * (mid - t0) / (t1 - t0), abs=1e-15
+    )
     assert float(curve.rate(0.01)) == r0  # flat before the first pillar
     assert float(curve.rate(30.0)) == curve.zero_rates[-1]  # flat after the last
     assert float(curve.discount(2.0)) == pytest.approx(math.exp(-r1 * 2.0), abs=1e-15)
@@ -130,7 +140,9 @@ def test_yahoo_and_fred_entry_points() -> None:
 
 
 def test_expiry_rates_read_the_curve_at_exact_times() -> None:
-    curve = build_treasury_curve(TreasuryQuotes(bill_3m_pct=3.95, note_2y_pct=4.10, note_5y_pct=4.20, note_10y_pct=4.40))
+    curve = build_treasury_curve(
+        TreasuryQuotes(bill_3m_pct=3.95, note_2y_pct=4.10, note_5y_pct=4.20, note_10y_pct=4.40)
+    )
     listed = listed_expiries("RUT", AS_OF)
     out = expiry_rates(curve, AS_OF, listed)
     assert len(out) == len(listed)
@@ -138,7 +150,9 @@ def test_expiry_rates_read_the_curve_at_exact_times() -> None:
         assert item.t_years == exp.t_years(AS_OF)
         assert item.rate == pytest.approx(float(curve.rate(item.t_years)), abs=1e-15)
         assert item.discount == pytest.approx(math.exp(-item.rate * item.t_years), abs=1e-15)
-    pairs = expiry_rates(curve, AS_OF, [(date(2026, 12, 18), "am"), (date(2026, 11, 20), SettlementTime.PM)])
+    pairs = expiry_rates(
+        curve, AS_OF, [(date(2026, 12, 18), "am"), (date(2026, 11, 20), SettlementTime.PM)]
+    )
     assert pairs[0].t_years == t_years(AS_OF, date(2026, 12, 18), "am")
     assert pairs[1].t_years < 0 and pairs[1].discount == 1.0  # expired before as-of
 
@@ -150,4 +164,6 @@ def test_conversions_are_monotone_and_consistent(a: float, b: float) -> None:
     assert bond_equivalent_to_continuous(lo) <= bond_equivalent_to_continuous(hi)
     via_bey = bill_bond_equivalent_to_continuous(tbill_discount_to_bond_equivalent(a))
     assert via_bey == pytest.approx(tbill_discount_to_continuous(a), rel=1e-12)
-    assert continuous_to_bond_equivalent(bond_equivalent_to_continuous(a)) == pytest.approx(a, rel=1e-12)
+    assert continuous_to_bond_equivalent(bond_equivalent_to_continuous(a)) == pytest.approx(
+        a, rel=1e-12
+    )

@@ -19,7 +19,9 @@ from pricing.errors import InputError
 from tests.marketdata.test_store import make_snapshot
 from tests.marketdata.yahoo_replay import AS_OF, Replay
 
-pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray that drops timezone")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Series.values returning an ndarray that drops timezone"
+)
 
 YESTERDAY = AS_OF - timedelta(days=1)
 
@@ -32,7 +34,9 @@ def _demo_available() -> bool:
     return callable(getattr(module, "load_demo", None))
 
 
-needs_demo = pytest.mark.skipif(not _demo_available(), reason="marketdata.sources.demo.load_demo is not written yet")
+needs_demo = pytest.mark.skipif(
+    not _demo_available(), reason="marketdata.sources.demo.load_demo is not written yet"
+)
 
 
 @pytest.fixture
@@ -50,7 +54,9 @@ def test_live_yahoo() -> None:
 
 
 def test_live_yahoo_one_expiry_and_skips_are_said() -> None:
-    found = load_snapshot("IWM", "yahoo", now=AS_OF, expiry=date(2026, 12, 18), yahoo_factory=Replay("ok"))
+    found = load_snapshot(
+        "IWM", "yahoo", now=AS_OF, expiry=date(2026, 12, 18), yahoo_factory=Replay("ok")
+    )
     assert found.snapshot.chain.expiries == [date(2026, 12, 18)]
     later = load_snapshot("IWM", "yahoo", now=AS_OF, yahoo_factory=Replay("vanishing_expiry"))
     assert later.description == "live Yahoo Finance, 0 s old (1 expiry skipped)"
@@ -84,9 +90,13 @@ def test_auto_prefers_live() -> None:
 
 
 def test_auto_falls_back_to_the_store_and_says_why(store_path: Path) -> None:
-    found = load_snapshot("IWM", "auto", store_path=store_path, now=AS_OF, yahoo_factory=Replay("connection_error"))
+    found = load_snapshot(
+        "IWM", "auto", store_path=store_path, now=AS_OF, yahoo_factory=Replay("connection_error")
+    )
     assert found.kind == "store" and found.snapshot.spot == 230.0
-    assert found.description.startswith("Yahoo unreachable: cannot reach Yahoo Finance (IWM expiries)")
+    assert found.description.startswith(
+        "Yahoo unreachable: cannot reach Yahoo Finance (IWM expiries)"
+    )
     assert found.description.endswith("; using stored snapshot from 2026-11-18 16:10 ET, 1 day old")
     assert len(found.reasons) == 1
 
@@ -94,28 +104,55 @@ def test_auto_falls_back_to_the_store_and_says_why(store_path: Path) -> None:
 def test_auto_rate_limited_falls_back_after_one_retry(store_path: Path) -> None:
     sleeps: list[float] = []
     found = load_snapshot(
-        "IWM", "auto", store_path=store_path, now=AS_OF, yahoo_factory=Replay("rate_limit_persistent"),
+        "IWM",
+        "auto",
+        store_path=store_path,
+        now=AS_OF,
+        yahoo_factory=Replay("rate_limit_persistent"),
         yahoo_options={"sleep": sleeps.append},
     )
     assert found.kind == "store" and found.description.startswith("Yahoo rate-limited:")
     assert sleeps == [2.0]
 
 
-def test_auto_skips_a_store_without_the_expiry(store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(resolve_mod, "_demo", lambda *a: (_ for _ in ()).throw(NoDataError("demo has none")))
+def test_auto_skips_a_store_without_the_expiry(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        resolve_mod, "_demo", lambda *a: (_ for _ in ()).throw(NoDataError("demo has none"))
+    )
     with pytest.raises(NoDataError) as info:
-        load_snapshot("IWM", "auto", store_path=store_path, now=AS_OF, expiry=date(2030, 1, 18), yahoo_factory=Replay("connection_error"))
+        load_snapshot(
+            "IWM",
+            "auto",
+            store_path=store_path,
+            now=AS_OF,
+            expiry=date(2030, 1, 18),
+            yahoo_factory=Replay("connection_error"),
+        )
     text = str(info.value)
     assert "no data for IWM from any source" in text
-    assert "Yahoo unreachable" in text and "has no quotes for expiry 2030-01-18" in text and "no demo data: demo has none" in text
+    assert (
+        "Yahoo unreachable" in text
+        and "has no quotes for expiry 2030-01-18" in text
+        and "no demo data: demo has none" in text
+    )
 
 
-def test_auto_with_a_corrupt_store_keeps_going(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_with_a_corrupt_store_keeps_going(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"garbage" * 100)
     demo = make_snapshot(synthetic=True, source="demo")
-    monkeypatch.setattr(resolve_mod, "_demo", lambda symbol, now, expiries: ResolvedSnapshot(demo, "demo", "SYNTHETIC demo data as of x"))
-    found = load_snapshot("IWM", "auto", store_path=bad, now=AS_OF, yahoo_factory=Replay("connection_error"))
+    monkeypatch.setattr(
+        resolve_mod,
+        "_demo",
+        lambda symbol, now, expiries: ResolvedSnapshot(demo, "demo", "SYNTHETIC demo data as of x"),
+    )
+    found = load_snapshot(
+        "IWM", "auto", store_path=bad, now=AS_OF, yahoo_factory=Replay("connection_error")
+    )
     assert found.kind == "demo" and "corrupt" in found.description and found.synthetic
     assert bad.read_bytes() == b"garbage" * 100
     with pytest.raises(StoreError, match="corrupt"):
@@ -126,12 +163,20 @@ def test_auto_with_a_corrupt_store_keeps_going(tmp_path: Path, monkeypatch: pyte
 def test_demo_is_labelled_synthetic() -> None:
     found = load_snapshot("IWM", "demo", now=AS_OF)
     assert found.kind == "demo" and found.synthetic
-    assert found.description.startswith("SYNTHETIC demo data as of ") and found.description.endswith(" ET")
+    assert found.description.startswith(
+        "SYNTHETIC demo data as of "
+    ) and found.description.endswith(" ET")
 
 
 @needs_demo
 def test_auto_falls_back_to_the_demo(tmp_path: Path) -> None:
-    found = load_snapshot("IWM", "auto", store_path=tmp_path / "empty.sqlite3", now=AS_OF, yahoo_factory=Replay("connection_error"))
+    found = load_snapshot(
+        "IWM",
+        "auto",
+        store_path=tmp_path / "empty.sqlite3",
+        now=AS_OF,
+        yahoo_factory=Replay("connection_error"),
+    )
     assert found.kind == "demo" and found.synthetic
     assert "Yahoo unreachable" in found.description and "no stored snapshot" in found.description
     assert "; using SYNTHETIC demo data as of " in found.description
@@ -143,7 +188,9 @@ def test_csv_source(tmp_path: Path) -> None:
     assert found.kind == "csv"
     assert found.description == "CSV file iwm.csv, quotes as of 2026-11-18 16:10 ET, 1 day old"
     fake = write_chain_csv(make_snapshot(as_of=YESTERDAY, synthetic=True), tmp_path / "fake.csv")
-    assert load_snapshot("IWM", str(fake), now=AS_OF).description.startswith("SYNTHETIC CSV file fake.csv")
+    assert load_snapshot("IWM", str(fake), now=AS_OF).description.startswith(
+        "SYNTHETIC CSV file fake.csv"
+    )
     with pytest.raises(InputError, match="holds IWM options"):
         load_snapshot("SPY", str(path), now=AS_OF)
 

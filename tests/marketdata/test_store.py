@@ -33,7 +33,9 @@ NY = ZoneInfo("America/New_York")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_snapshot(as_of: datetime = AS_OF, spot: float = 238.52, symbol: str = "IWM", **kwargs: object) -> MarketSnapshot:
+def make_snapshot(
+    as_of: datetime = AS_OF, spot: float = 238.52, symbol: str = "IWM", **kwargs: object
+) -> MarketSnapshot:
     raw = pd.DataFrame(
         {
             "expiry": ["2026-12-18", "2026-12-18", "2027-03-19"],
@@ -71,8 +73,14 @@ def assert_same(a: MarketSnapshot, b: MarketSnapshot) -> None:
     pd.testing.assert_frame_equal(a.chain.frame, b.chain.frame, check_exact=True)
     for col in a.chain.frame.columns:  # bit for bit, NaN payloads and -0.0 included
         if a.chain.frame[col].dtype.kind == "f":
-            assert a.chain.frame[col].to_numpy().tobytes() == b.chain.frame[col].to_numpy().tobytes(), col
-    assert a.as_of == b.as_of and a.as_of.utcoffset() == b.as_of.utcoffset() and a.as_of.tzinfo == b.as_of.tzinfo
+            assert (
+                a.chain.frame[col].to_numpy().tobytes() == b.chain.frame[col].to_numpy().tobytes()
+            ), col
+    assert (
+        a.as_of == b.as_of
+        and a.as_of.utcoffset() == b.as_of.utcoffset()
+        and a.as_of.tzinfo == b.as_of.tzinfo
+    )
     assert a.underlying == b.underlying and a.spot == b.spot and a.source == b.source
     assert a.synthetic is b.synthetic
     assert a.rate_curve == b.rate_curve and a.dividends == b.dividends
@@ -111,6 +119,7 @@ def store(tmp_path: Path) -> SnapshotStore:
 # Round trips
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.filterwarnings("ignore:Series.values returning an ndarray that drops timezone")
 def test_yahoo_snapshot_round_trips_exactly(store: SnapshotStore) -> None:
     from marketdata.sources.yahoo import YahooSource
@@ -124,12 +133,18 @@ def test_yahoo_snapshot_round_trips_exactly(store: SnapshotStore) -> None:
 def test_awkward_values_round_trip_exactly(store: SnapshotStore) -> None:
     base = make_snapshot()
     frame = base.chain.frame.copy()
-    frame["bid"] = [-0.0, math.inf, np.frombuffer(b"\x01\x00\x00\x00\x00\x00\xf8\x7f", dtype="<f8")[0]]
+    frame["bid"] = [
+        -0.0,
+        math.inf,
+        np.frombuffer(b"\x01\x00\x00\x00\x00\x00\xf8\x7f", dtype="<f8")[0],
+    ]
     frame["flag"] = pd.Categorical(["stale", "ok", "stale"], categories=["ok", "stale", "crossed"])
     frame["maybe"] = pd.array([1, None, 3], dtype="Int64")
     frame["good"] = pd.array([True, None, False], dtype="boolean")
     frame["mixed"] = pd.Series(["x", None, date(2026, 1, 2)], dtype=object)
-    frame["seen_ny"] = pd.DatetimeIndex([pd.Timestamp("2026-11-19 09:30"), pd.NaT, pd.Timestamp("2026-11-18 16:00")]).tz_localize(NY)
+    frame["seen_ny"] = pd.DatetimeIndex(
+        [pd.Timestamp("2026-11-19 09:30"), pd.NaT, pd.Timestamp("2026-11-18 16:00")]
+    ).tz_localize(NY)
     frame["age"] = pd.to_timedelta([1, 2, 3], unit="h")
     frame["note"] = pd.Series(["a", math.nan, "c"], dtype="str")
     odd = make_snapshot(
@@ -149,20 +164,32 @@ def test_awkward_values_round_trip_exactly(store: SnapshotStore) -> None:
     back = store.load("IWM")
     assert_same(odd, back)
     assert back.chain.frame["flag"].dtype == frame["flag"].dtype
-    assert back.chain.frame["bid"].to_numpy().view(np.uint64)[2] == frame["bid"].to_numpy().view(np.uint64)[2]
+    assert (
+        back.chain.frame["bid"].to_numpy().view(np.uint64)[2]
+        == frame["bid"].to_numpy().view(np.uint64)[2]
+    )
 
 
 @given(
-    floats=st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=3, max_size=3),
+    floats=st.lists(
+        st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=3, max_size=3
+    ),
     spot=st.floats(min_value=1e-6, max_value=1e7, allow_nan=False),
     seconds=st.integers(min_value=0, max_value=10**8),
     micro=st.integers(min_value=0, max_value=999_999),
     zone=st.sampled_from(["America/New_York", "UTC", "Europe/London", "Asia/Tokyo"]),
 )
 def test_floats_times_and_zones_round_trip(
-    shared_store: SnapshotStore, floats: list[float], spot: float, seconds: int, micro: int, zone: str
+    shared_store: SnapshotStore,
+    floats: list[float],
+    spot: float,
+    seconds: int,
+    micro: int,
+    zone: str,
 ) -> None:
-    as_of = (datetime(2020, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds, microseconds=micro)).astimezone(ZoneInfo(zone))
+    as_of = (
+        datetime(2020, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds, microseconds=micro)
+    ).astimezone(ZoneInfo(zone))
     base = make_snapshot(as_of=as_of, spot=spot, meta={"x": floats[0], "xs": tuple(floats)})
     frame = base.chain.frame.copy()
     frame["last"] = floats
@@ -173,6 +200,7 @@ def test_floats_times_and_zones_round_trip(
 # ---------------------------------------------------------------------------------------------
 # Lookups and pruning
 # ---------------------------------------------------------------------------------------------
+
 
 def test_load_newest_at_or_before_and_list(store: SnapshotStore) -> None:
     times = [AS_OF - timedelta(days=2), AS_OF - timedelta(days=1), AS_OF]
@@ -187,7 +215,12 @@ def test_load_newest_at_or_before_and_list(store: SnapshotStore) -> None:
     with pytest.raises(NoDataError, match="SPY"):
         store.load("SPY")
     listed = store.list()
-    assert [(i.underlying, i.spot) for i in listed] == [("IWM", 200.0), ("IWM", 201.0), ("RUT", 2400.0), ("IWM", 202.0)]
+    assert [(i.underlying, i.spot) for i in listed] == [
+        ("IWM", 200.0),
+        ("IWM", 201.0),
+        ("RUT", 2400.0),
+        ("IWM", 202.0),
+    ]
     assert [i.spot for i in store.list("IWM")] == [200.0, 201.0, 202.0]
     assert listed[0].expiries == (date(2026, 12, 18), date(2027, 3, 19)) and listed[0].n_quotes == 3
     assert listed[-1].as_of == AS_OF
@@ -228,12 +261,15 @@ def test_reading_a_missing_store_creates_nothing(tmp_path: Path) -> None:
 # Faults
 # ---------------------------------------------------------------------------------------------
 
+
 def _read_only_connect(path: Path, *, write: bool) -> sqlite3.Connection:
     """SQLite opened read-only, as it is in a read-only folder."""
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
 
 
-def test_read_only_store_gives_store_error_and_keeps_data(store: SnapshotStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_only_store_gives_store_error_and_keeps_data(
+    store: SnapshotStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = make_snapshot(spot=111.0)
     store.save(first)
     before = file_hash(store.path)
@@ -255,7 +291,9 @@ def test_store_folder_that_cannot_be_created(tmp_path: Path) -> None:
     assert str(blocker / "sub") in str(info.value)
 
 
-@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores folder permissions")
+@pytest.mark.skipif(
+    hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores folder permissions"
+)
 def test_read_only_folder_permissions(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     store = SnapshotStore(folder / "s.sqlite3")
@@ -275,7 +313,12 @@ def test_corrupt_file_is_reported_and_never_touched(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite at all\x00" * 200)
     before = file_hash(path)
     store = SnapshotStore(path)
-    for action in (lambda: store.save(make_snapshot()), store.list, lambda: store.load("IWM"), lambda: store.prune(keep_last=1)):
+    for action in (
+        lambda: store.save(make_snapshot()),
+        store.list,
+        lambda: store.load("IWM"),
+        lambda: store.prune(keep_last=1),
+    ):
         with pytest.raises(StoreError, match="corrupt") as info:
             action()
         assert str(path) in str(info.value) and "left untouched" in str(info.value)
@@ -319,12 +362,16 @@ def test_newer_schema_is_refused(store: SnapshotStore) -> None:
         store.load("IWM")
 
 
-def test_failure_mid_save_rolls_back_and_keeps_earlier_snapshots(store: SnapshotStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_mid_save_rolls_back_and_keeps_earlier_snapshots(
+    store: SnapshotStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = make_snapshot(spot=111.0)
     store.save(first)
     real = store_mod._insert_columns
 
-    def half_then_boom(conn: sqlite3.Connection, snapshot_id: int, columns: list[store_mod._Column]) -> None:
+    def half_then_boom(
+        conn: sqlite3.Connection, snapshot_id: int, columns: list[store_mod._Column]
+    ) -> None:
         real(conn, snapshot_id, columns[:4])
         raise RuntimeError("disk pulled out mid-save")
 
@@ -335,7 +382,9 @@ def test_failure_mid_save_rolls_back_and_keeps_earlier_snapshots(store: Snapshot
     assert [i.spot for i in store.list()] == [111.0]
     assert_same(first, store.load("IWM"))
     with sqlite3.connect(store.path) as conn:
-        assert conn.execute("SELECT COUNT(DISTINCT snapshot_id) FROM chain_columns").fetchone()[0] == 1
+        assert (
+            conn.execute("SELECT COUNT(DISTINCT snapshot_id) FROM chain_columns").fetchone()[0] == 1
+        )
     conn.close()
     store.save(make_snapshot(as_of=AS_OF + timedelta(hours=2), spot=333.0))  # still usable
     assert store.load("IWM").spot == 333.0
@@ -375,6 +424,7 @@ def test_unstorable_meta_writes_nothing(store: SnapshotStore) -> None:
 # ---------------------------------------------------------------------------------------------
 # Paths
 # ---------------------------------------------------------------------------------------------
+
 
 def test_store_path_precedence(tmp_path: Path) -> None:
     env = {STORE_ENV: str(tmp_path / "env.sqlite3")}

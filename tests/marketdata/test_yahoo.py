@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # exchange_calendars 4.13 (used by marketdata.calendar for dividend ex-date sessions) calls
 # Series.values on tz-aware data, which pandas 3.1 deprecates; not this area's code.
-pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray that drops timezone")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Series.values returning an ndarray that drops timezone"
+)
 
 
 def make_source(scenario: str = "ok", **kwargs: object) -> tuple[YahooSource, Replay, list[float]]:
@@ -52,6 +54,7 @@ def fixture_rows(path: str) -> int:
 # Happy paths
 # ---------------------------------------------------------------------------------------------
 
+
 def test_source_follows_the_protocol() -> None:
     source, _, _ = make_source()
     assert isinstance(source, Source)
@@ -63,12 +66,21 @@ def test_iwm_chain_maps_to_documented_columns() -> None:
     seen: list[tuple[int, int]] = []
     snap = source.load("iwm", progress=lambda done, total: seen.append((done, total)))
     frame = snap.chain.frame
-    expected_rows = sum(fixture_rows(f"iwm/{d}_{k}s.csv") for d in ("2026-11-20", "2026-12-18", "2027-03-19") for k in ("call", "put"))
+    expected_rows = sum(
+        fixture_rows(f"iwm/{d}_{k}s.csv")
+        for d in ("2026-11-20", "2026-12-18", "2027-03-19")
+        for k in ("call", "put")
+    )
     assert len(frame) == expected_rows == 96
     assert list(frame.columns[: len(OptionChain.REQUIRED)]) == list(OptionChain.REQUIRED)
     assert set(OptionChain.OPTIONAL) <= set(frame.columns)
     assert seen == [(0, 3), (1, 3), (2, 3), (3, 3)]
-    assert snap.as_of == AS_OF and snap.underlying == "IWM" and snap.source == "yahoo" and not snap.synthetic
+    assert (
+        snap.as_of == AS_OF
+        and snap.underlying == "IWM"
+        and snap.source == "yahoo"
+        and not snap.synthetic
+    )
     # iwm/underlying.json regularMarketPrice
     assert snap.spot == 238.52 and snap.meta["spot_from"].startswith("option chain quote")
     assert set(frame["style"]) == {"american"} and set(frame["settlement"]) == {"pm"}
@@ -80,7 +92,12 @@ def test_iwm_chain_maps_to_documented_columns() -> None:
     raw = pd.read_csv(FIXTURES / "iwm/2026-11-20_calls.csv").iloc[0]
     first = frame.iloc[0]
     assert first["contract_symbol"] == raw["contractSymbol"]
-    assert (first["strike"], first["bid"], first["ask"], first["last"]) == (raw["strike"], raw["bid"], raw["ask"], raw["lastPrice"])
+    assert (first["strike"], first["bid"], first["ask"], first["last"]) == (
+        raw["strike"],
+        raw["bid"],
+        raw["ask"],
+        raw["lastPrice"],
+    )
     assert first["source_iv"] == raw["impliedVolatility"]
     assert first["last_trade"] == pd.Timestamp(raw["lastTradeDate"])
     assert snap.chain.expiries == [date(2026, 11, 20), date(2026, 12, 18), date(2027, 3, 19)]
@@ -92,7 +109,10 @@ def test_iwm_chain_maps_to_documented_columns() -> None:
 def test_nan_volume_becomes_zero_and_open_interest_is_kept() -> None:
     snap = make_source()[0].load("IWM")
     raw = pd.read_csv(FIXTURES / "iwm/2026-11-20_calls.csv")
-    calls = snap.chain.frame[(snap.chain.frame["kind"] == "call") & (snap.chain.frame["expiry"] == pd.Timestamp("2026-11-20"))]
+    calls = snap.chain.frame[
+        (snap.chain.frame["kind"] == "call")
+        & (snap.chain.frame["expiry"] == pd.Timestamp("2026-11-20"))
+    ]
     assert list(calls["volume"]) == [0 if math.isnan(v) else int(v) for v in raw["volume"]]
     assert list(calls["open_interest"]) == list(raw["openInterest"])
 
@@ -119,7 +139,9 @@ def test_rates_come_from_irx_fvx_tnx() -> None:
     curve = snap.rate_curve
     assert curve.tenors_years == pytest.approx((91 / 365, 5.0, 10.0))
     # ^IRX is a 13-week bank-discount rate in percent: r = -ln(1 - d 91/360) 365/91.
-    assert curve.zero_rates[0] == pytest.approx(-math.log(1 - irx / 100 * 91 / 360) * 365 / 91, abs=1e-12)
+    assert curve.zero_rates[0] == pytest.approx(
+        -math.log(1 - irx / 100 * 91 / 360) * 365 / 91, abs=1e-12
+    )
     tnx = read_history(FIXTURES / "rates/TNX.csv")["Close"].iloc[-1]
     # The 10-year zero is near the semi-annual yield converted to continuous (par vs zero gap).
     assert abs(curve.zero_rates[2] - 2 * math.log1p(tnx / 200)) < 0.0015
@@ -132,8 +154,12 @@ def test_dividends_projected_from_history() -> None:
     # before, 2025-12-16 paid 0.702 and 2026-03-17 paid 0.471 (seasonal amounts).
     assert snap.dividends.ex_dates, snap.meta["dividends_note"]
     assert all(d > AS_OF.date() for d in snap.dividends.ex_dates)
-    assert snap.dividends.ex_dates[0].month == 12 and snap.dividends.amounts[0] == pytest.approx(0.702)
-    assert snap.dividends.ex_dates[1].month == 3 and snap.dividends.amounts[1] == pytest.approx(0.471)
+    assert snap.dividends.ex_dates[0].month == 12 and snap.dividends.amounts[0] == pytest.approx(
+        0.702
+    )
+    assert snap.dividends.ex_dates[1].month == 3 and snap.dividends.amounts[1] == pytest.approx(
+        0.471
+    )
     assert max(snap.dividends.ex_dates) <= date(2027, 3, 19)
 
 
@@ -150,7 +176,9 @@ def test_chosen_expiries_and_max_expiries() -> None:
     source, replay, _ = make_source()
     snap = source.load("IWM", expiries=[date(2026, 12, 18), date(2026, 12, 25)])
     assert snap.chain.expiries == [date(2026, 12, 18)]
-    assert {"expiry": "2026-12-25", "reason": "not listed by Yahoo"} in snap.meta["skipped_expiries"]
+    assert {"expiry": "2026-12-25", "reason": "not listed by Yahoo"} in snap.meta[
+        "skipped_expiries"
+    ]
     assert not any("chain 2026-11-20" in c for c in replay.calls)
     nearest = make_source(max_expiries=1)[0].load("IWM")
     assert nearest.chain.expiries == [date(2026, 11, 20)]
@@ -165,12 +193,17 @@ def test_rate_curve_fetched_once_per_source() -> None:
 
 def test_list_expiries() -> None:
     source, _, _ = make_source()
-    assert source.list_expiries("RUT") == [date(2026, 11, 20), date(2026, 11, 27), date(2026, 12, 18)]
+    assert source.list_expiries("RUT") == [
+        date(2026, 11, 20),
+        date(2026, 11, 27),
+        date(2026, 12, 18),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # Failure modes
 # ---------------------------------------------------------------------------------------------
+
 
 def test_rate_limit_on_first_call_then_success_backs_off() -> None:
     source, _, sleeps = make_source("rate_limit_then_success", backoff_s=2.0)
@@ -213,10 +246,16 @@ def test_a_call_that_hangs_hits_the_deadline() -> None:
 @pytest.mark.parametrize(
     ("scenario", "pattern"),
     [
-        ("connection_error", r"cannot reach Yahoo Finance \(IWM expiries\): DNSError: .*Could not resolve host"),
+        (
+            "connection_error",
+            r"cannot reach Yahoo Finance \(IWM expiries\): DNSError: .*Could not resolve host",
+        ),
         ("http_503", r"HTTP 503"),
         ("not_json", r"non-JSON answer"),
-        ("yahoo_down", r"Yahoo Finance failed \(IWM expiries\): \*\*\* YAHOO! FINANCE IS CURRENTLY DOWN"),
+        (
+            "yahoo_down",
+            r"Yahoo Finance failed \(IWM expiries\): \*\*\* YAHOO! FINANCE IS CURRENTLY DOWN",
+        ),
     ],
 )
 def test_network_failures_are_source_unavailable(scenario: str, pattern: str) -> None:
@@ -226,7 +265,10 @@ def test_network_failures_are_source_unavailable(scenario: str, pattern: str) ->
     assert sleeps == []
 
 
-@pytest.mark.parametrize("error", [ConnectionRefusedError("[Errno 111] Connection refused"), OSError("Network is unreachable")])
+@pytest.mark.parametrize(
+    "error",
+    [ConnectionRefusedError("[Errno 111] Connection refused"), OSError("Network is unreachable")],
+)
 def test_python_socket_errors_are_source_unavailable(error: Exception) -> None:
     def factory(symbol: str) -> object:
         raise error
@@ -245,7 +287,9 @@ def test_none_frames_skip_the_expiry_and_record_it() -> None:
 
 
 def test_all_none_frames_is_no_data() -> None:
-    with pytest.raises(NoDataError, match=r"no option quotes for IWM .*2026-11-20: Yahoo returned no frames"):
+    with pytest.raises(
+        NoDataError, match=r"no option quotes for IWM .*2026-11-20: Yahoo returned no frames"
+    ):
         make_source("all_none_frames")[0].load("IWM")
 
 
@@ -259,7 +303,11 @@ def test_vanishing_expiry_is_skipped_and_recorded() -> None:
     assert date(2026, 12, 4) not in snap.chain.expiries
     assert snap.chain.expiries == [date(2026, 11, 20), date(2026, 12, 18), date(2027, 3, 19)]
     (skip,) = snap.meta["skipped_expiries"]
-    assert skip["expiry"] == "2026-12-04" and "vanished" in skip["reason"] and "cannot be found" in skip["reason"]
+    assert (
+        skip["expiry"] == "2026-12-04"
+        and "vanished" in skip["reason"]
+        and "cannot be found" in skip["reason"]
+    )
 
 
 def test_zero_bids_with_stale_last_are_kept_for_the_cleaner() -> None:
@@ -348,7 +396,10 @@ def test_naive_clock_is_rejected() -> None:
         source.load("IWM")
 
 
-@pytest.mark.parametrize(("field", "value"), [("max_expiries", 0), ("timeout_s", -1.0), ("max_retries", -1), ("backoff_s", math.nan)])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("max_expiries", 0), ("timeout_s", -1.0), ("max_retries", -1), ("backoff_s", math.nan)],
+)
 def test_bad_settings_name_the_field(field: str, value: float) -> None:
     with pytest.raises(InputError, match=field):
         YahooSource(clock=lambda: AS_OF, **{field: value})  # type: ignore[arg-type]
@@ -356,7 +407,9 @@ def test_bad_settings_name_the_field(field: str, value: float) -> None:
 
 def test_importing_the_adapter_does_not_import_yfinance() -> None:
     code = "import sys, marketdata.sources.yahoo, marketdata.sources.resolve; print('yfinance' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -364,22 +417,31 @@ def test_importing_the_adapter_does_not_import_yfinance() -> None:
 # Helpers
 # ---------------------------------------------------------------------------------------------
 
+
 def test_map_yahoo_frame_for_unknown_etf_defaults_to_american_pm() -> None:
     frame = read_option_frame(FIXTURES / "iwm/2026-11-20_calls.csv", text=False)
     frame["contractSymbol"] = frame["contractSymbol"].str.replace("IWM", "TNA")
-    mapped = map_yahoo_frame(frame, underlying="TNA", expiry=date(2026, 11, 20), kind="call", where="t")
+    mapped = map_yahoo_frame(
+        frame, underlying="TNA", expiry=date(2026, 11, 20), kind="call", where="t"
+    )
     assert set(mapped["root"]) == {"TNA"} and set(mapped["style"]) == {"american"}
 
 
 def test_contract_symbol_disagreeing_with_row_is_noted() -> None:
     frame = read_option_frame(FIXTURES / "iwm/2026-11-20_calls.csv", text=False)
     notes: list[str] = []
-    map_yahoo_frame(frame, underlying="IWM", expiry=date(2026, 11, 20), kind="put", where="t", notes=notes)
+    map_yahoo_frame(
+        frame, underlying="IWM", expiry=date(2026, 11, 20), kind="put", where="t", notes=notes
+    )
     assert any("disagree" in n for n in notes)
 
 
 def test_symbols_and_terms() -> None:
-    assert canonical_symbol(" ^rut ") == "RUT" and yahoo_symbol("rut") == "^RUT" and yahoo_symbol("IWM") == "IWM"
+    assert (
+        canonical_symbol(" ^rut ") == "RUT"
+        and yahoo_symbol("rut") == "^RUT"
+        and yahoo_symbol("IWM") == "IWM"
+    )
     with pytest.raises(InputError, match="symbol"):
         canonical_symbol("")
     assert contract_terms("RUT", None, date(2026, 12, 18)).settlement.value == "am"  # third Friday

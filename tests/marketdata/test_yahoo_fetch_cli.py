@@ -17,7 +17,9 @@ from tests.marketdata.test_store import _read_only_connect, make_snapshot
 from tests.marketdata.yahoo_replay import AS_OF, Replay
 from tui.commands import fetch_cmds
 
-pytestmark = pytest.mark.filterwarnings("ignore:Series.values returning an ndarray that drops timezone")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Series.values returning an ndarray that drops timezone"
+)
 
 
 @pytest.fixture
@@ -34,7 +36,9 @@ def app(monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     return application
 
 
-def run(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, scenario: str, *args: str) -> tuple[int, str]:
+def run(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, scenario: str, *args: str
+) -> tuple[int, str]:
     monkeypatch.setattr(fetch_cmds, "TICKER_FACTORY", Replay(scenario))
     result = CliRunner().invoke(app, ["fetch", *args])
     if result.exception and not isinstance(result.exception, SystemExit):
@@ -42,7 +46,9 @@ def run(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, scenario: str, *args:
     return result.exit_code, result.output
 
 
-def test_fetch_stores_every_symbol(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_fetch_stores_every_symbol(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "s.sqlite3"
     code, out = run(app, monkeypatch, "ok", "--symbols", "IWM", "RUT", "SPY", "--store", str(path))
     assert code == 0, out
@@ -52,7 +58,9 @@ def test_fetch_stores_every_symbol(app: typer.Typer, monkeypatch: pytest.MonkeyP
     assert out.count("stored") >= 3 and "FAILED" not in out
 
 
-def test_one_failed_symbol_never_blanks_the_others(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_one_failed_symbol_never_blanks_the_others(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "s.sqlite3"
     code, out = run(app, monkeypatch, "spy_down", "-s", "IWM,RUT", "SPY", "--store", str(path))
     assert code == 1
@@ -60,7 +68,9 @@ def test_one_failed_symbol_never_blanks_the_others(app: typer.Typer, monkeypatch
     assert "SPY failed: SourceUnavailableError: cannot reach Yahoo Finance (SPY expiries)" in out
 
 
-def test_all_unreachable_says_so_and_stores_nothing(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_all_unreachable_says_so_and_stores_nothing(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "s.sqlite3"
     code, out = run(app, monkeypatch, "connection_error", "--store", str(path))
     assert code == 1
@@ -69,7 +79,9 @@ def test_all_unreachable_says_so_and_stores_nothing(app: typer.Typer, monkeypatc
     assert not path.exists()
 
 
-def test_expiries_limit_and_environment_store(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_expiries_limit_and_environment_store(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "env.sqlite3"
     monkeypatch.setenv(STORE_ENV, str(path))
     code, out = run(app, monkeypatch, "ok", "--symbols", "IWM", "--expiries", "1")
@@ -78,14 +90,26 @@ def test_expiries_limit_and_environment_store(app: typer.Typer, monkeypatch: pyt
     assert info.expiries == (date(2026, 11, 20),)
 
 
-def test_rate_limit_then_success_is_retried(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_rate_limit_then_success_is_retried(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     waits: list[float] = []
     monkeypatch.setattr(fetch_cmds, "SLEEP", waits.append)
-    code, _ = run(app, monkeypatch, "rate_limit_then_success", "--symbols", "IWM", "--store", str(tmp_path / "s.sqlite3"))
+    code, _ = run(
+        app,
+        monkeypatch,
+        "rate_limit_then_success",
+        "--symbols",
+        "IWM",
+        "--store",
+        str(tmp_path / "s.sqlite3"),
+    )
     assert code == 0 and waits == [2.0]
 
 
-def test_read_only_store_keeps_old_snapshots(app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_read_only_store_keeps_old_snapshots(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "s.sqlite3"
     SnapshotStore(path).save(make_snapshot(spot=111.0))
     monkeypatch.setattr(store_mod, "_connect", _read_only_connect)

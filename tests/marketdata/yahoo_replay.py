@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "yahoo"
-SCENARIOS: dict[str, dict[str, Any]] = json.loads((FIXTURES / "scenarios.json").read_text(encoding="utf-8"))
+SCENARIOS: dict[str, dict[str, Any]] = json.loads(
+    (FIXTURES / "scenarios.json").read_text(encoding="utf-8")
+)
 AS_OF = datetime(2026, 11, 19, 16, 10, tzinfo=ZoneInfo("America/New_York"))
 """The moment the fixtures describe (make_fixtures.py)."""
 
@@ -45,7 +47,9 @@ def make_fault(kind: str, what: str) -> BaseException:
         error = yx.YFRateLimitError()
         return error
     if kind == "timeout":
-        return cx.Timeout(f"Failed to perform, curl: (28) Operation timed out after 30001 milliseconds ({what})")
+        return cx.Timeout(
+            f"Failed to perform, curl: (28) Operation timed out after 30001 milliseconds ({what})"
+        )
     if kind == "connection_error":
         # As curl_cffi raises it offline: a DNSError whose response has status 0.
         return cx.DNSError(
@@ -79,7 +83,9 @@ def read_option_frame(path: Path, *, text: bool) -> pd.DataFrame:
 def read_history(path: Path) -> pd.DataFrame:
     """A history CSV as yfinance's frame: tz-aware New York ``Date`` index."""
     frame = pd.read_csv(path)
-    index = pd.DatetimeIndex(pd.to_datetime(frame.pop("Date"), utc=True)).tz_convert("America/New_York")
+    index = pd.DatetimeIndex(pd.to_datetime(frame.pop("Date"), utc=True)).tz_convert(
+        "America/New_York"
+    )
     frame.index = index.rename("Date")
     return frame
 
@@ -129,7 +135,9 @@ class FakeTicker:
             return tuple(override[self.ticker])
         if self.folder is None:
             return ()
-        return tuple(json.loads((FIXTURES / self.folder / "options.json").read_text(encoding="utf-8")))
+        return tuple(
+            json.loads((FIXTURES / self.folder / "options.json").read_text(encoding="utf-8"))
+        )
 
     def option_chain(self, date: str | None = None, tz: Any = None) -> Options:
         self.replay.hit(f"{self.ticker} chain {date}")
@@ -137,15 +145,21 @@ class FakeTicker:
         chains = self.replay.spec.get("chains", {})
         special = chains.get(f"{self.ticker} {date}")
         if special == "vanish" or date not in listed:
-            raise ValueError(f"Expiration `{date}` cannot be found. Available expirations are: [{', '.join(x for x in listed if chains.get(f'{self.ticker} {x}') != 'vanish')}]")
+            raise ValueError(
+                f"Expiration `{date}` cannot be found. Available expirations are: [{', '.join(x for x in listed if chains.get(f'{self.ticker} {x}') != 'vanish')}]"
+            )
         if special == "none" or self.folder is None:
             return Options(None, None, None)
         text = bool(self.replay.spec.get("text", False))
         frames = []
         for kind in ("calls", "puts"):
             name = chains.get(f"{self.ticker} {date} {kind}", f"{self.folder}/{date}_{kind}.csv")
-            frames.append(read_option_frame(FIXTURES / name, text=text and name.startswith("faults/")))
-        underlying = json.loads((FIXTURES / self.folder / "underlying.json").read_text(encoding="utf-8"))
+            frames.append(
+                read_option_frame(FIXTURES / name, text=text and name.startswith("faults/"))
+            )
+        underlying = json.loads(
+            (FIXTURES / self.folder / "underlying.json").read_text(encoding="utf-8")
+        )
         return Options(frames[0], frames[1], underlying)
 
     def history(self, *args: Any, **kwargs: Any) -> pd.DataFrame:

@@ -24,7 +24,9 @@ def _quoted(contract, extrinsic: float) -> StaticQuotes:  # type: ignore[no-unty
 
 
 def _overwrite(contract) -> Strategy:  # type: ignore[no-untyped-def]
-    return Strategy("overwrite", (Leg(Shares("IWM"), 200, SPOT), Leg(contract, -2, 30.0, "short call")))
+    return Strategy(
+        "overwrite", (Leg(Shares("IWM"), 200, SPOT), Leg(contract, -2, 30.0, "short call"))
+    )
 
 
 def test_short_itm_call_with_time_value_below_the_dividend_alerts() -> None:

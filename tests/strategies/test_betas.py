@@ -28,7 +28,10 @@ def test_table_reads_pairs_family_and_overrides() -> None:
 
 def test_house_table_moves_spy_with_the_russell_family() -> None:
     table = HOUSE_BETAS.table
-    assert table.beta("SPY", "RUT") == HOUSE_BETAS.spy_per_iwm and table.beta("IWM", "SPY") == HOUSE_BETAS.spy_beta
+    assert (
+        table.beta("SPY", "RUT") == HOUSE_BETAS.spy_per_iwm
+        and table.beta("IWM", "SPY") == HOUSE_BETAS.spy_beta
+    )
     m = np.array([-0.5, 0.1])
     np.testing.assert_allclose(table.co_moves("SPY", "IWM", m), HOUSE_BETAS.spy_per_iwm * m)
     np.testing.assert_allclose(co_moves("SPY", "IWM", m, betas=table), HOUSE_BETAS.spy_per_iwm * m)
@@ -38,7 +41,9 @@ def test_house_table_moves_spy_with_the_russell_family() -> None:
 def test_strategy_does_not_import_its_payoff() -> None:
     code = "import sys, strategies.strategy; print('strategies.payoff' in sys.modules)"
     root = Path(__file__).resolve().parents[2]
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False"
 
 
@@ -51,7 +56,9 @@ def test_one_root_finder_finds_crossings_touches_and_refines() -> None:
     grid = np.linspace(0.0, 3.0, 16)  # 2.0 is a grid point, 1.3 is not
     roots = grid_roots(fn, grid, np.array([fn(x) for x in grid]), xtol=1e-12)
     assert len(roots) == 2 and roots[0] == pytest.approx(1.3, abs=1e-10) and roots[1] == 2.0
-    assert bracketed_root(lambda x: x * x - 2.0, 0.0, 2.0, xtol=1e-12) == pytest.approx(2.0**0.5, abs=1e-11)
+    assert bracketed_root(lambda x: x * x - 2.0, 0.0, 2.0, xtol=1e-12) == pytest.approx(
+        2.0**0.5, abs=1e-11
+    )
 
 
 def test_one_date_to_close_rule() -> None:

@@ -24,8 +24,10 @@ from tests.strategies._core_market import AS_OF, EXPIRY, FAR, NEAR, iwm_legs, ma
 def rut_put_spread() -> Strategy:
     return Strategy(
         "ps",
-        (Leg(rut_option("put", 2200, EXPIRY, "pm"), 1, 40.0, "long"),
-         Leg(rut_option("put", 2050, EXPIRY, "pm"), -1, 12.0, "short")),
+        (
+            Leg(rut_option("put", 2200, EXPIRY, "pm"), 1, 40.0, "long"),
+            Leg(rut_option("put", 2050, EXPIRY, "pm"), -1, 12.0, "short"),
+        ),
     )
 
 
@@ -49,19 +51,28 @@ def test_grid_agrees_with_scalar_valuation_at_every_sampled_point() -> None:
     ctx = market(rate_shift_bp=25.0)
     s = Strategy(
         "mix",
-        (Leg(rut_option("put", 2200, EXPIRY), 2, leg_id="a"),
-         Leg(rut_option("call", 2400, FAR), -1, leg_id="b"),
-         Leg(Shares("SPY"), 50, leg_id="c"), Leg(TZA, 300, leg_id="d")),
+        (
+            Leg(rut_option("put", 2200, EXPIRY), 2, leg_id="a"),
+            Leg(rut_option("call", 2400, FAR), -1, leg_id="b"),
+            Leg(Shares("SPY"), 50, leg_id="c"),
+            Leg(TZA, 300, leg_id="d"),
+        ),
     )
-    g = pnl_grid(s, ctx, n_spots=21, n_dates=7, through=FAR, vol_shifts=[-0.04, 0.03], keep_legs=True)
+    g = pnl_grid(
+        s, ctx, n_spots=21, n_dates=7, through=FAR, vol_shifts=[-0.04, 0.03], keep_legs=True
+    )
     np.testing.assert_allclose(sum(g.leg_values.values()), g.values, rtol=1e-12)
     for i in (0, 7, 20):
         for j in (0, 3, 6):
             for k in (0, 1):
                 days = (g.dates[j] - AS_OF).total_seconds() / 86400.0
                 scen = ctx.bumped(
-                    spot_moves={"RUT": float(g.spot_moves[i]), "SPY": float(co_moves("SPY", "RUT", g.spot_moves[i]))},
-                    days_forward=days, vol_shift=float(g.vol_shifts[k]),
+                    spot_moves={
+                        "RUT": float(g.spot_moves[i]),
+                        "SPY": float(co_moves("SPY", "RUT", g.spot_moves[i])),
+                    },
+                    days_forward=days,
+                    vol_shift=float(g.vol_shifts[k]),
                 )
                 assert g.values[i, j, k] == pytest.approx(s.value(scen), rel=1e-9, abs=1e-6)
 
@@ -90,7 +101,9 @@ def test_vol_shift_raises_a_long_option_and_days_decay_it() -> None:
 
 @settings(max_examples=50)
 @given(rut_legs(4), st.data())
-def test_pnl_today_at_zero_move_is_minus_the_cost_of_crossing(legs: list[Leg], data: st.DataObject) -> None:
+def test_pnl_today_at_zero_move_is_minus_the_cost_of_crossing(
+    legs: list[Leg], data: st.DataObject
+) -> None:
     base = market()
     pairs = {}
     for leg in legs:
@@ -128,7 +141,9 @@ def test_other_underlyings_co_move_by_beta() -> None:
     np.testing.assert_allclose(co_moves("MRUT", "IWM", m), m)
     np.testing.assert_allclose(co_moves("SPY", "IWM", m), 0.705 * m)
     np.testing.assert_allclose(co_moves("IWM", "SPY", m), IWM_BETA_TO_SPY * m)
-    pair = Strategy("pair", (Leg(Shares("IWM"), 100, 228.5, "l"), Leg(Shares("SPY"), -40, 600.0, "s")))
+    pair = Strategy(
+        "pair", (Leg(Shares("IWM"), 100, 228.5, "l"), Leg(Shares("SPY"), -40, 600.0, "s"))
+    )
     g = pnl_grid(pair, market(), spot_moves=[-0.1], n_dates=1)
     expected = 100 * 228.5 * 0.9 - 40 * 600.0 * (1 - 0.0705)
     assert g.values[0, 0, 0] == pytest.approx(expected)
@@ -159,11 +174,21 @@ def test_american_legs_are_priced_american_before_expiry() -> None:
         t = put.t_years(at)
         divs = ctx.dividend_schedule("IWM", put.expiry_datetime, at)
         amer = pricing.american_price(
-            kind="put", spot=g.spots, strike=240.0, t_years=t, rate=ctx.rate(t), vol=0.22,
+            kind="put",
+            spot=g.spots,
+            strike=240.0,
+            t_years=t,
+            rate=ctx.rate(t),
+            vol=0.22,
             dividends=divs or None,
         )
         euro = pricing.european_price(
-            kind="put", spot=g.spots, strike=240.0, t_years=t, rate=ctx.rate(t), vol=0.22,
+            kind="put",
+            spot=g.spots,
+            strike=240.0,
+            t_years=t,
+            rate=ctx.rate(t),
+            vol=0.22,
             dividends=divs or None,
         )
         np.testing.assert_allclose(g.values[:, j, 0] / 100.0, amer, atol=2e-3)
@@ -177,8 +202,10 @@ def test_expired_legs_settle_and_the_default_horizon_is_the_next_live_expiry() -
     ctx = market().bumped(as_of=later)
     s = Strategy(
         "roll",
-        (Leg(rut_option("put", 2300, NEAR, "pm"), -1, 30.0, "expired"),
-         Leg(rut_option("put", 2200, EXPIRY, "pm"), 1, 40.0, "live")),
+        (
+            Leg(rut_option("put", 2300, NEAR, "pm"), -1, 30.0, "expired"),
+            Leg(rut_option("put", 2200, EXPIRY, "pm"), 1, 40.0, "live"),
+        ),
     )
     g = pnl_grid(s, ctx, n_dates=5, keep_legs=True)
     assert g.dates[-1].date() == EXPIRY

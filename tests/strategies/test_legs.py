@@ -31,18 +31,26 @@ EXP = date(2026, 3, 20)
 def test_product_conventions() -> None:
     iwm = iwm_option("put", 200, EXP)
     assert (iwm.style, iwm.delivery, iwm.settlement, iwm.multiplier) == (
-        ExerciseStyle.AMERICAN, Delivery.PHYSICAL, SettlementTime.PM, 100.0,
+        ExerciseStyle.AMERICAN,
+        Delivery.PHYSICAL,
+        SettlementTime.PM,
+        100.0,
     )
     spy = spy_option("c", 600, EXP)
     assert spy.kind is OptionKind.CALL and spy.style is ExerciseStyle.AMERICAN
     rut = rut_option("put", 2200, EXP)
     assert (rut.style, rut.delivery, rut.settlement) == (
-        ExerciseStyle.EUROPEAN, Delivery.CASH, SettlementTime.AM,
+        ExerciseStyle.EUROPEAN,
+        Delivery.CASH,
+        SettlementTime.AM,
     )
     assert rut_option("put", 2200, EXP, "pm").settlement is SettlementTime.PM
     mrut = mrut_option("call", 230, EXP)
     assert (mrut.underlying, mrut.style, mrut.delivery, mrut.multiplier) == (
-        "MRUT", ExerciseStyle.EUROPEAN, Delivery.CASH, 100.0,
+        "MRUT",
+        ExerciseStyle.EUROPEAN,
+        Delivery.CASH,
+        100.0,
     )
     assert option_for("rut", "put", 2200, EXP).settlement is SettlementTime.AM
     assert option_for("qqq", "put", 500, EXP).style is ExerciseStyle.AMERICAN

@@ -52,8 +52,12 @@ def test_decay_and_carry_signs() -> None:
     assert float(variance_drag(leverage=-3.0, vol=0.2)) == pytest.approx(6 * 0.04)
     assert float(variance_drag(leverage=1.0, vol=0.2)) == 0.0
     # +3x borrows 2 units, -3x earns interest on 4
-    assert carry_rate(leverage=3.0, rate=0.04, div_yield=0.0, expense_ratio=0.0, financing_spread=0.0) == pytest.approx(-0.08)
-    assert carry_rate(leverage=-3.0, rate=0.04, div_yield=0.0, expense_ratio=0.0, financing_spread=0.0) == pytest.approx(0.16)
+    assert carry_rate(
+        leverage=3.0, rate=0.04, div_yield=0.0, expense_ratio=0.0, financing_spread=0.0
+    ) == pytest.approx(-0.08)
+    assert carry_rate(
+        leverage=-3.0, rate=0.04, div_yield=0.0, expense_ratio=0.0, financing_spread=0.0
+    ) == pytest.approx(0.16)
 
 
 def test_instant_move_is_one_daily_reset() -> None:
@@ -69,12 +73,16 @@ def test_flat_index_loses_to_decay_and_long_horizons_reach_the_closed_form() -> 
         assert flat < 1.0
     ratio, t, vol = 0.8, 1.0, 0.25
     closed = ratio**-3 * math.exp(-0.5 * 12 * vol * vol * t)
-    assert float(leveraged_ratio(ratio, leverage=-3.0, vol=vol, t_years=t)) == pytest.approx(closed, rel=0.01)
+    assert float(leveraged_ratio(ratio, leverage=-3.0, vol=vol, t_years=t)) == pytest.approx(
+        closed, rel=0.01
+    )
 
 
 @settings(max_examples=30)
 @given(st.sampled_from([3.0, -3.0, 2.0, -1.0]), st.floats(0.1, 0.5), st.integers(20, 252))
-def test_closed_form_matches_daily_simulation_on_gbm_paths(lev: float, vol: float, days: int) -> None:
+def test_closed_form_matches_daily_simulation_on_gbm_paths(
+    lev: float, vol: float, days: int
+) -> None:
     rng = np.random.default_rng(int(abs(lev) * 1000 + vol * 100 + days))
     dt = 1.0 / 252.0
     n_paths = 400
@@ -84,15 +92,25 @@ def test_closed_form_matches_daily_simulation_on_gbm_paths(lev: float, vol: floa
     for path in log_ret:
         simple = np.expm1(path)
         sim = simulate_daily(simple, leverage=lev, short_rates=0.03, expense_ratio=0.01)[-1]
-        model = float(leveraged_ratio(
-            math.exp(path.sum()), leverage=lev, vol=vol, t_years=days * dt, rate=0.03, expense_ratio=0.01,
-            reset_periods=10_000,
-        ))
+        model = float(
+            leveraged_ratio(
+                math.exp(path.sum()),
+                leverage=lev,
+                vol=vol,
+                t_years=days * dt,
+                rate=0.03,
+                expense_ratio=0.01,
+                reset_periods=10_000,
+            )
+        )
         errors.append(math.log(sim / model))
     # The closed form uses the model vol, the path its realised variance: the error is the
     # sampling noise of the realised variance, (L^2 - L)/2 x sigma^2 T x sqrt(2/n), plus O(dt).
     spread = 0.5 * (lev * lev - lev) * vol * vol * days * dt * math.sqrt(2.0 / days)
-    assert abs(np.mean(errors)) < 3 * spread / math.sqrt(n_paths) + 0.5 * abs(lev) ** 3 * vol**3 * dt**0.5 * days * dt
+    assert (
+        abs(np.mean(errors))
+        < 3 * spread / math.sqrt(n_paths) + 0.5 * abs(lev) ** 3 * vol**3 * dt**0.5 * days * dt
+    )
     assert np.std(errors) < 2 * spread + 1e-4
 
 
@@ -105,7 +123,9 @@ def test_expected_and_median() -> None:
     t, vol, mu = 0.5, 0.25, 0.05
     z = rng.standard_normal(200_000)
     s_t = np.exp((mu - 0.5 * vol * vol) * t + vol * math.sqrt(t) * z)
-    values = leveraged_ratio(s_t, leverage=-3.0, vol=vol, t_years=t, rate=0.04, reset_periods=100_000)
+    values = leveraged_ratio(
+        s_t, leverage=-3.0, vol=vol, t_years=t, rate=0.04, reset_periods=100_000
+    )
     assert float(np.mean(values)) == pytest.approx(e, rel=0.01)
     assert float(np.median(values)) == pytest.approx(m, rel=0.01)
 
@@ -171,8 +191,13 @@ def test_measured_tracking_on_the_real_paths() -> None:
         n = 21
         ratio = np.exp(log_index[n:] - log_index[:-n])
         lr = np.log1p(index)
-        vol = np.array([math.sqrt(np.mean(lr[i:i + n] ** 2) * 252) for i in range(len(lr) - n + 1)])
-        mean_rate = np.array([rates[i:i + n].mean() for i in range(len(lr) - n + 1)])
-        model = np.log(leveraged_ratio(ratio, leverage=lev, vol=vol, t_years=n / 252)) + ((1 - lev) * mean_rate - fitted) * n / 252
+        vol = np.array(
+            [math.sqrt(np.mean(lr[i : i + n] ** 2) * 252) for i in range(len(lr) - n + 1)]
+        )
+        mean_rate = np.array([rates[i : i + n].mean() for i in range(len(lr) - n + 1)])
+        model = (
+            np.log(leveraged_ratio(ratio, leverage=lev, vol=vol, t_years=n / 252))
+            + ((1 - lev) * mean_rate - fitted) * n / 252
+        )
         actual_log = np.log(actual[n:] / actual[:-n])
         assert math.sqrt(float(np.mean((model - actual_log) ** 2))) == pytest.approx(rmse, abs=5e-4)

@@ -44,8 +44,16 @@ def test_declared_strike_slots_are_the_builders_strike_parameters(name: str) -> 
 
 def test_params_for_fills_slots_in_order_and_names_bad_fields() -> None:
     condor = TEMPLATES["iron-condor"]
-    params = condor.params_for(strikes=(PctOTM(0.04), PctOTM(0.08)), dte=30, quantity=3, underlying="rut")
-    assert params == {"short_put": PctOTM(0.04), "long_put": PctOTM(0.08), "dte": 30, "quantity": 3, "underlying": "RUT"}
+    params = condor.params_for(
+        strikes=(PctOTM(0.04), PctOTM(0.08)), dte=30, quantity=3, underlying="rut"
+    )
+    assert params == {
+        "short_put": PctOTM(0.04),
+        "long_put": PctOTM(0.08),
+        "dte": 30,
+        "quantity": 3,
+        "underlying": "RUT",
+    }
     assert TEMPLATES["calendar"].params_for(dte=20) == {"near_dte": 20}
     with pytest.raises(InputError) as err:
         TEMPLATES["long-put"].params_for(strikes=(AtStrike(260.0), AtStrike(250.0)))
@@ -58,7 +66,9 @@ def test_params_for_fills_slots_in_order_and_names_bad_fields() -> None:
 def test_request_errors_name_the_field() -> None:
     with pytest.raises(LoadError) as err:
         TemplateRequest("nope")
-    assert err.value.field == "template" and "put-spread" in err.value.detail and not err.value.no_data
+    assert (
+        err.value.field == "template" and "put-spread" in err.value.detail and not err.value.no_data
+    )
     with pytest.raises(LoadError) as err:
         TemplateRequest("put-spread", underlying="QQQ")
     assert err.value.field == "underlying"
@@ -69,7 +79,9 @@ def test_request_errors_name_the_field() -> None:
 
 def test_template_loads_with_its_market_and_fill_prices() -> None:
     loaded = load_template(
-        TemplateRequest("put-spread", strikes=(AtDelta(0.3), AtDelta(0.15)), dte=45), source="demo", now=NOW
+        TemplateRequest("put-spread", strikes=(AtDelta(0.3), AtDelta(0.15)), dte=45),
+        source="demo",
+        now=NOW,
     )
     legs = loaded.strategy.flat_legs()
     assert [leg.quantity for leg in legs] == [1, -1]
@@ -100,6 +112,7 @@ def test_position_file_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "pos.toml"
     save_position_file(path, position_from_legs(built.name, built.flat_legs(), underlying="IWM"))
     again = load_position(path, source="demo", now=NOW)
+
     def terms(legs: tuple[Leg, ...]) -> list[tuple[object, int, float | None]]:
         return [(leg.instrument, leg.quantity, leg.entry_price) for leg in legs]
 
@@ -120,7 +133,10 @@ def test_payoff_chart_expiry_curve_is_the_payoff_at_the_kinks() -> None:
     assert chart.low < min(chart.kinks) and max(chart.kinks) < chart.high
     assert set(chart.kinks) <= set(chart.spots.tolist())
     expiry = chart.curves[0].pnl
-    exact = np.asarray(expiry_payoff(loaded.strategy, chart.spots, axis=chart.axis), dtype=float) - chart.premium
+    exact = (
+        np.asarray(expiry_payoff(loaded.strategy, chart.spots, axis=chart.axis), dtype=float)
+        - chart.premium
+    )
     assert np.allclose(expiry, exact, atol=1e-6)
     assert {p.name for p in chart.scenarios} >= {"bear", "base", "bull"}
     with pytest.raises(InputError) as err:
@@ -146,5 +162,9 @@ def test_an_injected_source_that_fails_is_a_no_data_error() -> None:
 
     with pytest.raises(LoadError) as err:
         load_template(TemplateRequest("put-spread"), source="yahoo", now=NOW, loader=limited)
-    assert err.value.no_data and "no IWM data from 'yahoo'" in err.value.detail and "429" in err.value.detail
+    assert (
+        err.value.no_data
+        and "no IWM data from 'yahoo'" in err.value.detail
+        and "429" in err.value.detail
+    )
     assert calls == ["IWM"]

@@ -71,7 +71,11 @@ def test_collar_by_hand() -> None:
     # 100 IWM @ 205.30, long 195 put @ 2.80, short 215 call @ 2.45: basis 205.65.
     s = Strategy(
         "collar",
-        (Leg(Shares("IWM"), 100, 205.30, "stock"), iwm("put", 195, 1, 2.80, "p"), iwm("call", 215, -1, 2.45, "c")),
+        (
+            Leg(Shares("IWM"), 100, 205.30, "stock"),
+            iwm("put", 195, 1, 2.80, "p"),
+            iwm("call", 215, -1, 2.45, "c"),
+        ),
     )
     assert breakevens_at_expiry(s) == pytest.approx((205.65,), abs=0.005)
     pl = max_profit_loss(s)
@@ -84,8 +88,10 @@ def test_iron_condor_by_hand() -> None:
     s = Strategy(
         "ic",
         (
-            iwm("put", 180, 1, 0.90, "lp"), iwm("put", 190, -1, 2.10, "sp"),
-            iwm("call", 220, -1, 1.95, "sc"), iwm("call", 230, 1, 0.70, "lc"),
+            iwm("put", 180, 1, 0.90, "lp"),
+            iwm("put", 190, -1, 2.10, "sp"),
+            iwm("call", 220, -1, 1.95, "sc"),
+            iwm("call", 230, 1, 0.70, "lc"),
         ),
     )
     assert s.net_premium() == pytest.approx(-245.00, abs=0.005)
@@ -113,7 +119,10 @@ def test_unbounded_sides_are_flagged() -> None:
 def test_family_axis_conversion() -> None:
     s = Strategy(
         "mixed",
-        (Leg(rut_option("put", 2200, EXPIRY, "pm"), 1, 20.0, "rut"), Leg(mrut_option("put", 200, EXPIRY), -10, 2.0, "mrut")),
+        (
+            Leg(rut_option("put", 2200, EXPIRY, "pm"), 1, 20.0, "rut"),
+            Leg(mrut_option("put", 200, EXPIRY), -10, 2.0, "mrut"),
+        ),
     )
     assert kink_points(s) == [2000.0, 2200.0]
     assert kink_points(s, axis="MRUT") == [200.0, 220.0]
@@ -182,7 +191,9 @@ def test_breakevens_are_roots_and_extremes_bound_the_pnl(strategy: Strategy) -> 
         assert -pnl.min() <= pl.max_loss + 1e-6 * scale
     # every sign change on a fine grid brackets a reported root
     tol = 1e-6 * scale
-    for i in np.flatnonzero((pnl[:-1] * pnl[1:] < 0) & (np.abs(pnl[:-1]) > tol) & (np.abs(pnl[1:]) > tol)):
+    for i in np.flatnonzero(
+        (pnl[:-1] * pnl[1:] < 0) & (np.abs(pnl[:-1]) > tol) & (np.abs(pnl[1:]) > tol)
+    ):
         assert any(spots[i] - 1e-9 <= r <= spots[i + 1] + 1e-9 for r in roots)
 
 
@@ -193,7 +204,10 @@ def test_calendar_breakevens_at_the_first_expiry_are_roots_of_the_priced_curve()
     ctx = market()
     cal = Strategy(
         "cal",
-        (Leg(rut_option("put", 2300, NEAR), -1, leg_id="near"), Leg(rut_option("put", 2300, FAR), 1, leg_id="far")),
+        (
+            Leg(rut_option("put", 2300, NEAR), -1, leg_id="near"),
+            Leg(rut_option("put", 2300, FAR), 1, leg_id="far"),
+        ),
     )
     result = analyze(cal, ctx)
     assert not result.exact
@@ -213,7 +227,13 @@ def test_calendar_breakevens_at_the_first_expiry_are_roots_of_the_priced_curve()
 
 def test_priced_curve_at_expiry_matches_the_exact_payoff() -> None:
     ctx = market()
-    s = Strategy("ps", (Leg(rut_option("put", 2200, EXPIRY), 1, 40.0, "l"), Leg(rut_option("put", 2050, EXPIRY), -1, 12.0, "s")))
+    s = Strategy(
+        "ps",
+        (
+            Leg(rut_option("put", 2200, EXPIRY), 1, 40.0, "l"),
+            Leg(rut_option("put", 2050, EXPIRY), -1, 12.0, "s"),
+        ),
+    )
     spots = np.linspace(1800.0, 2600.0, 81)
     exact = expiry_payoff(s, spots) - s.net_premium()
     priced = pnl_curve(s, ctx, spots)  # default: the first expiry (09:30 AM settlement)

@@ -129,26 +129,90 @@ def _replace_line(text: str, old: str, new: str) -> str:
 # (description, mutated text, expected field, expected line)
 BAD_CASES = [
     ("nan strike", _replace_line(GOOD, "strike = 215.0", "strike = nan"), "legs[0].strike", 10),
-    ("inf price", _replace_line(GOOD, "entry_price = 1.10", "entry_price = inf"), "legs[1].entry_price", 24),
-    ("unknown key", _replace_line(GOOD, 'notes = "the hedge"', 'notes = "x"\ncolour = "red"'), "legs[0].colour", 15),
-    ("wrong version", _replace_line(GOOD, "schema_version = 1", "schema_version = 2"), "schema_version", 1),
+    (
+        "inf price",
+        _replace_line(GOOD, "entry_price = 1.10", "entry_price = inf"),
+        "legs[1].entry_price",
+        24,
+    ),
+    (
+        "unknown key",
+        _replace_line(GOOD, 'notes = "the hedge"', 'notes = "x"\ncolour = "red"'),
+        "legs[0].colour",
+        15,
+    ),
+    (
+        "wrong version",
+        _replace_line(GOOD, "schema_version = 1", "schema_version = 2"),
+        "schema_version",
+        1,
+    ),
     ("missing version", _replace_line(GOOD, "schema_version = 1\n", ""), "schema_version", None),
-    ("version as text", _replace_line(GOOD, "schema_version = 1", 'schema_version = "1"'), "schema_version", 1),
+    (
+        "version as text",
+        _replace_line(GOOD, "schema_version = 1", 'schema_version = "1"'),
+        "schema_version",
+        1,
+    ),
     ("duplicate ids", _replace_line(GOOD, 'id = "short-put"', 'id = "long-put"'), "legs[1].id", 17),
-    ("strike as text", _replace_line(GOOD, "strike = 215.0", 'strike = "215"'), "legs[0].strike", 10),
-    ("float quantity", _replace_line(GOOD, "quantity = 10\n", "quantity = 10.0\n"), "legs[0].quantity", 12),
-    ("bool quantity", _replace_line(GOOD, "quantity = 1000", "quantity = true"), "legs[3].quantity", 37),
-    ("zero quantity", _replace_line(GOOD, "quantity = 300", "quantity = 0"), "legs[2].quantity", 30),
+    (
+        "strike as text",
+        _replace_line(GOOD, "strike = 215.0", 'strike = "215"'),
+        "legs[0].strike",
+        10,
+    ),
+    (
+        "float quantity",
+        _replace_line(GOOD, "quantity = 10\n", "quantity = 10.0\n"),
+        "legs[0].quantity",
+        12,
+    ),
+    (
+        "bool quantity",
+        _replace_line(GOOD, "quantity = 1000", "quantity = true"),
+        "legs[3].quantity",
+        37,
+    ),
+    (
+        "zero quantity",
+        _replace_line(GOOD, "quantity = 300", "quantity = 0"),
+        "legs[2].quantity",
+        30,
+    ),
     ("negative strike", _replace_line(GOOD, "strike = 200", "strike = -200"), "legs[1].strike", 21),
-    ("expiry as text", _replace_line(GOOD, "expiry = 2026-03-20\nquantity = 10", 'expiry = "2026-03-20"\nquantity = 10'), "legs[0].expiry", 11),
-    ("bad instrument", _replace_line(GOOD, 'instrument = "shares"', 'instrument = "bond"'), "legs[3].instrument", 35),
-    ("unknown etf without leverage", _replace_line(GOOD, 'symbol = "TZA"', 'symbol = "SRTY"'), "legs[2].leverage", 26),
-    ("missing field", _replace_line(GOOD, "kind = \"put\"\nstrike = 200\n", "strike = 200\n"), "legs[1].kind", 16),
+    (
+        "expiry as text",
+        _replace_line(
+            GOOD, "expiry = 2026-03-20\nquantity = 10", 'expiry = "2026-03-20"\nquantity = 10'
+        ),
+        "legs[0].expiry",
+        11,
+    ),
+    (
+        "bad instrument",
+        _replace_line(GOOD, 'instrument = "shares"', 'instrument = "bond"'),
+        "legs[3].instrument",
+        35,
+    ),
+    (
+        "unknown etf without leverage",
+        _replace_line(GOOD, 'symbol = "TZA"', 'symbol = "SRTY"'),
+        "legs[2].leverage",
+        26,
+    ),
+    (
+        "missing field",
+        _replace_line(GOOD, 'kind = "put"\nstrike = 200\n', "strike = 200\n"),
+        "legs[1].kind",
+        16,
+    ),
     ("toml syntax", _replace_line(GOOD, "strike = 215.0", "strike = 215.0.0"), "<toml>", 10),
 ]
 
 
-@pytest.mark.parametrize(("label", "text", "field", "line"), BAD_CASES, ids=[c[0] for c in BAD_CASES])
+@pytest.mark.parametrize(
+    ("label", "text", "field", "line"), BAD_CASES, ids=[c[0] for c in BAD_CASES]
+)
 def test_bad_file_names_file_field_line_and_changes_nothing(
     tmp_path: Path, label: str, text: str, field: str, line: int | None
 ) -> None:
@@ -169,7 +233,9 @@ def test_bad_file_names_file_field_line_and_changes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
-def test_two_megabyte_file_is_rejected_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_megabyte_file_is_rejected_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     filler = "# " + "x" * 98 + "\n"
     text = GOOD + filler * (2_000_000 // len(filler))
     path = write(tmp_path, text)
@@ -263,9 +329,15 @@ def _big_position(tag: str) -> PositionFile:
     for i in range(400):
         legs.append(
             {
-                "id": f"{tag}-{i}", "instrument": "option", "underlying": "IWM", "kind": "put",
-                "strike": 150.0 + i * 0.25, "expiry": date(2026, 3, 20), "quantity": i + 1,
-                "entry_price": 1.0 + i / 100, "notes": f"{tag} " + "n" * 1500,
+                "id": f"{tag}-{i}",
+                "instrument": "option",
+                "underlying": "IWM",
+                "kind": "put",
+                "strike": 150.0 + i * 0.25,
+                "expiry": date(2026, 3, 20),
+                "quantity": i + 1,
+                "entry_price": 1.0 + i / 100,
+                "notes": f"{tag} " + "n" * 1500,
             }
         )
     return PositionFile.model_validate({"schema_version": 1, "name": tag, "legs": legs})
@@ -285,11 +357,15 @@ def _spawn(script_dir: Path, target: Path, a: Path, b: Path, mode: str) -> subpr
     script.write_text(CHILD.format(repo=str(REPO)), encoding="utf-8")
     return subprocess.Popen(
         [sys.executable, str(script), str(target), str(a), str(b), mode],
-        stdout=subprocess.PIPE, text=True, cwd=str(script_dir),
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=str(script_dir),
     )
 
 
-def test_sigkill_mid_write_leaves_old_file_whole(tmp_path: Path, big_pair: tuple[Path, Path, bytes, bytes]) -> None:
+def test_sigkill_mid_write_leaves_old_file_whole(
+    tmp_path: Path, big_pair: tuple[Path, Path, bytes, bytes]
+) -> None:
     a, b, old, _ = big_pair
     work = tmp_path / "work"
     work.mkdir()
@@ -311,7 +387,9 @@ def test_sigkill_mid_write_leaves_old_file_whole(tmp_path: Path, big_pair: tuple
     assert load_position_file(target).name == "old"
 
 
-def test_sigkill_during_save_loop_leaves_old_or_new(tmp_path: Path, big_pair: tuple[Path, Path, bytes, bytes]) -> None:
+def test_sigkill_during_save_loop_leaves_old_or_new(
+    tmp_path: Path, big_pair: tuple[Path, Path, bytes, bytes]
+) -> None:
     a, b, old, new = big_pair
     work = tmp_path / "work"
     work.mkdir()

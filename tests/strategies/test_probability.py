@@ -41,7 +41,9 @@ def test_pop_of_single_option_equals_closed_form(kind: str) -> None:
     dist = pr.lognormal_distribution(s0, vol=vol, t_years=t, drift=mu)
     fn = _call_pnl(k, prem) if kind == "call" else _put_pnl(k, prem)
     stats = pr.distribution_stats(fn, dist)
-    closed = pr.closed_form_pop_long_option(kind=kind, spot=s0, strike=k, premium=prem, vol=vol, t_years=t, drift=mu)
+    closed = pr.closed_form_pop_long_option(
+        kind=kind, spot=s0, strike=k, premium=prem, vol=vol, t_years=t, drift=mu
+    )
     # independent closed form: P(S_T > B) = N(d2(B)) with B the breakeven
     b = k + prem if kind == "call" else k - prem
     d2 = (math.log(s0 / b) + (mu - 0.5 * vol * vol) * t) / (vol * math.sqrt(t))
@@ -69,7 +71,9 @@ def test_pop_closed_form_property(
     dist = pr.lognormal_distribution(s0, vol=vol, t_years=t, drift=mu)
     fn = _call_pnl(k, prem) if kind == "call" else _put_pnl(k, prem)
     stats = pr.distribution_stats(fn, dist)
-    closed = pr.closed_form_pop_long_option(kind=kind, spot=s0, strike=k, premium=prem, vol=vol, t_years=t, drift=mu)
+    closed = pr.closed_form_pop_long_option(
+        kind=kind, spot=s0, strike=k, premium=prem, vol=vol, t_years=t, drift=mu
+    )
     assert stats.pop == pytest.approx(closed, abs=1e-6)
 
 
@@ -93,7 +97,9 @@ def test_cvar_of_shares_matches_the_lognormal_tail() -> None:
     assert stats.cvar == pytest.approx(s0 - tail_mean, rel=2e-3)
     q05 = pr.lognormal_quantile(s0, vol=vol, t_years=t, drift=mu, p=0.05)
     assert stats.var == pytest.approx(s0 - q05, rel=5e-3)
-    assert stats.pop == pytest.approx(float(ndtr((math.log(1.0) * -1 + (mu - 0.5 * vol**2) * t) / sd)), abs=1e-9)
+    assert stats.pop == pytest.approx(
+        float(ndtr((math.log(1.0) * -1 + (mu - 0.5 * vol**2) * t) / sd)), abs=1e-9
+    )
 
 
 def test_long_put_cvar_is_the_premium() -> None:
@@ -118,7 +124,9 @@ def test_discrete_stats_by_hand() -> None:
 
 def test_risk_neutral_flat_vol_equals_risk_neutral_lognormal() -> None:
     f, t, vol = 2300.0 * math.exp(0.02 * 0.3), 0.3, 0.22
-    rn = pr.risk_neutral_distribution(lambda k: np.full_like(k, vol), spot=2300.0, forward=f, t_years=t)
+    rn = pr.risk_neutral_distribution(
+        lambda k: np.full_like(k, vol), spot=2300.0, forward=f, t_years=t
+    )
     ln = pr.lognormal_distribution(2300.0, vol=vol, t_years=t, drift=math.log(f / 2300.0) / t)
     assert rn.mean == pytest.approx(f, rel=1e-5)
     assert rn.lost_mass < 1e-8
@@ -141,7 +149,9 @@ def test_breeden_litzenberger_reprices_the_smile() -> None:
     for k in (1900.0, 2100.0, 2300.0, 2500.0):
         integrated = float(np.dot(dist.weights, np.maximum(k - dist.nodes, 0.0)))
         smile_put = float(
-            pricing.black76_price(kind="put", forward=f, strike=k, t_years=t, rate=0.0, vol=_skew(np.asarray([k]))[0])
+            pricing.black76_price(
+                kind="put", forward=f, strike=k, t_years=t, rate=0.0, vol=_skew(np.asarray([k]))[0]
+            )
         )
         assert integrated == pytest.approx(smile_put, abs=0.05 + 1e-4 * smile_put)
     density = pr.risk_neutral_density(_skew, forward=f, t_years=t, strikes=dist.nodes[1:-1])
@@ -149,7 +159,9 @@ def test_breeden_litzenberger_reprices_the_smile() -> None:
     widths = np.diff(np.concatenate([[0.0], dist.edges]))[1:]
     assert float(np.sum(density[:-1] * widths[: density.size - 1])) == pytest.approx(1.0, abs=2e-3)
     # skew: more mass far below than far above the forward, compared with the flat vol
-    flat = pr.risk_neutral_distribution(lambda k: np.full_like(k, 0.2), spot=2300.0, forward=f, t_years=t)
+    flat = pr.risk_neutral_distribution(
+        lambda k: np.full_like(k, 0.2), spot=2300.0, forward=f, t_years=t
+    )
     assert dist.cdf is not None and flat.cdf is not None
     assert dist.cdf(np.asarray([1900.0]))[0] > flat.cdf(np.asarray([1900.0]))[0]
 
@@ -166,7 +178,17 @@ def test_arbitrage_in_the_smile_is_reported_as_lost_mass() -> None:
 def test_strategy_stats_on_a_context() -> None:
     put = rut_option("put", 2200, EXPIRY, settlement="pm")
     t = put.t_years(AS_OF)
-    fair = float(pricing.european_price(kind="put", spot=SPOTS["RUT"], strike=2200, t_years=t, rate=RATE, div_yield=RUT_YIELD, vol=VOL))
+    fair = float(
+        pricing.european_price(
+            kind="put",
+            spot=SPOTS["RUT"],
+            strike=2200,
+            t_years=t,
+            rate=RATE,
+            div_yield=RUT_YIELD,
+            vol=VOL,
+        )
+    )
     strategy = Strategy("RUT put", (Leg(put, 2, fair),))
     ctx = market()
     rn = pr.strategy_stats(strategy, ctx, method="risk_neutral")
@@ -174,7 +196,13 @@ def test_strategy_stats_on_a_context() -> None:
     # paid fair value: the risk-neutral expected P&L is the financing cost of the premium only
     assert rn.expected_pnl == pytest.approx(200 * fair * (math.exp(RATE * t) - 1.0), abs=0.5)
     closed = pr.closed_form_pop_long_option(
-        kind="put", spot=SPOTS["RUT"], strike=2200, premium=fair, vol=VOL, t_years=t, drift=RATE - RUT_YIELD
+        kind="put",
+        spot=SPOTS["RUT"],
+        strike=2200,
+        premium=fair,
+        vol=VOL,
+        t_years=t,
+        drift=RATE - RUT_YIELD,
     )
     assert rn.pop == pytest.approx(closed, abs=1e-6)
     ln = pr.strategy_stats(strategy, ctx, method="lognormal", vol=VOL, drift=RATE - RUT_YIELD)

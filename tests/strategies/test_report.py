@@ -29,13 +29,24 @@ SOURCE = SourceInfo("demo", "SYNTHETIC demo data as of test", True, AS_OF)
 
 def _fair(kind: str, strike: float) -> float:
     c = rut_option(kind, strike, EXPIRY, settlement="pm")
-    return float(pricing.european_price(kind=kind, spot=SPOTS["RUT"], strike=strike, t_years=c.t_years(AS_OF),
-                                        rate=RATE, div_yield=RUT_YIELD, vol=VOL))
+    return float(
+        pricing.european_price(
+            kind=kind,
+            spot=SPOTS["RUT"],
+            strike=strike,
+            t_years=c.t_years(AS_OF),
+            rate=RATE,
+            div_yield=RUT_YIELD,
+            vol=VOL,
+        )
+    )
 
 
 def _put_spread() -> Strategy:
     hi, lo = rut_option("put", 2200, EXPIRY, "pm"), rut_option("put", 2000, EXPIRY, "pm")
-    return Strategy("RUT 2200/2000 put spread", (Leg(hi, 2, 45.0, "long put"), Leg(lo, -2, 15.0, "short put")))
+    return Strategy(
+        "RUT 2200/2000 put spread", (Leg(hi, 2, 45.0, "long put"), Leg(lo, -2, 15.0, "short put"))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,12 +58,27 @@ def test_every_documented_field_is_present(report: dict) -> None:  # type: ignor
     assert list(report) == list(REPORT_FIELDS)
     assert report["schema_version"] == REPORT_SCHEMA_VERSION == 1
     for leg in report["legs"]:
-        assert {"id", "instrument", "quantity", "price", "greeks", "entry_price", "value", "mark"} <= set(leg)
+        assert {
+            "id",
+            "instrument",
+            "quantity",
+            "price",
+            "greeks",
+            "entry_price",
+            "value",
+            "mark",
+        } <= set(leg)
         assert set(leg["greeks"]["per_share"]) == {"delta", "gamma", "vega", "theta", "rho"}
         assert {"dollar_delta", "beta_weighted_delta"} <= set(leg["greeks"])
-    assert {"delta", "gamma", "vega", "theta", "rho", "dollar_delta", "beta_weighted_delta"} <= set(report["greeks"])
-    assert report["source"] == {"name": "demo", "description": SOURCE.description, "synthetic": True,
-                                "as_of": AS_OF.isoformat()}
+    assert {"delta", "gamma", "vega", "theta", "rho", "dollar_delta", "beta_weighted_delta"} <= set(
+        report["greeks"]
+    )
+    assert report["source"] == {
+        "name": "demo",
+        "description": SOURCE.description,
+        "synthetic": True,
+        "as_of": AS_OF.isoformat(),
+    }
     for s in report["scenarios"]:
         assert {"name", "probability", "spot", "pnl"} <= set(s)
     assert any(w.startswith("SYNTHETIC") for w in report["warnings"])
@@ -71,11 +97,20 @@ def test_payoff_numbers_are_exact(report: dict) -> None:  # type: ignore[type-ar
 def test_greeks_sum_the_legs(report: dict) -> None:  # type: ignore[type-arg]
     legs = report["legs"]
     for name in ("delta", "gamma", "vega", "theta", "rho"):
-        assert report["greeks"][name] == pytest.approx(sum(leg["greeks"]["position"][name] for leg in legs))
+        assert report["greeks"][name] == pytest.approx(
+            sum(leg["greeks"]["position"][name] for leg in legs)
+        )
     hi = legs[0]
     c = rut_option("put", 2200, EXPIRY, "pm")
-    g = pricing.european_greeks(kind="put", spot=SPOTS["RUT"], strike=2200, t_years=c.t_years(AS_OF),
-                                rate=RATE, div_yield=RUT_YIELD, vol=VOL)
+    g = pricing.european_greeks(
+        kind="put",
+        spot=SPOTS["RUT"],
+        strike=2200,
+        t_years=c.t_years(AS_OF),
+        rate=RATE,
+        div_yield=RUT_YIELD,
+        vol=VOL,
+    )
     assert hi["price"] == pytest.approx(_fair("put", 2200))
     assert hi["greeks"]["position"]["delta"] == pytest.approx(float(g.delta) * 200)
     assert hi["greeks"]["dollar_delta"] == pytest.approx(float(g.delta) * 200 * SPOTS["RUT"])
@@ -91,8 +126,15 @@ def test_probabilities_and_scenarios(report: dict) -> None:  # type: ignore[type
     assert [s["name"] for s in house] == ["bear", "base", "bull"]
     assert report["weighted_pnl"] == pytest.approx(sum(s["probability"] * s["pnl"] for s in house))
     assert by["scenarios"]["expected_pnl"] == pytest.approx(report["weighted_pnl"])
-    assert {s["name"] for s in report["scenarios"] if s["set"] == "stress"} >= {"yield+50bp", "risk-off"}
-    assert [lv["label"] for lv in report["levels"]] == ["stop IWM -6%", "stop TNA -12%", "target IWM +5%"]
+    assert {s["name"] for s in report["scenarios"] if s["set"] == "stress"} >= {
+        "yield+50bp",
+        "risk-off",
+    }
+    assert [lv["label"] for lv in report["levels"]] == [
+        "stop IWM -6%",
+        "stop TNA -12%",
+        "target IWM +5%",
+    ]
 
 
 def test_unbounded_loss_is_null_with_flag() -> None:
@@ -102,7 +144,9 @@ def test_unbounded_loss_is_null_with_flag() -> None:
     assert rep["max_loss"] is None and rep["unbounded"]["max_loss"] is True
     assert rep["max_profit"] == pytest.approx(100 * _fair("call", 2400))
     text = report_json(rep)
-    json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))  # no NaN/Infinity
+    json.loads(
+        text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c))
+    )  # no NaN/Infinity
     assert '"max_loss": null' in text
 
 

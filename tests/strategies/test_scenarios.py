@@ -41,8 +41,14 @@ def test_scenario_is_frozen_and_validated() -> None:
         ({"horizon_days": -1}, "x.horizon_days"),
         ({"yield_shift_bp": True}, "x.yield_shift_bp"),
     ]:
-        args = {"name": "x", "probability": 0.5, "spot_move": -0.1, "yield_shift_bp": 50.0,
-                "vol_shift": 0.08, "horizon_days": 30.0} | kwargs
+        args = {
+            "name": "x",
+            "probability": 0.5,
+            "spot_move": -0.1,
+            "yield_shift_bp": 50.0,
+            "vol_shift": 0.08,
+            "horizon_days": 30.0,
+        } | kwargs
         with pytest.raises(InputError) as info:
             Scenario(**args)  # type: ignore[arg-type]
         assert info.value.field == field
@@ -63,7 +69,12 @@ def test_house_view_matches_its_documentation() -> None:
     assert [s.name for s in HOUSE_VIEW.scenarios] == ["bear", "base", "bull"]
     assert HOUSE_VIEW.probabilities == (0.30, 0.45, 0.25)
     bear, base, bull = HOUSE_VIEW.scenarios
-    assert (bear.spot_move, bear.yield_shift_bp, bear.vol_shift, bear.horizon_days) == (-0.10, 50.0, 0.08, 30.0)
+    assert (bear.spot_move, bear.yield_shift_bp, bear.vol_shift, bear.horizon_days) == (
+        -0.10,
+        50.0,
+        0.08,
+        30.0,
+    )
     assert 0.0 <= base.yield_shift_bp <= 10.0 and base.vol_shift == 0.0
     assert (bull.spot_move, bull.yield_shift_bp, bull.vol_shift) == (0.05, -25.0, -0.03)
     assert HOUSE_VIEW.expected_move == pytest.approx(0.30 * -0.10 + 0.45 * 0.01 + 0.25 * 0.05)
@@ -97,8 +108,13 @@ def _hand_put_value(scenario: Scenario) -> float:
     t = put.t_years(when)
     return float(
         pricing.european_price(
-            kind="put", spot=SPOTS["RUT"] * (1.0 + scenario.spot_move), strike=2200.0, t_years=t,
-            rate=RATE + scenario.yield_shift_bp * 1e-4, div_yield=RUT_YIELD, vol=VOL + scenario.vol_shift,
+            kind="put",
+            spot=SPOTS["RUT"] * (1.0 + scenario.spot_move),
+            strike=2200.0,
+            t_years=t,
+            rate=RATE + scenario.yield_shift_bp * 1e-4,
+            div_yield=RUT_YIELD,
+            vol=VOL + scenario.vol_shift,
         )
     )
 
@@ -114,7 +130,9 @@ def test_scenario_pnl_and_weighted_ev_equal_the_hand_computation() -> None:
         assert result.spot == pytest.approx(SPOTS["RUT"] * (1 + result.scenario.spot_move))
     hand_ev = 0.30 * hand[0] + 0.45 * hand[1] + 0.25 * hand[2]
     assert report.weighted_pnl == pytest.approx(hand_ev, abs=1e-8)
-    assert weighted_pnl([r.pnl for r in report.results], HOUSE_VIEW) == pytest.approx(hand_ev, abs=1e-8)
+    assert weighted_pnl([r.pnl for r in report.results], HOUSE_VIEW) == pytest.approx(
+        hand_ev, abs=1e-8
+    )
     bear, _, bull = report.results
     assert bear.pnl > 0.0 > bull.pnl  # a put pays in the bear case
 
@@ -137,7 +155,9 @@ def test_sticky_moneyness_differs_from_sticky_strike_on_a_smile() -> None:
         def vol(self, t_years, strike, *, forward=None, dynamics="sticky_strike"):  # type: ignore[no-untyped-def]
             import numpy as np
 
-            ref = np.asarray(forward if dynamics == "sticky_moneyness" and forward is not None else 2300.0)
+            ref = np.asarray(
+                forward if dynamics == "sticky_moneyness" and forward is not None else 2300.0
+            )
             return 0.22 - 0.3 * np.log(np.asarray(strike) / ref)
 
     ctx = market().bumped(vol=Skew())
@@ -165,7 +185,9 @@ def test_compare_strategies_side_by_side() -> None:
 def test_levels_are_spot_levels_with_pnl() -> None:
     ctx = market()
     assert index_move_for(Level("stop", "TNA", -0.12), ctx) == pytest.approx(-0.04, abs=1e-10)
-    assert index_move_for(Level("stop", "SPY", -0.07), ctx) == pytest.approx(-0.07 / HOUSE_BETAS.spy_per_iwm)
+    assert index_move_for(Level("stop", "SPY", -0.07), ctx) == pytest.approx(
+        -0.07 / HOUSE_BETAS.spy_per_iwm
+    )
     shares = Strategy("book", (Leg(Shares("IWM"), 1000, SPOTS["IWM"]),))
     results = level_pnls(shares, ctx)
     assert [r.level for r in results] == list(DEFAULT_LEVELS)

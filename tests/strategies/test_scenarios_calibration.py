@@ -41,7 +41,9 @@ def test_estimator_recovers_known_betas() -> None:
     assert est.spy_beta == pytest.approx(1.2, abs=0.03)
     assert est.n_obs == est.n_obs_market == 3999
     betas = est.to_market_betas()
-    assert betas.iwm_move_for_yield_shift(100.0) == pytest.approx(est.rate_beta_pct_per_100bp / 100.0)
+    assert betas.iwm_move_for_yield_shift(100.0) == pytest.approx(
+        est.rate_beta_pct_per_100bp / 100.0
+    )
 
 
 def test_missing_yields_drop_only_their_days() -> None:
@@ -81,10 +83,14 @@ def test_house_and_historical_betas() -> None:
 @pytest.mark.skipif(not DATA.exists(), reason="needs /work/shared/data (not in a fresh clone)")
 def test_constants_equal_the_estimate_from_the_file() -> None:
     est = cal.estimate_betas(cal.load_daily_history(DATA))
-    assert est.rate_beta_pct_per_100bp == pytest.approx(cal.HISTORICAL_RATE_BETA_PCT_PER_100BP, abs=5e-4)
+    assert est.rate_beta_pct_per_100bp == pytest.approx(
+        cal.HISTORICAL_RATE_BETA_PCT_PER_100BP, abs=5e-4
+    )
     assert est.rate_beta_stderr == pytest.approx(cal.HISTORICAL_RATE_BETA_STDERR, abs=5e-4)
     assert est.spy_beta == pytest.approx(cal.HISTORICAL_SPY_BETA, abs=5e-5)
     assert est.spy_per_iwm == pytest.approx(cal.HISTORICAL_SPY_PER_IWM, abs=5e-5)
-    assert est.joint_rate_beta_pct_per_100bp == pytest.approx(cal.HISTORICAL_JOINT_RATE_BETA_PCT_PER_100BP, abs=5e-4)
+    assert est.joint_rate_beta_pct_per_100bp == pytest.approx(
+        cal.HISTORICAL_JOINT_RATE_BETA_PCT_PER_100BP, abs=5e-4
+    )
     assert est.joint_spy_beta == pytest.approx(cal.HISTORICAL_JOINT_SPY_BETA, abs=5e-5)
     assert est.n_obs == cal.HISTORICAL_N_OBS

@@ -29,9 +29,20 @@ from strategies.templates import (
 from tests.strategies._core_market import AS_OF, market
 
 NAMES = [
-    "long-put", "put-spread", "put-ratio", "put-spread-collar", "collar", "call-spread",
-    "call-overwrite", "protective-put", "risk-reversal", "iron-condor", "calendar", "diagonal",
-    "pair", "tza-hedge",
+    "long-put",
+    "put-spread",
+    "put-ratio",
+    "put-spread-collar",
+    "collar",
+    "call-spread",
+    "call-overwrite",
+    "protective-put",
+    "risk-reversal",
+    "iron-condor",
+    "calendar",
+    "diagonal",
+    "pair",
+    "tza-hedge",
 ]
 
 
@@ -111,7 +122,9 @@ def test_strike_sides_and_structures() -> None:
 
 
 def test_explicit_strikes_and_expiry() -> None:
-    s = TEMPLATES["put-spread"](market(), expiry=date(2026, 4, 17), long_strike=220, short_strike="200")
+    s = TEMPLATES["put-spread"](
+        market(), expiry=date(2026, 4, 17), long_strike=220, short_strike="200"
+    )
     long, short = s.flat_legs()
     assert (long.strike, short.strike) == (220.0, 200.0)
     assert long.expiry == date(2026, 4, 17)
@@ -128,11 +141,22 @@ def iwm_chain() -> OptionChain:
         for kind in ("call", "put"):
             for strike in range(150, 305, 5):
                 bid, ask = (1.0, 1.1) if strike != 215 else (np.nan, np.nan)  # 215 has no quote
-                rows.append({
-                    "expiry": expiry, "kind": kind, "strike": float(strike), "bid": bid, "ask": ask,
-                    "last": np.nan, "volume": 0, "open_interest": 0, "settlement": "pm",
-                    "style": "american", "multiplier": 100.0, "root": "IWM",
-                })
+                rows.append(
+                    {
+                        "expiry": expiry,
+                        "kind": kind,
+                        "strike": float(strike),
+                        "bid": bid,
+                        "ask": ask,
+                        "last": np.nan,
+                        "volume": 0,
+                        "open_interest": 0,
+                        "settlement": "pm",
+                        "style": "american",
+                        "multiplier": 100.0,
+                        "root": "IWM",
+                    }
+                )
     return OptionChain.from_records(rows)
 
 
@@ -156,20 +180,40 @@ def test_delta_and_price_targets_pick_the_nearest_strike() -> None:
     listing = Listings.generated("RUT", AS_OF.date())
     expiry = listing.choose_expiry(AS_OF.date(), dte=60)
     strike = choose_strike(AtDelta(0.25), ctx=ctx, listings=listing, kind="put", expiry=expiry)
-    t = (pd.Timestamp(expiry).tz_localize("America/New_York") + pd.Timedelta(hours=9.5) - pd.Timestamp(AS_OF)).total_seconds() / (365 * 86400)
+    t = (
+        pd.Timestamp(expiry).tz_localize("America/New_York")
+        + pd.Timedelta(hours=9.5)
+        - pd.Timestamp(AS_OF)
+    ).total_seconds() / (365 * 86400)
 
     def delta(k: float) -> float:
-        return float(pricing.european_greeks(
-            kind="put", spot=2300.0, strike=k, t_years=t, rate=ctx.rate(t), div_yield=0.012, vol=0.22
-        ).delta)
+        return float(
+            pricing.european_greeks(
+                kind="put",
+                spot=2300.0,
+                strike=k,
+                t_years=t,
+                rate=ctx.rate(t),
+                div_yield=0.012,
+                vol=0.22,
+            ).delta
+        )
 
     assert abs(abs(delta(strike)) - 0.25) <= abs(abs(delta(strike + 5)) - 0.25)
     assert abs(abs(delta(strike)) - 0.25) <= abs(abs(delta(strike - 5)) - 0.25)
     assert abs(abs(delta(strike)) - 0.25) < 0.01
     k_price = choose_strike("$10", ctx=ctx, listings=listing, kind=OptionKind.PUT, expiry=expiry)
-    price = float(pricing.european_price(
-        kind="put", spot=2300.0, strike=k_price, t_years=t, rate=ctx.rate(t), div_yield=0.012, vol=0.22
-    ))
+    price = float(
+        pricing.european_price(
+            kind="put",
+            spot=2300.0,
+            strike=k_price,
+            t_years=t,
+            rate=ctx.rate(t),
+            div_yield=0.012,
+            vol=0.22,
+        )
+    )
     assert abs(price - 10.0) < 1.0
     s = TEMPLATES["put-spread"](ctx, underlying="RUT", long_strike="25d", short_strike="10d")
     assert s.flat_legs()[0].strike == strike

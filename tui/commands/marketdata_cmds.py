@@ -78,7 +78,9 @@ def run_chain(
         from marketdata.expiry_choice import pick_expiry
 
         try:
-            expiry = pick_expiry(snapshot.chain.expiries, request, what=f"{snapshot.underlying} chain")
+            expiry = pick_expiry(
+                snapshot.chain.expiries, request, what=f"{snapshot.underlying} chain"
+            )
         except InputError as exc:
             raise HedgeError(f"--expiry: {request.day.isoformat()} {exc.reason}") from None
     if fmt == "table" and expiry is None:
@@ -108,12 +110,20 @@ def register(app: typer.Typer) -> None:
 
     @app.command("chain")
     def chain(
-        symbol: Annotated[str, typer.Option(
-            "--symbol", "-s", help="Underlying: IWM, RUT, MRUT, SPY.")] = "IWM",
-        source: Annotated[str, typer.Option(
-            "--source", help="demo, yahoo, auto, store, or a snapshot FILE.")] = "auto",
-        expiry: Annotated[str | None, typer.Option(
-            "--expiry", "-e", help="YYYY-MM-DD exactly, or nearest:YYYY-MM-DD; table default: the nearest monthly.")] = None,
+        symbol: Annotated[
+            str, typer.Option("--symbol", "-s", help="Underlying: IWM, RUT, MRUT, SPY.")
+        ] = "IWM",
+        source: Annotated[
+            str, typer.Option("--source", help="demo, yahoo, auto, store, or a snapshot FILE.")
+        ] = "auto",
+        expiry: Annotated[
+            str | None,
+            typer.Option(
+                "--expiry",
+                "-e",
+                help="YYYY-MM-DD exactly, or nearest:YYYY-MM-DD; table default: the nearest monthly.",
+            ),
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
         store: Annotated[
             Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")

@@ -38,9 +38,13 @@ def _open_input(source: str, stack: ExitStack) -> IO[str]:
         check_input_file(source)
         return stack.enter_context(open(source, encoding="utf-8-sig", newline=""))
     except InputFileError as exc:
-        raise HedgeError(f"--input: {exc.path}: {exc.reason} (give - to read standard input)") from None
+        raise HedgeError(
+            f"--input: {exc.path}: {exc.reason} (give - to read standard input)"
+        ) from None
     except OSError as exc:
-        raise HedgeError(f"--input: cannot read {source}: {(exc.strerror or str(exc)).lower()}") from None
+        raise HedgeError(
+            f"--input: cannot read {source}: {(exc.strerror or str(exc)).lower()}"
+        ) from None
 
 
 def _read_chunks(handle: IO[str], source: str) -> tuple[list[str], Iterator[list[dict[str, str]]]]:
@@ -86,7 +90,9 @@ class _Writer:
     def __init__(self, handle: IO[str], columns: Sequence[str], fmt: str) -> None:
         self.handle, self.columns, self.fmt, self.count = handle, list(columns), fmt, 0
         if fmt == "csv":
-            self.csv = csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n")
+            self.csv = csv.DictWriter(
+                handle, fieldnames=self.columns, extrasaction="ignore", lineterminator="\n"
+            )
             self.csv.writeheader()
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
@@ -134,7 +140,11 @@ def _run(
         handle = _open_input(input_path, stack)
         header, chunks = _read_chunks(handle, input_path)
         columns = [c for c in header if c not in added] + list(added)
-        sink: IO[str] = sys.stdout if output == "-" else stack.enter_context(atomic_output(output, kind, force=force))
+        sink: IO[str] = (
+            sys.stdout
+            if output == "-"
+            else stack.enter_context(atomic_output(output, kind, force=force))
+        )
         writer = _Writer(sink, columns, fmt)
         for chunk in chunks:
             results = batch(chunk, engine=engine)
@@ -155,8 +165,14 @@ def register(app: typer.Typer) -> None:
         input_path: str = typer.Option(..., "--input", "-i", help="CSV file, or - for stdin."),
         output: str = typer.Option("-", "--output", "-o", help="Output file, or - for stdout."),
         fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
-        engine: str = typer.Option("default", "--engine", help="American engine: default, fd, qdfp, baw, bjs."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing --output that is not a hedge price/iv output."),
+        engine: str = typer.Option(
+            "default", "--engine", help="American engine: default, fd, qdfp, baw, bjs."
+        ),
+        force: bool = typer.Option(
+            False,
+            "--force",
+            help="Replace an existing --output that is not a hedge price/iv output.",
+        ),
     ) -> None:
         """Price CSV option rows and add price, Greeks per share and a status per row.
 
@@ -174,7 +190,11 @@ def register(app: typer.Typer) -> None:
         output: str = typer.Option("-", "--output", "-o", help="Output file, or - for stdout."),
         fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
         engine: str = typer.Option("default", "--engine", help="American engine: default, fd, ..."),
-        force: bool = typer.Option(False, "--force", help="Replace an existing --output that is not a hedge price/iv output."),
+        force: bool = typer.Option(
+            False,
+            "--force",
+            help="Replace an existing --output that is not a hedge price/iv output.",
+        ),
     ) -> None:
         """Solve the implied vol of CSV quote rows; add iv and a status per row.
 

@@ -106,8 +106,10 @@ def _failure(exc: LoadError, strike_option: str = "--strikes") -> CliFailure:
     if exc.field is None:
         text = exc.detail
     else:
-        option = strike_option if exc.field == "strikes" else (
-            exc.field if exc.field.startswith("template ") else f"--{exc.field}"
+        option = (
+            strike_option
+            if exc.field == "strikes"
+            else (exc.field if exc.field.startswith("template ") else f"--{exc.field}")
         )
         text = f"{option}: {exc.detail}"
     if exc.missing_spot is not None:
@@ -163,7 +165,13 @@ def load_strategy(
                     "--file takes no template options (--strikes, --otm, --delta, --dte, --expiry, --quantity)"
                 )
             return load_position(
-                file, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics, override=override
+                file,
+                source=source,
+                now=now,
+                store=store,
+                spots=extra_spots,
+                dynamics=dynamics,
+                override=override,
             )
         assert template is not None
         expiry_request = _expiry_request(expiry)
@@ -188,11 +196,18 @@ def load_strategy(
                     else:
                         specs.append(AtDelta(abs(value)))
                 except InputError:
-                    raise CliFailure(f"{strike_option}: {value:g} {STRIKE_RULES[strike_option]}") from None
+                    raise CliFailure(
+                        f"{strike_option}: {value:g} {STRIKE_RULES[strike_option]}"
+                    ) from None
         if dte is not None and expiry_day is not None:
             raise CliFailure("give --dte or --expiry, not both")
         request = TemplateRequest(
-            template, strikes=tuple(specs), expiry=expiry_day, dte=dte, quantity=quantity, underlying=underlying,
+            template,
+            strikes=tuple(specs),
+            expiry=expiry_day,
+            dte=dte,
+            quantity=quantity,
+            underlying=underlying,
             expiry_nearest=expiry_request is not None and expiry_request.nearest,
         )
         request.params()  # option errors before any data is loaded
@@ -272,22 +287,41 @@ def run_strategy(
     if save is not None:
         from marketdata.files import POSITION_FILE, check_output_target
 
-        check_output_target(save, POSITION_FILE, force=force)  # refused targets fail before any work
+        check_output_target(
+            save, POSITION_FILE, force=force
+        )  # refused targets fail before any work
     loaded = load_strategy(
-        file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
-        strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, store=store,
-        spots=spots, dynamics=dynamics, now=now or now_new_york(), override=override,
+        file=file,
+        template=template,
+        underlying=underlying,
+        dte=dte,
+        expiry=expiry,
+        strikes=strikes,
+        otm=otm,
+        delta=delta,
+        quantity=quantity,
+        source=source,
+        store=store,
+        spots=spots,
+        dynamics=dynamics,
+        now=now or now_new_york(),
+        override=override,
     )
     if when is not None and when <= loaded.ctx.as_of:
-        raise CliFailure(f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}")
+        raise CliFailure(
+            f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}"
+        )
     settlement = loaded.settlement
     try:
         if settlement is not None and settlement.live is None:
             report = settled_only_report(settlement, source=source_info(loaded))
         else:
             report = build_report(
-                loaded.strategy, loaded.ctx, source=source_info(loaded),
-                options=ReportOptions(horizon=when, method=method), settlement=settlement,
+                loaded.strategy,
+                loaded.ctx,
+                source=source_info(loaded),
+                options=ReportOptions(horizon=when, method=method),
+                settlement=settlement,
             )
     except InputError as exc:
         raise CliFailure(str(exc)) from None
@@ -322,14 +356,20 @@ def draw_payoff(
     ctx = loaded.ctx.base()
     settled = loaded.settlement.settled if loaded.settlement is not None else ()
     if loaded.settlement is not None and loaded.settlement.live is None:
-        raise CliFailure("every leg has expired (settled): there is no payoff left to draw; see hedge strategy")
+        raise CliFailure(
+            "every leg has expired (settled): there is no payoff left to draw; see hedge strategy"
+        )
     try:
         chart = payoff_chart(loaded.strategy, ctx, when=when)
     except InputError as exc:
         if exc.field != "date":
             raise
         raise CliFailure(f"--date: {exc.value:%Y-%m-%d} {exc.reason}") from None
-    note = f"{len(settled)} expired leg{'s' if len(settled) > 1 else ''} settled, not shown" if settled else ""
+    note = (
+        f"{len(settled)} expired leg{'s' if len(settled) > 1 else ''} settled, not shown"
+        if settled
+        else ""
+    )
     draw_payoff_png(chart, png, synthetic=loaded.synthetic, force=force, note=note)
     return {
         "png": str(png),
@@ -357,10 +397,22 @@ def register(app: typer.Typer) -> None:
     @app.command("strategy")
     def strategy_cmd(
         file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
-        template: Annotated[str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")] = None,
-        underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
-        dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
-        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).")] = None,
+        template: Annotated[
+            str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")
+        ] = None,
+        underlying: Annotated[
+            str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
+        ] = None,
+        dte: Annotated[
+            int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")
+        ] = None,
+        expiry: Annotated[
+            str | None,
+            typer.Option(
+                "--expiry",
+                help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).",
+            ),
+        ] = None,
         strikes: Annotated[str | None, typer.Option("--strikes", help="Strikes K1,K2,...")] = None,
         otm: Annotated[
             str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")
@@ -373,22 +425,63 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
         ] = "auto",
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
-        save: Annotated[Path | None, typer.Option("--save", help="Write the legs to this position file.")] = None,
-        force: Annotated[bool, typer.Option("--force", help="Let --save replace a file that is not a position file.")] = False,
-        override: Annotated[bool, typer.Option("--override", help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).")] = False,
-        store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
-        horizon: Annotated[str | None, typer.Option("--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry).")] = None,
-        method: Annotated[str, typer.Option("--method", help="risk_neutral or lognormal.")] = "risk_neutral",
-        dynamics: Annotated[str, typer.Option("--dynamics", help="sticky_strike or sticky_moneyness.")] = "sticky_strike",
-        spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5).")] = None,
+        save: Annotated[
+            Path | None, typer.Option("--save", help="Write the legs to this position file.")
+        ] = None,
+        force: Annotated[
+            bool,
+            typer.Option("--force", help="Let --save replace a file that is not a position file."),
+        ] = False,
+        override: Annotated[
+            bool,
+            typer.Option(
+                "--override",
+                help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).",
+            ),
+        ] = False,
+        store: Annotated[
+            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
+        ] = None,
+        horizon: Annotated[
+            str | None,
+            typer.Option(
+                "--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry)."
+            ),
+        ] = None,
+        method: Annotated[
+            str, typer.Option("--method", help="risk_neutral or lognormal.")
+        ] = "risk_neutral",
+        dynamics: Annotated[
+            str, typer.Option("--dynamics", help="sticky_strike or sticky_moneyness.")
+        ] = "sticky_strike",
+        spot: Annotated[
+            list[str] | None,
+            typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5)."),
+        ] = None,
     ) -> None:
         """Value a strategy (position file or template): legs, Greeks, max profit/loss, breakevens,
         PoP / expected P&L / CVaR, house-view scenarios, stop levels and assignment alerts."""
         try:
             report, _ = run_strategy(
-                file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
-                strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, fmt=fmt,
-                save=save, force=force, store=store, horizon=horizon, override=override, method=method, dynamics=dynamics, spots=spot,
+                file=file,
+                template=template,
+                underlying=underlying,
+                dte=dte,
+                expiry=expiry,
+                strikes=strikes,
+                otm=otm,
+                delta=delta,
+                quantity=quantity,
+                source=source,
+                fmt=fmt,
+                save=save,
+                force=force,
+                store=store,
+                horizon=horizon,
+                override=override,
+                method=method,
+                dynamics=dynamics,
+                spots=spot,
             )
         except CliFailure as exc:
             _fail(exc)
@@ -409,16 +502,48 @@ def register(app: typer.Typer) -> None:
     def payoff_cmd(
         png: Annotated[Path, typer.Option("--png", help="Output PNG file.")],
         file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
-        template: Annotated[str | None, typer.Option("--template", "-t", help="Template name.")] = None,
-        underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
-        dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
-        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).")] = None,
-        when: Annotated[str | None, typer.Option("--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry).")] = None,
-        source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
-        store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
-        spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")] = None,
-        force: Annotated[bool, typer.Option("--force", help="Let --png replace a file that is not one of our charts.")] = False,
-        override: Annotated[bool, typer.Option("--override", help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).")] = False,
+        template: Annotated[
+            str | None, typer.Option("--template", "-t", help="Template name.")
+        ] = None,
+        underlying: Annotated[
+            str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
+        ] = None,
+        dte: Annotated[
+            int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")
+        ] = None,
+        expiry: Annotated[
+            str | None,
+            typer.Option(
+                "--expiry",
+                help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).",
+            ),
+        ] = None,
+        when: Annotated[
+            str | None,
+            typer.Option(
+                "--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry)."
+            ),
+        ] = None,
+        source: Annotated[
+            str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
+        ] = "auto",
+        store: Annotated[
+            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
+        ] = None,
+        spot: Annotated[
+            list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")
+        ] = None,
+        force: Annotated[
+            bool,
+            typer.Option("--force", help="Let --png replace a file that is not one of our charts."),
+        ] = False,
+        override: Annotated[
+            bool,
+            typer.Option(
+                "--override",
+                help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).",
+            ),
+        ] = False,
     ) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
@@ -432,9 +557,21 @@ def register(app: typer.Typer) -> None:
         os.environ.setdefault("MPLCONFIGDIR", str(cache_dir(store) / "matplotlib"))
         try:
             loaded = load_strategy(
-                file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
-                strikes=None, otm=None, delta=None, quantity=None, source=source, store=store,
-                spots=spot, dynamics="sticky_strike", now=now_new_york(), override=override,
+                file=file,
+                template=template,
+                underlying=underlying,
+                dte=dte,
+                expiry=expiry,
+                strikes=None,
+                otm=None,
+                delta=None,
+                quantity=None,
+                source=source,
+                store=store,
+                spots=spot,
+                dynamics="sticky_strike",
+                now=now_new_york(),
+                override=override,
             )
             drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"), force=force)
         except CliFailure as exc:
