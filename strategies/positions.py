@@ -734,8 +734,14 @@ def position_from_legs(
         for i, leg in enumerate(legs):
             specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
         return PositionFile(
-            schema_version=1, name=name, underlying=underlying, notes=notes, benchmark=benchmark,
-            override=True if override else None, legs=specs, scenario_weights=scenario_weights,
+            schema_version=1,
+            name=name,
+            underlying=underlying,
+            notes=notes,
+            benchmark=benchmark,
+            override=True if override else None,
+            legs=specs,
+            scenario_weights=scenario_weights,
         )
     except ValidationError as exc:
         issues = []

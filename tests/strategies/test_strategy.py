@@ -26,6 +26,7 @@ from tests.strategies._core_market import AS_OF, EXPIRY, FAR, NEAR, iwm_legs, ma
 
 DATA = Path("/work/shared/data/daily_2016_2021.csv")
 
+
 @given(rut_legs(), st.floats(-0.3, 0.3), st.floats(0.0, 40.0), st.floats(-0.1, 0.2))
 def test_value_and_greeks_are_sums_over_legs(
     legs: list[Leg], move: float, days: float, vol_shift: float
@@ -38,7 +39,9 @@ def test_value_and_greeks_are_sums_over_legs(
     assert total == pytest.approx(sum(strategy.leg_values(ctx).values()), rel=1e-12, abs=1e-9)
     greeks = strategy.greeks(ctx)
     for name in ("delta", "gamma", "vega", "theta", "rho"):
-        by_leg = sum(getattr(r.per_share, name) * r.leg.quantity * r.leg.multiplier for r in risk.legs)
+        by_leg = sum(
+            getattr(r.per_share, name) * r.leg.quantity * r.leg.multiplier for r in risk.legs
+        )
         assert getattr(greeks, name) == pytest.approx(by_leg, rel=1e-10, abs=1e-9)
         assert getattr(risk.position, name) == pytest.approx(by_leg, rel=1e-10, abs=1e-9)
     # nesting: a strategy of halves values and risks as the sum of its parts
@@ -50,16 +53,26 @@ def test_value_and_greeks_are_sums_over_legs(
         assert len(nested.flat_legs()) == len(legs)
     for r in risk.legs:
         assert r.dollar_delta == pytest.approx(
-            r.per_share.delta * r.driver_spot * r.leg.multiplier * r.leg.quantity, rel=1e-12, abs=1e-9
+            r.per_share.delta * r.driver_spot * r.leg.multiplier * r.leg.quantity,
+            rel=1e-12,
+            abs=1e-9,
         )
 
 
 @settings(max_examples=25)
 @given(iwm_legs(), st.floats(-0.2, 0.2), st.floats(0.0, 40.0))
 # found by HYPOTHESIS_PROFILE=dev: the deep in-the-money put had delta -1.0000000019839794
-@example([Leg(iwm_option("put", 250.0, FAR), 1, leg_id="leg0"),
-          Leg(iwm_option("call", 190.0, NEAR), 1, leg_id="leg1")], -0.125, 0.0)
-def test_american_value_and_greeks_are_sums_over_legs(legs: list[Leg], move: float, days: float) -> None:
+@example(
+    [
+        Leg(iwm_option("put", 250.0, FAR), 1, leg_id="leg0"),
+        Leg(iwm_option("call", 190.0, NEAR), 1, leg_id="leg1"),
+    ],
+    -0.125,
+    0.0,
+)
+def test_american_value_and_greeks_are_sums_over_legs(
+    legs: list[Leg], move: float, days: float
+) -> None:
     ctx = market(spot_move=move, days_forward=days)
     strategy = Strategy("random", legs)
     risk = strategy.risk(ctx)
@@ -101,10 +114,16 @@ def test_beta_weighted_delta_to_iwm_and_spy() -> None:
     to_spy = book.risk(ctx, benchmark="SPY")
     iwm_dollars, spy_dollars = 1000 * 228.50, -200 * 600.0
     assert to_spy.dollar_delta == pytest.approx(iwm_dollars + spy_dollars)
-    assert to_spy.beta_weighted_dollar_delta == pytest.approx(IWM_BETA_TO_SPY * iwm_dollars + spy_dollars)
-    assert to_spy.beta_weighted_delta == pytest.approx((IWM_BETA_TO_SPY * iwm_dollars + spy_dollars) / 600.0)
+    assert to_spy.beta_weighted_dollar_delta == pytest.approx(
+        IWM_BETA_TO_SPY * iwm_dollars + spy_dollars
+    )
+    assert to_spy.beta_weighted_delta == pytest.approx(
+        (IWM_BETA_TO_SPY * iwm_dollars + spy_dollars) / 600.0
+    )
     to_iwm = book.risk(ctx)
-    assert to_iwm.beta_weighted_delta == pytest.approx((iwm_dollars + SPY_BETA_TO_IWM * spy_dollars) / 228.50)
+    assert to_iwm.beta_weighted_delta == pytest.approx(
+        (iwm_dollars + SPY_BETA_TO_IWM * spy_dollars) / 228.50
+    )
     assert to_iwm.delta_by_driver == {"IWM": 1000.0, "SPY": -200.0}
     custom = book.risk(ctx, benchmark="SPY", betas={("IWM", "SPY"): 1.5})
     assert custom.legs[0].beta == 1.5
@@ -179,7 +198,9 @@ def quoted_strategy(draw: st.DrawFn) -> tuple[Strategy, StaticQuotes]:
 
 
 @given(quoted_strategy())
-def test_pnl_today_at_zero_move_is_minus_the_cost_of_crossing(case: tuple[Strategy, StaticQuotes]) -> None:
+def test_pnl_today_at_zero_move_is_minus_the_cost_of_crossing(
+    case: tuple[Strategy, StaticQuotes],
+) -> None:
     strategy, quotes = case
     ctx = market(quotes=quotes)
     expected = -strategy.crossing_cost(ctx)
@@ -189,32 +210,41 @@ def test_pnl_today_at_zero_move_is_minus_the_cost_of_crossing(case: tuple[Strate
 
 
 @given(
-    st.integers(360, 540), st.integers(1, 60), st.floats(0.05, 1.0), st.floats(0.0, 60.0),
-    st.floats(-0.4, 0.4), st.floats(-300, 300),
+    st.integers(360, 540),
+    st.integers(1, 60),
+    st.floats(0.05, 1.0),
+    st.floats(0.0, 60.0),
+    st.floats(-0.4, 0.4),
+    st.floats(-300, 300),
 )
 def test_put_spread_value_is_between_zero_and_width(
     k_hi: int, width_steps: int, vol: float, days: float, move: float, rate_bp: float
 ) -> None:
     hi = 5.0 * k_hi
     lo = hi - 5.0 * width_steps
-    spread = Strategy("ps", (Leg(rut_option("put", hi, EXPIRY), 1), Leg(rut_option("put", lo, EXPIRY), -1)))
-    ctx = market(spot_move=move, days_forward=days, rate_shift_bp=rate_bp).bumped(
-        vol=FlatVol(vol)
+    spread = Strategy(
+        "ps", (Leg(rut_option("put", hi, EXPIRY), 1), Leg(rut_option("put", lo, EXPIRY), -1))
     )
+    ctx = market(spot_move=move, days_forward=days, rate_shift_bp=rate_bp).bumped(vol=FlatVol(vol))
     value = spread.value(ctx)
     assert -1e-9 <= value <= (hi - lo) * 100.0 + 1e-9
 
 
 @settings(max_examples=40)
 @given(
-    st.integers(200, 260), st.integers(1, 40), st.floats(0.08, 0.9), st.floats(0.0, 60.0),
+    st.integers(200, 260),
+    st.integers(1, 40),
+    st.floats(0.08, 0.9),
+    st.floats(0.0, 60.0),
     st.floats(-0.3, 0.3),
 )
 def test_american_put_spread_value_is_between_zero_and_width(
     k_hi: int, width: int, vol: float, days: float, move: float
 ) -> None:
     hi, lo = float(k_hi), float(k_hi - width)
-    spread = Strategy("ps", (Leg(iwm_option("put", hi, EXPIRY), 1), Leg(iwm_option("put", lo, EXPIRY), -1)))
+    spread = Strategy(
+        "ps", (Leg(iwm_option("put", hi, EXPIRY), 1), Leg(iwm_option("put", lo, EXPIRY), -1))
+    )
     ctx = market(spot_move=move, days_forward=days).bumped(vol=FlatVol(vol))
     value = spread.value(ctx)
     # American spreads can be worth up to the undiscounted width (early exercise); the engine's
@@ -260,12 +290,28 @@ def test_american_legs_use_the_american_engine() -> None:
     t = put.t_years(AS_OF)
     divs = ctx.dividend_schedule("IWM", put.expiry_datetime)
     assert divs.amounts == (0.70,)
-    euro = float(pricing.european_price(
-        kind="put", spot=228.5, strike=240.0, t_years=t, rate=ctx.rate(t), vol=0.22, dividends=divs
-    ))
-    amer = float(pricing.american_price(
-        kind="put", spot=228.5, strike=240.0, t_years=t, rate=ctx.rate(t), vol=0.22, dividends=divs
-    ))
+    euro = float(
+        pricing.european_price(
+            kind="put",
+            spot=228.5,
+            strike=240.0,
+            t_years=t,
+            rate=ctx.rate(t),
+            vol=0.22,
+            dividends=divs,
+        )
+    )
+    amer = float(
+        pricing.american_price(
+            kind="put",
+            spot=228.5,
+            strike=240.0,
+            t_years=t,
+            rate=ctx.rate(t),
+            vol=0.22,
+            dividends=divs,
+        )
+    )
     assert value == pytest.approx(amer, rel=1e-12)
     assert value >= euro - 1e-9
     assert value >= 240.0 - 228.5
