@@ -22,6 +22,8 @@ print(c.get_tz_cache().lookup("IWM"))
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
+    from pricing._jit import CACHE_ENV, cache_root
+
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "MPL"))}
@@ -29,6 +31,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
         {
             "HOME": str(home),
             "HEDGE_STORE": str(tmp_path / "store" / "s.sqlite3"),
+            # The compiled-kernel cache is a configured folder too (HEDGE_CACHE_DIR, else the
+            # platform's user cache dir under HOME): name this run's, so the child reuses it.
+            CACHE_ENV: str(cache_root()),
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -94,6 +94,7 @@ def run_chain(
         analysis = analyze_chain_cached(snapshot)
         if expiry is not None:
             analysis = analysis.restrict(expiry, calendar=True)
+        analysis.fits  # noqa: B018 - runs the (lazy) analysis here, where its errors are mapped
     except (InputError, MarketDataError) as exc:
         raise source_failure(exc, symbol=symbol, source=source) from None
     if fmt == "json":
