@@ -144,7 +144,7 @@ class SizingRequest:
     integer mix of the best ``mix_per_structure`` units of each structure; ``top``: candidates
     reported; ``vol_nodes``: None re-prices the band at each point's own vol (exact); an integer
     >= 3 prices the band at that many vol shifts and interpolates (a speed option, tested within
-    $0.5 a contract); ``yield_shocks_bp``: the yield shocks reported; ``loss_basis``: "full" or
+    $2 a contract); ``yield_shocks_bp``: the yield shocks reported; ``loss_basis``: "full" or
     "excess" (module docstring)."""
 
     band: tuple[float, float] = (0.05, 0.15)
