@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from tui.commands import fetch_cmds, marketdata_cmds, pricing_cmds, strategy_cmds
+from tui.commands import fetch_cmds, marketdata_cmds, pricing_cmds, size_cmds, strategy_cmds
 
 app = typer.Typer(
     name="hedge",
@@ -28,7 +28,7 @@ def _root(ctx: typer.Context) -> None:
         run_tour()
 
 
-for _module in (pricing_cmds, marketdata_cmds, fetch_cmds, strategy_cmds):
+for _module in (pricing_cmds, marketdata_cmds, fetch_cmds, strategy_cmds, size_cmds):
     _module.register(app)
 
 

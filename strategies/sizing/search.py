@@ -96,6 +96,17 @@ STRUCTURES: Mapping[str, str] = {
     "tza": "TZA shares (-3x Russell 2000, daily reset)",
     "short-shares": "short IWM shares (linear baseline)",
 }
+#: Short labels used in candidate names.
+SHORT_NAMES: Mapping[str, str] = {
+    "put": "IWM put",
+    "put-spread": "IWM put spread",
+    "rut-put-spread": "RUT put spread",
+    "mrut-put-spread": "MRUT put spread",
+    "collar": "IWM collar",
+    "put-spread-collar": "IWM put-spread collar",
+    "tza": "TZA shares",
+    "short-shares": "short IWM shares",
+}
 _OPTION_UNDERLYING = {
     "put": "IWM",
     "put-spread": "IWM",
@@ -276,7 +287,7 @@ class Candidate:
                 Leg(
                     leg.instrument,
                     leg.quantity,
-                    leg.fill_price if leg.fill_price > 0.0 else None,
+                    leg.fill_price,
                     leg.label,
                 )
                 for leg in self.legs
@@ -815,7 +826,7 @@ def _candidate(
                 leg.leg_id, leg.instrument, leg.quantity * max(n, 1), float(leg.entry_price or 0.0)
             )
         )
-        name = f"{n:,} {STRUCTURES[u.structure]}"
+        name = f"{n:,} {SHORT_NAMES[u.structure]}"
     else:
         assert listed is not None
         parts = []
@@ -825,7 +836,7 @@ def _candidate(
             legs.append(LegOut(describe(c), c, int(q) * max(n, 1), fill))
             parts.append(f"{'+' if q > 0 else '-'}{c.kind.value[0].upper()}{c.strike:g}")
             expiry = c.expiry
-        name = f"{n:,} x {STRUCTURES[u.structure]} {expiry.isoformat() if expiry else ''} {'/'.join(parts)}"
+        name = f"{n:,} x {SHORT_NAMES[u.structure]} {expiry.isoformat() if expiry else ''} {'/'.join(parts)}"
     prot = n * u.protection[row]
     with np.errstate(divide="ignore", invalid="ignore"):
         covered = np.where(losses > 0.0, prot / np.where(losses > 0.0, losses, 1.0), np.nan)
