@@ -17,9 +17,25 @@ from tui.commands.size_schema import SizeDocument
 
 runner = CliRunner()
 BASE = [
-    "size", "--book-value", "2000000", "--beta", "1.25", "--protect", "5%..15%", "--cover", "80%",
-    "--horizon", "60d", "--budget", "1.5%", "--structures", "put-spread,tza", "--max-dte", "120",
-    "--source", "demo",
+    "size",
+    "--book-value",
+    "2000000",
+    "--beta",
+    "1.25",
+    "--protect",
+    "5%..15%",
+    "--cover",
+    "80%",
+    "--horizon",
+    "60d",
+    "--budget",
+    "1.5%",
+    "--structures",
+    "put-spread,tza",
+    "--max-dte",
+    "120",
+    "--source",
+    "demo",
 ]
 
 
@@ -61,7 +77,9 @@ def test_save_writes_a_position_file_hedge_strategy_opens(tmp_path: Path) -> Non
     position = load_position_file(path)
     chosen = json.loads(result.stdout)["candidates"][0]
     assert [leg.quantity for leg in position.legs] == [leg["quantity"] for leg in chosen["legs"]]
-    opened = runner.invoke(app, ["strategy", "--file", str(path), "--source", "demo", "--format", "json"])
+    opened = runner.invoke(
+        app, ["strategy", "--file", str(path), "--source", "demo", "--format", "json"]
+    )
     assert opened.exit_code == 0, opened.output
 
 
@@ -83,7 +101,7 @@ def test_bad_input_names_the_option_and_exits_2(change: list[str], needle: str) 
         if change[i] in args:
             args[args.index(change[i]) + 1] = change[i + 1]
         else:
-            args += change[i:i + 2]
+            args += change[i : i + 2]
     result = runner.invoke(app, args)
     assert result.exit_code == 2, result.output
     assert needle in result.stderr and change[1] in result.stderr

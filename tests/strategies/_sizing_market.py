@@ -32,19 +32,33 @@ def chain_frame(
     """A chain whose mids are the Black-Scholes prices (quotes mid +- ``half_spread``)."""
     rows = []
     for exp in expiries:
-        t = (datetime.combine(exp, datetime.min.time(), tzinfo=NY) + timedelta(hours=16) - AS_OF).total_seconds()
+        t = (
+            datetime.combine(exp, datetime.min.time(), tzinfo=NY) + timedelta(hours=16) - AS_OF
+        ).total_seconds()
         t /= 365.0 * 86400.0
         for kind in kinds:
             for k in strikes:
-                mid = float(pricing.european_price(kind=kind, spot=spot, strike=k, t_years=t, rate=rate, vol=vol))
-                rows.append({
-                    "expiry": pd.Timestamp(exp), "kind": kind, "strike": float(k),
-                    "bid": max(mid - half_spread, 0.0), "ask": mid + half_spread, "last": mid,
-                    "volume": 10, "open_interest": 100,
-                    "settlement": "am" if symbol == "RUT" else "pm",
-                    "style": "european" if symbol in ("RUT", "MRUT") else "american",
-                    "multiplier": 100.0, "root": symbol,
-                })
+                mid = float(
+                    pricing.european_price(
+                        kind=kind, spot=spot, strike=k, t_years=t, rate=rate, vol=vol
+                    )
+                )
+                rows.append(
+                    {
+                        "expiry": pd.Timestamp(exp),
+                        "kind": kind,
+                        "strike": float(k),
+                        "bid": max(mid - half_spread, 0.0),
+                        "ask": mid + half_spread,
+                        "last": mid,
+                        "volume": 10,
+                        "open_interest": 100,
+                        "settlement": "am" if symbol == "RUT" else "pm",
+                        "style": "european" if symbol in ("RUT", "MRUT") else "american",
+                        "multiplier": 100.0,
+                        "root": symbol,
+                    }
+                )
     return OptionChain(pd.DataFrame(rows))
 
 
@@ -59,14 +73,25 @@ def small_market(
 ) -> SizingMarket:
     """IWM at ``iwm_spot`` (no cash dividends), flat vol, 4 % rates; RUT = 10.06 x IWM if asked."""
     spots = {"IWM": iwm_spot, "TZA": 10.0, "TNA": 40.0}
-    chains = {"IWM": chain_frame("IWM", iwm_spot, strikes, expiries, vol=vol, half_spread=half_spread)}
+    chains = {
+        "IWM": chain_frame("IWM", iwm_spot, strikes, expiries, vol=vol, half_spread=half_spread)
+    }
     if rut:
         rut_spot = iwm_spot * 10.06
         spots["RUT"] = rut_spot
-        chains["RUT"] = chain_frame("RUT", rut_spot, [k * 10.06 for k in strikes], expiries, vol=vol,
-                                    half_spread=half_spread * 10)
+        chains["RUT"] = chain_frame(
+            "RUT",
+            rut_spot,
+            [k * 10.06 for k in strikes],
+            expiries,
+            vol=vol,
+            half_spread=half_spread * 10,
+        )
     ctx = PricingContext(
-        as_of=AS_OF, spots=spots, rate_curve=RateCurve((0.25, 1.0), (0.04, 0.04)), vol=FlatVol(vol),
+        as_of=AS_OF,
+        spots=spots,
+        rate_curve=RateCurve((0.25, 1.0), (0.04, 0.04)),
+        vol=FlatVol(vol),
     )
     return SizingMarket(ctx, chains, "test market", True)
 

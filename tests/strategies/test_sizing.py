@@ -41,8 +41,13 @@ def test_put_spread_at_expiry_covers_the_loss_at_minus_10(cover: float, expected
     # (IWM 180) it pays 20 x 100 = $2,000 a contract against a $100,000 loss -> 50 contracts.
     mkt = small_market(strikes=(180.0, 200.0))
     request = SizingRequest(
-        band=(0.10, 0.10), cover=cover, horizon_days=days_after(EXPIRY) + 1, structures=("put-spread",),
-        min_dte=1, max_dte=60, mix=False,
+        band=(0.10, 0.10),
+        cover=cover,
+        horizon_days=days_after(EXPIRY) + 1,
+        structures=("put-spread",),
+        min_dte=1,
+        max_dte=60,
+        mix=False,
     )
     result = size_hedge(mkt, Book(1_000_000, 1.0), request)
     best = result.best_by_structure["put-spread"]
@@ -77,8 +82,13 @@ def test_rut_and_iwm_hedges_of_equal_notional_agree_within_one_rut_contract(
 def test_rut_and_iwm_put_spreads_sized_by_the_cover_rule_agree() -> None:
     mkt = small_market(strikes=(180.0, 200.0), rut=True)
     request = SizingRequest(
-        band=(0.10, 0.10), cover=0.8, horizon_days=days_after(EXPIRY) + 1,
-        structures=("put-spread", "rut-put-spread"), min_dte=1, max_dte=60, mix=False,
+        band=(0.10, 0.10),
+        cover=0.8,
+        horizon_days=days_after(EXPIRY) + 1,
+        structures=("put-spread", "rut-put-spread"),
+        min_dte=1,
+        max_dte=60,
+        mix=False,
     )
     result = size_hedge(mkt, Book(1_000_000, 1.0), request)
     iwm, rut = result.best_by_structure["put-spread"], result.best_by_structure["rut-put-spread"]
@@ -89,10 +99,14 @@ def test_rut_and_iwm_put_spreads_sized_by_the_cover_rule_agree() -> None:
 
 def test_delta_rule() -> None:
     # Book beta-weighted dollar delta $2.5M; a put with -$11,000 per contract: half -> 114.
-    size = delta_neutral_contracts(book_bw_dollar_delta=2.5e6, unit_bw_dollar_delta=-11_000.0, share=0.5)
+    size = delta_neutral_contracts(
+        book_bw_dollar_delta=2.5e6, unit_bw_dollar_delta=-11_000.0, share=0.5
+    )
     assert size.exact == pytest.approx(113.636, rel=1e-4)
     assert size.contracts == 114
-    assert delta_neutral_contracts(book_bw_dollar_delta=2.5e6, unit_bw_dollar_delta=5.0).contracts == 0
+    assert (
+        delta_neutral_contracts(book_bw_dollar_delta=2.5e6, unit_bw_dollar_delta=5.0).contracts == 0
+    )
 
 
 # --- integer search against brute force -------------------------------------------------------
@@ -103,10 +117,12 @@ def _unit_protection_by_strategy(mkt, legs, drawdowns, horizon_days):  # type: i
     unit = Strategy("unit", legs)
     ctx = mkt.ctx
     flat = unit.value(scenario_context(ctx, spot_shock("flat", 0.0, horizon_days=horizon_days)))
-    return np.asarray([
-        unit.value(scenario_context(ctx, spot_shock("d", -d, horizon_days=horizon_days))) - flat
-        for d in drawdowns
-    ])
+    return np.asarray(
+        [
+            unit.value(scenario_context(ctx, spot_shock("d", -d, horizon_days=horizon_days))) - flat
+            for d in drawdowns
+        ]
+    )
 
 
 @settings(max_examples=12)
@@ -126,8 +142,17 @@ def test_search_finds_the_brute_force_optimum(
     budget = budget_pct * book.value if use_budget else None
     horizon = 20.0
     request = SizingRequest(
-        band=band, band_step=0.025, cover=cover, horizon_days=horizon, budget=budget,
-        structures=("put-spread",), min_dte=1, max_dte=90, mix=False, top=50, yield_shocks_bp=(),
+        band=band,
+        band_step=0.025,
+        cover=cover,
+        horizon_days=horizon,
+        budget=budget,
+        structures=("put-spread",),
+        min_dte=1,
+        max_dte=90,
+        mix=False,
+        top=50,
+        yield_shocks_bp=(),
     )
     result = size_hedge(mkt, book, request)
     drawdowns = np.asarray(result.drawdowns)
@@ -138,13 +163,19 @@ def test_search_finds_the_brute_force_optimum(
     puts = chain[chain["kind"] == "put"].set_index("strike")
     for i, k_long in enumerate(ks):
         for k_short in ks[:i]:
-            legs = (Leg(iwm_option("put", k_long, EXPIRY), 1), Leg(iwm_option("put", k_short, EXPIRY), -1))
+            legs = (
+                Leg(iwm_option("put", k_long, EXPIRY), 1),
+                Leg(iwm_option("put", k_short, EXPIRY), -1),
+            )
             h = _unit_protection_by_strategy(mkt, legs, drawdowns, horizon)
             cost = (puts.loc[k_long, "ask"] - puts.loc[k_short, "bid"]) * 100.0
             for n in range(1, 401):
                 if n * cost > (budget if budget is not None else math.inf) * (1 + 1e-12):
                     break
-                if np.all(n * h >= cover * losses * (1 - 1e-6)) and n * 200.0 * 100 <= 1.5 * book.beta_weighted_value:
+                if (
+                    np.all(n * h >= cover * losses * (1 - 1e-6))
+                    and n * 200.0 * 100 <= 1.5 * book.beta_weighted_value
+                ):
                     if best is None or n * cost < best[0] - 1e-6:
                         best = (n * cost, n, (k_long, k_short))
                     break
@@ -165,7 +196,9 @@ def test_search_finds_the_brute_force_optimum(
     st.integers(0, 10_000),
     st.one_of(st.none(), st.floats(0.2, 1.0)),
 )
-def test_milp_mix_matches_enumeration(n_units: int, n_band: int, seed: int, cover: float | None) -> None:
+def test_milp_mix_matches_enumeration(
+    n_units: int, n_band: int, seed: int, cover: float | None
+) -> None:
     rng = np.random.default_rng(seed)
     h = rng.uniform(0.0, 40.0, size=(n_units, n_band))
     c = rng.uniform(5.0, 30.0, size=n_units)
@@ -200,33 +233,54 @@ def test_contract_values_match_the_one_leg_valuation() -> None:
     moves = np.asarray([-0.05, -0.10, 0.02])
     shifts = np.asarray([0.04, 0.08, -0.01])
     iwm = [iwm_option("put", k, date(2026, 3, 20)) for k in (200.0, 215.0, 230.0)]
-    iwm += [iwm_option("call", 240.0, date(2026, 4, 17)), iwm_option("put", 220.0, date(2026, 2, 13))]
+    iwm += [
+        iwm_option("call", 240.0, date(2026, 4, 17)),
+        iwm_option("put", 220.0, date(2026, 2, 13)),
+    ]
     rut = [rut_option("put", k, date(2026, 3, 20)) for k in (2000.0, 2200.0)]
     for contracts in (iwm, rut):
         fast = contract_values(ctx, contracts, at=at, moves=moves, vol_shifts=shifts)
         for i, c in enumerate(contracts):
             for j in range(moves.size):
-                ref = float(instrument_price(c, ctx, move=moves[j], at=at, extra_vol_shift=shifts[j])) * c.multiplier
-                assert fast[i, j] == pytest.approx(ref, abs=2e-3 * c.multiplier / 100 + 1e-4 * abs(ref))
+                ref = (
+                    float(instrument_price(c, ctx, move=moves[j], at=at, extra_vol_shift=shifts[j]))
+                    * c.multiplier
+                )
+                assert fast[i, j] == pytest.approx(
+                    ref, abs=2e-3 * c.multiplier / 100 + 1e-4 * abs(ref)
+                )
 
 
 def test_vol_nodes_interpolation_stays_within_two_dollars_a_contract() -> None:
     # Measured: at most $1.01 a contract (0.010 per share), on the ITM puts at the deep end.
-    mkt = small_market(strikes=tuple(float(k) for k in range(160, 211, 5)), expiries=(date(2026, 4, 17),))
+    mkt = small_market(
+        strikes=tuple(float(k) for k in range(160, 211, 5)), expiries=(date(2026, 4, 17),)
+    )
     book = Book(1_000_000, 1.0)
-    exact = size_hedge(mkt, book, SizingRequest(structures=("put",), horizon_days=30, mix=False, top=50))
-    fast = size_hedge(mkt, book, SizingRequest(structures=("put",), horizon_days=30, mix=False, top=50, vol_nodes=4))
+    exact = size_hedge(
+        mkt, book, SizingRequest(structures=("put",), horizon_days=30, mix=False, top=50)
+    )
+    fast = size_hedge(
+        mkt,
+        book,
+        SizingRequest(structures=("put",), horizon_days=30, mix=False, top=50, vol_nodes=4),
+    )
     by_name = {c.name: c for c in exact.ranked}
     for c in fast.ranked:
         if c.name in by_name and c.units:
-            per_contract = np.asarray(c.protection) / c.units - np.asarray(by_name[c.name].protection) / c.units
+            per_contract = (
+                np.asarray(c.protection) / c.units
+                - np.asarray(by_name[c.name].protection) / c.units
+            )
             assert np.max(np.abs(per_contract)) < 2.0
 
 
 def test_linear_units_tza_and_short_shares() -> None:
     mkt = small_market()
     book = Book(1_000_000, 1.0)
-    request = SizingRequest(band=(0.05, 0.15), cover=0.8, horizon_days=30, structures=("tza", "short-shares"), mix=False)
+    request = SizingRequest(
+        band=(0.05, 0.15), cover=0.8, horizon_days=30, structures=("tza", "short-shares"), mix=False
+    )
     result = size_hedge(mkt, book, request)
     shares = result.best_by_structure["short-shares"]
     tza = result.best_by_structure["tza"]
@@ -241,8 +295,13 @@ def test_linear_units_tza_and_short_shares() -> None:
 
 def test_frontier_is_monotone_and_mix_is_integer() -> None:
     mkt = small_market(strikes=(170.0, 180.0, 190.0, 200.0, 205.0), expiries=(date(2026, 3, 20),))
-    result = size_hedge(mkt, Book(1_000_000, 1.0), SizingRequest(
-        structures=("put", "put-spread", "collar", "tza"), horizon_days=30, budget=30_000.0))
+    result = size_hedge(
+        mkt,
+        Book(1_000_000, 1.0),
+        SizingRequest(
+            structures=("put", "put-spread", "collar", "tza"), horizon_days=30, budget=30_000.0
+        ),
+    )
     costs = [p.cost for p in result.frontier if p.candidate is not None]
     assert costs == sorted(costs)
     if result.mix is not None:
@@ -274,17 +333,21 @@ def test_holdings_with_estimated_betas(tmp_path) -> None:  # type: ignore[no-unt
     bench = rng.normal(0.0, 0.015, n)
     a = 1.4 * bench + rng.normal(0.0, 0.002, n)
     b = 0.6 * bench + rng.normal(0.0, 0.002, n)
-    frame = pd.DataFrame({
-        "date": pd.bdate_range("2025-01-02", periods=n + 1).strftime("%Y-%m-%d"),
-        "IWM": 200 * np.cumprod(np.concatenate([[1.0], 1 + bench])),
-        "AAA": 50 * np.cumprod(np.concatenate([[1.0], 1 + a])),
-        "BBB": 20 * np.cumprod(np.concatenate([[1.0], 1 + b])),
-    })
+    frame = pd.DataFrame(
+        {
+            "date": pd.bdate_range("2025-01-02", periods=n + 1).strftime("%Y-%m-%d"),
+            "IWM": 200 * np.cumprod(np.concatenate([[1.0], 1 + bench])),
+            "AAA": 50 * np.cumprod(np.concatenate([[1.0], 1 + a])),
+            "BBB": 20 * np.cumprod(np.concatenate([[1.0], 1 + b])),
+        }
+    )
     hist = tmp_path / "prices.csv"
     frame.to_csv(hist, index=False)
     holdings = tmp_path / "book.csv"
     holdings.write_text("ticker,shares,value,beta\nAAA,1000,,\nBBB,,30000,\nCCC,,20000,1.1\n")
-    book = book_from_holdings(load_holdings_csv(holdings), history=load_price_history(hist), window_days=252)
+    book = book_from_holdings(
+        load_holdings_csv(holdings), history=load_price_history(hist), window_days=252
+    )
     est = {h.ticker: h for h in book.holdings}
     assert est["AAA"].beta == pytest.approx(1.4, abs=0.03)
     assert est["BBB"].beta == pytest.approx(0.6, abs=0.03)
@@ -325,6 +388,10 @@ def test_band_points() -> None:
 
 
 def test_as_of_is_the_markets() -> None:
-    result = size_hedge(small_market(), Book(1e6, 1.0), SizingRequest(structures=("put",), horizon_days=20, mix=False))
+    result = size_hedge(
+        small_market(),
+        Book(1e6, 1.0),
+        SizingRequest(structures=("put",), horizon_days=20, mix=False),
+    )
     assert result.as_of == AS_OF
     assert result.horizon == AS_OF + timedelta(days=20)
