@@ -47,12 +47,7 @@ class AssignmentAlert:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-friendly fields."""
-        return {
-            "leg": self.leg_id,
-            "rule": self.rule,
-            "reason": self.reason,
-            "numbers": dict(self.numbers),
-        }
+        return {"leg": self.leg_id, "rule": self.rule, "reason": self.reason, "numbers": dict(self.numbers)}
 
 
 def option_mark(contract: OptionContract, ctx: PricingContext) -> tuple[float, str]:

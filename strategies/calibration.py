@@ -94,11 +94,7 @@ class MarketBetas:
             "spot_vol_beta_pts_per_pct",
         ):
             value = getattr(self, name)
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, (int, float))
-                or not math.isfinite(value)
-            ):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise InputError(name, value, "must be a finite number")
             object.__setattr__(self, name, float(value))
         if self.spy_beta <= 0.0:

@@ -53,11 +53,7 @@ GRID_DATE_CLOCK = time(16, 0)
 
 
 def co_moves(
-    driver: str,
-    axis: str,
-    moves: ArrayLike,
-    *,
-    betas: Mapping[tuple[str, str], float] | None = None,
+    driver: str, axis: str, moves: ArrayLike, *, betas: Mapping[tuple[str, str], float] | None = None
 ) -> FloatArray:
     """Decimal moves of ``driver`` when the axis moves by ``moves``: the same for the Russell
     family and the same symbol, ``beta x move`` otherwise (floored at -99 %)."""
@@ -93,10 +89,7 @@ def expiry_moments(strategy: Strategy) -> tuple[datetime, ...]:
 
 
 def default_dates(
-    strategy: Strategy,
-    ctx: PricingContext,
-    n_dates: int = 30,
-    through: date | datetime | None = None,
+    strategy: Strategy, ctx: PricingContext, n_dates: int = 30, through: date | datetime | None = None
 ) -> tuple[datetime, ...]:
     """``n_dates`` moments evenly spaced from ``ctx.as_of`` to ``through`` (default the first
     exact expiry moment after ``ctx.as_of``, or 30 days ahead without live options), both ends
@@ -203,25 +196,13 @@ class _AmericanBatch:
                 pv += amount * math.exp(-r * ti)
                 relevant = True
         forward = (spot - pv) * math.exp((r - q) * t)
-        base_vol = np.asarray(
-            ctx.implied_vol(sym, t, contract.strike, forward=np.maximum(forward, 1e-12))
-        )
+        base_vol = np.asarray(ctx.implied_vol(sym, t, contract.strike, forward=np.maximum(forward, 1e-12)))
         vol = np.clip(base_vol + shift_row, 1e-3, 5.0)
         spot_b, vol_b = np.broadcast_arrays(spot, vol)
         key: tuple[Any, ...] = (sym, schedule.times_years, schedule.amounts) if relevant else (sym,)
         self.jobs.setdefault(key, []).append(
-            (
-                schedule if relevant else None,
-                float(contract.kind.sign),
-                spot_b,
-                contract.strike,
-                t,
-                r,
-                q,
-                vol_b,
-                target,
-                j,
-            )
+            (schedule if relevant else None, float(contract.kind.sign), spot_b, contract.strike,
+             t, r, q, vol_b, target, j)
         )
 
     def run(self) -> None:
@@ -233,19 +214,12 @@ class _AmericanBatch:
             spot = np.concatenate([np.ravel(job[2]) for job in jobs])
             vol = np.concatenate([np.ravel(job[7]) for job in jobs])
             prices = pricing.american_price(
-                kind=sign,
-                spot=spot,
-                strike=strike,
-                t_years=t,
-                rate=r,
-                div_yield=q,
-                vol=vol,
-                dividends=jobs[0][0],
-                engine=self.ctx.american_engine,
+                kind=sign, spot=spot, strike=strike, t_years=t, rate=r, div_yield=q, vol=vol,
+                dividends=jobs[0][0], engine=self.ctx.american_engine,
             )
             for n, job in enumerate(jobs):
                 target, j = job[8], job[9]
-                target[:, j, :] = prices[n * size : (n + 1) * size].reshape(self.n_s, self.n_v)
+                target[:, j, :] = prices[n * size:(n + 1) * size].reshape(self.n_s, self.n_v)
 
 
 #: Far enough to include every cash dividend in a forecast (the engine uses those before expiry).
@@ -272,15 +246,8 @@ def _spot_axis(
         m = np.asarray(spot_moves, dtype=np.float64).ravel()
     else:
         lo, hi = spot_range
-        if (
-            not (-1.0 < lo < hi)
-            or isinstance(n_spots, bool)
-            or not isinstance(n_spots, int)
-            or n_spots < 1
-        ):
-            raise InputError(
-                "spot_range", (spot_range, n_spots), "need -1 < low < high and n_spots >= 1"
-            )
+        if not (-1.0 < lo < hi) or isinstance(n_spots, bool) or not isinstance(n_spots, int) or n_spots < 1:
+            raise InputError("spot_range", (spot_range, n_spots), "need -1 < low < high and n_spots >= 1")
         m = np.linspace(lo, hi, n_spots)
     if m.size == 0 or np.any(~np.isfinite(m)) or np.any(m <= -1.0):
         raise InputError("spot_moves", spot_moves, "must be finite decimal moves > -1")
@@ -357,13 +324,6 @@ def pnl_grid(
             per_leg[key] = leg_grid
     paid = float(premium) if premium is not None else strategy.net_premium(market, basis=basis)
     return PnLGrid(
-        strategy=strategy.name,
-        axis=ax,
-        spots=grid_spots,
-        spot_moves=moves,
-        dates=when,
-        vol_shifts=shifts,
-        values=values,
-        premium=paid,
-        leg_values=per_leg,
+        strategy=strategy.name, axis=ax, spots=grid_spots, spot_moves=moves, dates=when,
+        vol_shifts=shifts, values=values, premium=paid, leg_values=per_leg,
     )

@@ -153,9 +153,7 @@ def describe(instrument: Instrument) -> str:
         letter = "C" if instrument.kind is OptionKind.CALL else "P"
         strike = f"{instrument.strike:g}"
         tag = " AM" if instrument.settlement is SettlementTime.AM else ""
-        return (
-            f"{instrument.underlying.upper()} {instrument.expiry.isoformat()} {letter}{strike}{tag}"
-        )
+        return f"{instrument.underlying.upper()} {instrument.expiry.isoformat()} {letter}{strike}{tag}"
     if isinstance(instrument, Shares):
         return f"{instrument.symbol} shares"
     return f"{instrument.symbol} ({instrument.leverage:+g}x {instrument.index})"
@@ -268,28 +266,16 @@ class Leg:
 def iwm_option(kind: OptionKind | str, strike: float, expiry: date) -> OptionContract:
     """An IWM option: American, physical delivery, PM-settled, 100 shares."""
     return OptionContract(
-        "IWM",
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.AMERICAN,
-        100.0,
-        SettlementTime.PM,
-        Delivery.PHYSICAL,
+        "IWM", OptionKind.parse(kind), strike, expiry, ExerciseStyle.AMERICAN, 100.0,
+        SettlementTime.PM, Delivery.PHYSICAL,
     )
 
 
 def spy_option(kind: OptionKind | str, strike: float, expiry: date) -> OptionContract:
     """A SPY option: American, physical delivery, PM-settled, 100 shares."""
     return OptionContract(
-        "SPY",
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.AMERICAN,
-        100.0,
-        SettlementTime.PM,
-        Delivery.PHYSICAL,
+        "SPY", OptionKind.parse(kind), strike, expiry, ExerciseStyle.AMERICAN, 100.0,
+        SettlementTime.PM, Delivery.PHYSICAL,
     )
 
 
@@ -302,14 +288,8 @@ def rut_option(
     """A RUT index option: European, cash-settled, $100 a point; AM-settled (monthlies, the
     default) or PM-settled (weeklies, root RUTW)."""
     return OptionContract(
-        "RUT",
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.EUROPEAN,
-        100.0,
-        SettlementTime(settlement),
-        Delivery.CASH,
+        "RUT", OptionKind.parse(kind), strike, expiry, ExerciseStyle.EUROPEAN, 100.0,
+        SettlementTime(settlement), Delivery.CASH,
     )
 
 
@@ -322,14 +302,8 @@ def mrut_option(
     """An MRUT option on the Mini-Russell 2000 (RUT/10): European, cash-settled, $100 a point,
     PM-settled by default. Strikes are in MRUT points (RUT 2000 = MRUT 200)."""
     return OptionContract(
-        "MRUT",
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.EUROPEAN,
-        100.0,
-        SettlementTime(settlement),
-        Delivery.CASH,
+        "MRUT", OptionKind.parse(kind), strike, expiry, ExerciseStyle.EUROPEAN, 100.0,
+        SettlementTime(settlement), Delivery.CASH,
     )
 
 
@@ -348,12 +322,6 @@ def option_for(
     if sym == "MRUT":
         return mrut_option(kind, strike, expiry, settlement or SettlementTime.PM)
     return OptionContract(
-        sym,
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.AMERICAN,
-        100.0,
-        SettlementTime(settlement or SettlementTime.PM),
-        Delivery.PHYSICAL,
+        sym, OptionKind.parse(kind), strike, expiry, ExerciseStyle.AMERICAN, 100.0,
+        SettlementTime(settlement or SettlementTime.PM), Delivery.PHYSICAL,
     )

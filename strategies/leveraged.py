@@ -81,22 +81,15 @@ def leveraged_ratio(
         raise InputError("index_ratio", index_ratio, "must be finite and > 0")
     if not math.isfinite(t_years) or t_years < 0.0:
         raise InputError("t_years", t_years, "must be finite and >= 0")
-    n = (
-        reset_periods
-        if reset_periods is not None
-        else max(1, round(t_years * TRADING_DAYS_PER_YEAR))
-    )
+    n = reset_periods if reset_periods is not None else max(1, round(t_years * TRADING_DAYS_PER_YEAR))
     if n < 1:
         raise InputError("reset_periods", reset_periods, "must be >= 1")
     per_period = ratio ** (1.0 / n) - 1.0
     step = 1.0 + leverage * per_period
     path = np.where(step > 0.0, np.abs(step) ** n, 0.0)
     carry = carry_rate(
-        leverage=leverage,
-        rate=rate,
-        div_yield=div_yield,
-        expense_ratio=expense_ratio,
-        financing_spread=financing_spread,
+        leverage=leverage, rate=rate, div_yield=div_yield,
+        expense_ratio=expense_ratio, financing_spread=financing_spread,
     )
     drift = np.exp((carry - variance_drag(leverage=leverage, vol=vol)) * t_years)
     return np.asarray(path * drift, dtype=np.float64)
@@ -118,11 +111,8 @@ def expected_ratio(
     ``exp((L index_drift + carry) T)``: the decay cancels in expectation (it shows in the median,
     ``exp((L (index_drift - sigma^2/2) + carry - (L^2-L) sigma^2/2) T)``)."""
     carry = carry_rate(
-        leverage=leverage,
-        rate=rate,
-        div_yield=div_yield,
-        expense_ratio=expense_ratio,
-        financing_spread=financing_spread,
+        leverage=leverage, rate=rate, div_yield=div_yield,
+        expense_ratio=expense_ratio, financing_spread=financing_spread,
     )
     return math.exp((leverage * index_drift + carry) * t_years)
 
@@ -140,11 +130,8 @@ def median_ratio(
 ) -> float:
     """Median ``E_T / E_0`` under the same lognormal index (see :func:`expected_ratio`)."""
     carry = carry_rate(
-        leverage=leverage,
-        rate=rate,
-        div_yield=div_yield,
-        expense_ratio=expense_ratio,
-        financing_spread=financing_spread,
+        leverage=leverage, rate=rate, div_yield=div_yield,
+        expense_ratio=expense_ratio, financing_spread=financing_spread,
     )
     drag = float(variance_drag(leverage=leverage, vol=vol))
     return math.exp((leverage * (index_drift - 0.5 * vol * vol) + carry - drag) * t_years)
@@ -168,11 +155,8 @@ def leveraged_greeks(
     if not math.isfinite(index_spot) or index_spot <= 0.0:
         raise InputError("index_spot", index_spot, "must be finite and > 0")
     carry = carry_rate(
-        leverage=leverage,
-        rate=rate,
-        div_yield=div_yield,
-        expense_ratio=expense_ratio,
-        financing_spread=financing_spread,
+        leverage=leverage, rate=rate, div_yield=div_yield,
+        expense_ratio=expense_ratio, financing_spread=financing_spread,
     )
     drag = float(variance_drag(leverage=leverage, vol=vol))
     return {
@@ -264,10 +248,7 @@ def fit_cost_to_path(
 
     def gap(cost: float) -> float:
         path = simulate_daily(
-            r_idx,
-            leverage=leverage,
-            short_rates=short_rates,
-            expense_ratio=cost,
+            r_idx, leverage=leverage, short_rates=short_rates, expense_ratio=cost,
             day_fractions=day_fractions,
         )
         return math.log(path[-1]) - target

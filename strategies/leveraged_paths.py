@@ -48,8 +48,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from pricing.errors import InputError
-from strategies.leveraged import TRADING_DAYS_PER_YEAR, carry_rate
 from strategies.legs import TZA, LeveragedETF
+from strategies.leveraged import TRADING_DAYS_PER_YEAR, carry_rate
 
 FloatArray = NDArray[np.float64]
 

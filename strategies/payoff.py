@@ -59,9 +59,7 @@ def axis_factor(driver: str, axis: str, rut_per_iwm: float = DEFAULT_RUT_PER_IWM
         return 1.0
     rd, ra = family_ratio(d, rut_per_iwm), family_ratio(a, rut_per_iwm)
     if rd is None or ra is None:
-        raise InputError(
-            "axis", axis, f"leg on {d} cannot be drawn against {a}: unrelated underlyings"
-        )
+        raise InputError("axis", axis, f"leg on {d} cannot be drawn against {a}: unrelated underlyings")
     return ra / rd
 
 
@@ -96,9 +94,7 @@ class PayoffProfile:
 
     def shifted(self, amount: float) -> PayoffProfile:
         """The profile plus a constant (e.g. minus the premium, for P&L)."""
-        return PayoffProfile(
-            self.axis, self.knots, tuple(x + amount for x in self.values), self.right_slope
-        )
+        return PayoffProfile(self.axis, self.knots, tuple(x + amount for x in self.values), self.right_slope)
 
     def roots(self) -> tuple[float, ...]:
         """Exact zeros (axis prices), solving each linear piece; a piece identically zero
@@ -153,9 +149,7 @@ def _linear_legs(strategy: Strategy) -> list[Leg]:
     for leg in legs:
         if isinstance(leg.instrument, LeveragedETF):
             raise InputError(
-                "legs",
-                leg.leg_id,
-                "a leveraged ETF has no linear expiry payoff: price it with pnl_curve",
+                "legs", leg.leg_id, "a leveraged ETF has no linear expiry payoff: price it with pnl_curve"
             )
     return list(legs)
 
@@ -260,9 +254,7 @@ def max_profit_loss(
     piecewise-linear function on [0, inf) are at the knots or in the right tail (flagged
     unbounded when its slope is non-zero)."""
     p = _premium(strategy, premium, ctx)
-    return _profile_extremes(
-        payoff_profile(strategy, axis=axis, rut_per_iwm=rut_per_iwm).shifted(-p)
-    )
+    return _profile_extremes(payoff_profile(strategy, axis=axis, rut_per_iwm=rut_per_iwm).shifted(-p))
 
 
 def _as_datetime(at: date | datetime | None, default: datetime) -> datetime:
@@ -318,7 +310,9 @@ def pnl_curve(
     return np.asarray(total - _premium(strategy, premium, ctx), dtype=np.float64)
 
 
-def _priced_roots(fn: Any, grid: FloatArray, values: FloatArray) -> tuple[float, ...]:
+def _priced_roots(
+    fn: Any, grid: FloatArray, values: FloatArray
+) -> tuple[float, ...]:
     roots: list[float] = []
     for i in range(len(grid) - 1):
         a, b = values[i], values[i + 1]
@@ -392,9 +386,7 @@ def analyze(
     roots = _priced_roots(fn, grid, values)
     slope = _asymptotic_slope(strategy, ax, ctx)
     up, down = slope > _TOL, slope < -_TOL
-    return PayoffAnalysis(
-        when, p, roots, sampled_profit_loss(grid, values, up=up, down=down), False
-    )
+    return PayoffAnalysis(when, p, roots, sampled_profit_loss(grid, values, up=up, down=down), False)
 
 
 def sampled_profit_loss(
@@ -426,9 +418,7 @@ def breakevens(
     return analyze(strategy, ctx, at=at, premium=premium, axis=axis).breakevens
 
 
-def kink_points(
-    strategy: Strategy, *, axis: str | None = None, rut_per_iwm: float = DEFAULT_RUT_PER_IWM
-) -> Sequence[float]:
+def kink_points(strategy: Strategy, *, axis: str | None = None, rut_per_iwm: float = DEFAULT_RUT_PER_IWM) -> Sequence[float]:
     """The axis prices where the expiry payoff may bend: the strikes (converted to the axis)."""
     ax = (axis or _default_axis(strategy)).upper()
     return sorted(

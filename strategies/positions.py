@@ -84,23 +84,9 @@ _LEG_KEY_ORDER = {
     k: i
     for i, k in enumerate(
         (
-            "id",
-            "instrument",
-            "underlying",
-            "symbol",
-            "index",
-            "kind",
-            "strike",
-            "expiry",
-            "style",
-            "settlement",
-            "multiplier",
-            "leverage",
-            "expense_ratio",
-            "financing_spread",
-            "quantity",
-            "entry_price",
-            "notes",
+            "id", "instrument", "underlying", "symbol", "index", "kind", "strike", "expiry", "style",
+            "settlement", "multiplier", "leverage", "expense_ratio", "financing_spread", "quantity",
+            "entry_price", "notes",
         )
     )
 }
@@ -252,10 +238,7 @@ class PositionFile(_Strict):
         leg's keys come in reading order (what, then how many, at what price, then notes)."""
         data = self.model_dump(mode="python", exclude_none=True)
         data["legs"] = [
-            {
-                k: leg[k]
-                for k in sorted(leg, key=lambda k: _LEG_KEY_ORDER.get(k, len(_LEG_KEY_ORDER)))
-            }
+            {k: leg[k] for k in sorted(leg, key=lambda k: _LEG_KEY_ORDER.get(k, len(_LEG_KEY_ORDER)))}
             for leg in data["legs"]
         ]
         return FILE_HEADER + tomli_w.dumps(data)
@@ -406,9 +389,7 @@ def parse_position_text(text: str, *, path: str | Path = "<text>") -> PositionFi
     except tomllib.TOMLDecodeError as exc:
         found = _TOML_LINE_RE.search(str(exc))
         line = int(found.group(1)) if found else None
-        raise PositionFileError(
-            path, [PositionIssue("<toml>", line, f"invalid TOML: {exc}")]
-        ) from None
+        raise PositionFileError(path, [PositionIssue("<toml>", line, f"invalid TOML: {exc}")]) from None
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION or isinstance(version, bool):
         reason = (
@@ -437,30 +418,21 @@ def load_position_file(path: str | Path) -> PositionFile:
         if size > MAX_POSITION_FILE_BYTES:
             raise PositionFileError(
                 file_path,
-                [
-                    PositionIssue(
-                        "<file>", None, f"{size} bytes: larger than {MAX_POSITION_FILE_BYTES}"
-                    )
-                ],
+                [PositionIssue("<file>", None, f"{size} bytes: larger than {MAX_POSITION_FILE_BYTES}")],
             )
         with file_path.open("rb") as handle:
             data = handle.read(MAX_POSITION_FILE_BYTES + 1)
     except OSError as exc:
-        raise PositionFileError(
-            file_path, [PositionIssue("<file>", None, f"cannot read: {exc.strerror or exc}")]
-        ) from None
+        raise PositionFileError(file_path, [PositionIssue("<file>", None, f"cannot read: {exc.strerror or exc}")]) from None
     if len(data) > MAX_POSITION_FILE_BYTES:
         raise PositionFileError(
-            file_path,
-            [PositionIssue("<file>", None, f"larger than {MAX_POSITION_FILE_BYTES} bytes")],
+            file_path, [PositionIssue("<file>", None, f"larger than {MAX_POSITION_FILE_BYTES} bytes")]
         )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise PositionFileError(
-            file_path, [PositionIssue("<file>", line, "not valid UTF-8")]
-        ) from None
+        raise PositionFileError(file_path, [PositionIssue("<file>", line, "not valid UTF-8")]) from None
     return parse_position_text(text, path=file_path)
 
 
@@ -511,9 +483,7 @@ def save_position_file(path: str | Path, position: PositionFile | dict[str, Any]
     Nothing is written when validation fails or the text would exceed the size cap; the returned
     model is what was written (it reads back equal).
     """
-    model = (
-        position if isinstance(position, PositionFile) else PositionFile.model_validate(position)
-    )
+    model = position if isinstance(position, PositionFile) else PositionFile.model_validate(position)
     text = model.to_toml()
     checked = parse_position_text(text, path=path)  # what we write must read back
     if len(text.encode("utf-8")) > MAX_POSITION_FILE_BYTES:  # pragma: no cover - guarded above
@@ -521,9 +491,7 @@ def save_position_file(path: str | Path, position: PositionFile | dict[str, Any]
     try:
         atomic_write_text(path, text)
     except OSError as exc:
-        raise PositionFileError(
-            path, [PositionIssue("<file>", None, f"cannot write: {exc.strerror or exc}")]
-        ) from None
+        raise PositionFileError(path, [PositionIssue("<file>", None, f"cannot write: {exc.strerror or exc}")]) from None
     return checked
 
 
@@ -556,9 +524,7 @@ def spec_to_leg(spec: OptionLegSpec | SharesLegSpec | LeveragedEtfLegSpec) -> Le
         spec.index or (known.index if known else "RUT"),
         spec.leverage if spec.leverage is not None else (known.leverage if known else 0.0),
         expense_ratio=(
-            spec.expense_ratio
-            if spec.expense_ratio is not None
-            else (known.expense_ratio if known else 0.0)
+            spec.expense_ratio if spec.expense_ratio is not None else (known.expense_ratio if known else 0.0)
         ),
         financing_spread=(
             spec.financing_spread
@@ -587,12 +553,7 @@ def leg_to_spec(
     """The file form of ``leg``; its entry price must be known (a file records what was paid)."""
     if leg.entry_price is None:
         raise PositionFileError(
-            "<memory>",
-            [
-                PositionIssue(
-                    f"legs[{leg.leg_id}].entry_price", None, "unknown: price the leg first"
-                )
-            ],
+            "<memory>", [PositionIssue(f"legs[{leg.leg_id}].entry_price", None, "unknown: price the leg first")]
         )
     ident = leg_id or leg.leg_id
     instrument = leg.instrument
@@ -613,12 +574,8 @@ def leg_to_spec(
         )
     if isinstance(instrument, Shares):
         return SharesLegSpec(
-            id=ident,
-            instrument="shares",
-            symbol=instrument.symbol,
-            quantity=leg.quantity,
-            entry_price=float(leg.entry_price),
-            notes=notes,
+            id=ident, instrument="shares", symbol=instrument.symbol, quantity=leg.quantity,
+            entry_price=float(leg.entry_price), notes=notes,
         )
     return LeveragedEtfLegSpec(
         id=ident,
@@ -642,7 +599,9 @@ def position_from_legs(
     specs = []
     for i, leg in enumerate(legs):
         specs.append(leg_to_spec(leg, leg_id=_safe_id(leg.leg_id, i, used)))
-    return PositionFile(schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs)
+    return PositionFile(
+        schema_version=1, name=name, underlying=underlying, notes=notes, legs=specs
+    )
 
 
 def position_legs(position: PositionFile) -> list[Leg]:

@@ -138,11 +138,8 @@ def instrument_key(instrument: Instrument) -> tuple[Any, ...]:
     """A hashable lookup key: (symbol, kind, strike rounded to 1e-6, expiry) for options."""
     if isinstance(instrument, OptionContract):
         return (
-            instrument.underlying.upper(),
-            instrument.kind.value,
-            round(instrument.strike, 6),
-            instrument.expiry,
-            instrument.settlement.value,
+            instrument.underlying.upper(), instrument.kind.value,
+            round(instrument.strike, 6), instrument.expiry, instrument.settlement.value,
         )
     return (instrument.symbol,)
 
@@ -171,9 +168,7 @@ class ChainQuotes:
     (a RUT expiry date has either an AM monthly or a PM weekly row; the AM row wins)."""
 
     chains: Mapping[str, OptionChain]
-    _index: dict[tuple[Any, ...], Quote | None] = field(
-        default_factory=dict, init=False, repr=False
-    )
+    _index: dict[tuple[Any, ...], Quote | None] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         index: dict[tuple[Any, ...], Quote | None] = {}
@@ -183,13 +178,9 @@ class ChainQuotes:
                 continue
             expiries = [d.date() for d in frame["expiry"]]
             rows = zip(
-                frame["kind"].astype(str),
-                frame["strike"].astype(float),
-                expiries,
-                frame["bid"].astype(float),
-                frame["ask"].astype(float),
-                frame["settlement"].astype(str),
-                strict=True,
+                frame["kind"].astype(str), frame["strike"].astype(float), expiries,
+                frame["bid"].astype(float), frame["ask"].astype(float),
+                frame["settlement"].astype(str), strict=True,
             )
             for kind, strike, exp, bid, ask, settle in rows:
                 key = (sym.upper(), str(kind).lower(), round(strike, 6), exp)
@@ -208,12 +199,8 @@ class ChainQuotes:
         """The chain's quote for an option (None for shares, ETFs and missing rows)."""
         if not isinstance(instrument, OptionContract):
             return None
-        key = (
-            instrument.underlying.upper(),
-            instrument.kind.value,
-            round(instrument.strike, 6),
-            instrument.expiry,
-        )
+        key = (instrument.underlying.upper(), instrument.kind.value,
+               round(instrument.strike, 6), instrument.expiry)
         return self._index.get(key)
 
 
@@ -446,9 +433,7 @@ class PricingContext:
                     return self.div_yields[member]
         return 0.0
 
-    def dividend_schedule(
-        self, symbol: str, until: datetime, at: datetime | None = None
-    ) -> DividendSchedule:
+    def dividend_schedule(self, symbol: str, until: datetime, at: datetime | None = None) -> DividendSchedule:
         """Cash dividends of ``symbol`` with ex-date after the valuation datetime (or ``at``) and
         up to ``until``, as times in years from it."""
         forecast = self.dividends.get(symbol.upper())

@@ -170,13 +170,9 @@ def lognormal_distribution(
     # E[S; cell] = E[S] * (N(z_b - sd) - N(z_a - sd)): the conditional mean of each cell.
     partial = _normal_mass(z_all[:-1] - sd, z_all[1:] - sd)
     mean = s0 * math.exp(mu * t)
-    mid_z = np.concatenate(
-        [
-            [z_edges[0] - 0.5 * (z_edges[1] - z_edges[0])],
-            0.5 * (z_edges[1:] + z_edges[:-1]),
-            [z_edges[-1] + 0.5 * (z_edges[1] - z_edges[0])],
-        ]
-    )
+    mid_z = np.concatenate([[z_edges[0] - 0.5 * (z_edges[1] - z_edges[0])],
+                            0.5 * (z_edges[1:] + z_edges[:-1]),
+                            [z_edges[-1] + 0.5 * (z_edges[1] - z_edges[0])]])
     fallback = np.exp(m + sd * mid_z)
     safe = probs > 1e-300
     nodes = np.where(safe, mean * partial / np.where(safe, probs, 1.0), fallback)
@@ -293,13 +289,9 @@ def risk_neutral_distribution(
     below = edges * monotone - (calls - (f - edges))
     partial = np.diff(np.concatenate([[0.0], below, [f]]))
     step = log_edges[1] - log_edges[0]
-    log_mid = np.concatenate(
-        [
-            [log_edges[0] - 0.5 * step],
-            0.5 * (log_edges[1:] + log_edges[:-1]),
-            [log_edges[-1] + 0.5 * step],
-        ]
-    )
+    log_mid = np.concatenate([[log_edges[0] - 0.5 * step],
+                              0.5 * (log_edges[1:] + log_edges[:-1]),
+                              [log_edges[-1] + 0.5 * step]])
     lower = np.concatenate([[0.0], edges])
     upper = np.concatenate([edges, [np.inf]])
     safe = probs > 1e-12
@@ -351,16 +343,10 @@ def context_risk_neutral(
     forward = context_forward(ctx, symbol, at)
 
     def vol_fn(k: FloatArray) -> FloatArray:
-        return np.asarray(
-            ctx.implied_vol(symbol, t, k, forward=np.full_like(k, forward)), dtype=np.float64
-        )
+        return np.asarray(ctx.implied_vol(symbol, t, k, forward=np.full_like(k, forward)), dtype=np.float64)
 
     return risk_neutral_distribution(
-        vol_fn,
-        spot=ctx.base_spot(symbol),
-        forward=forward,
-        t_years=t,
-        symbol=symbol,
+        vol_fn, spot=ctx.base_spot(symbol), forward=forward, t_years=t, symbol=symbol,
         n_nodes=int(kwargs.get("n_nodes", DEFAULT_NODES)),
         width_sd=float(kwargs.get("width_sd", DEFAULT_WIDTH_SD)),
     )
@@ -413,9 +399,7 @@ def _check_level(level: float) -> float:
     return lv
 
 
-def tail_stats(
-    pnl: ArrayLike, weights: ArrayLike, *, level: float = DEFAULT_LEVEL
-) -> tuple[float, float]:
+def tail_stats(pnl: ArrayLike, weights: ArrayLike, *, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
     """``(var, cvar)`` of a discrete P&L (dollars, positive = loss) at ``level``: the loss at the
     ``1 - level`` quantile and the expected loss over the worst ``1 - level`` of probability
     (the atom at the boundary counted for the part of its weight inside the tail)."""
@@ -458,21 +442,15 @@ def discrete_stats(
         raise InputError("probabilities", p, "must be >= 0 and sum to 1")
     var, cvar = tail_stats(x, p, level=level)
     return PnLStats(
-        method=method,
-        symbol=symbol,
-        t_years=t_years,
-        pop=float(p[x > 0.0].sum()),
-        expected_pnl=float(np.dot(p, x)),
-        var=var,
-        cvar=cvar,
-        level=_check_level(level),
+        method=method, symbol=symbol, t_years=t_years,
+        pop=float(p[x > 0.0].sum()), expected_pnl=float(np.dot(p, x)),
+        var=var, cvar=cvar, level=_check_level(level),
     )
 
 
 def sign_roots(pnl_fn: PnLFunction, grid: FloatArray, values: FloatArray) -> list[float]:
     """Points where ``pnl_fn`` changes sign (> 0 versus <= 0) between consecutive ``grid``
     points (``values`` = ``pnl_fn(grid)``), refined with brentq to 1e-12."""
-
     def scalar(x: float) -> float:
         return float(np.asarray(pnl_fn(np.asarray([x], dtype=np.float64))).ravel()[0])
 
@@ -525,17 +503,9 @@ def distribution_stats(
     else:
         pop = float(dist.weights[values > 0.0].sum())
     return PnLStats(
-        method=method or dist.label,
-        symbol=dist.symbol,
-        t_years=dist.t_years,
-        pop=pop,
-        expected_pnl=expected,
-        var=var,
-        cvar=cvar,
-        level=_check_level(level),
-        breakevens=tuple(roots),
-        lost_mass=dist.lost_mass,
-        horizon=horizon,
+        method=method or dist.label, symbol=dist.symbol, t_years=dist.t_years, pop=pop,
+        expected_pnl=expected, var=var, cvar=cvar, level=_check_level(level),
+        breakevens=tuple(roots), lost_mass=dist.lost_mass, horizon=horizon,
     )
 
 
@@ -544,9 +514,7 @@ def distribution_stats(
 # --------------------------------------------------------------------------------------------
 
 
-def horizon_datetime(
-    strategy: Strategy, ctx: PricingContext, at: date | datetime | None
-) -> datetime:
+def horizon_datetime(strategy: Strategy, ctx: PricingContext, at: date | datetime | None) -> datetime:
     """The analysis moment: ``at`` (a bare date means 16:00 New York), else the strategy's first
     expiry, else 30 days after ``ctx.as_of``."""
     if at is not None:
@@ -625,9 +593,7 @@ def strategy_stats(
         if sigma is None:
             sigma = float(np.asarray(ctx.implied_vol(symbol, t, forward, forward=forward)))
         mu = drift if drift is not None else math.log(forward / spot) / t
-        dist = lognormal_distribution(
-            spot, vol=sigma, t_years=t, drift=mu, symbol=symbol, n_nodes=n_nodes
-        )
+        dist = lognormal_distribution(spot, vol=sigma, t_years=t, drift=mu, symbol=symbol, n_nodes=n_nodes)
     else:
         raise InputError("method", method, "must be 'risk_neutral' or 'lognormal'")
     fn = strategy_pnl_function(strategy, ctx, at=when, symbol=symbol, betas=betas, basis=basis)
@@ -650,24 +616,13 @@ def scenario_stats(
     probs = list(scenarios.probabilities)
     horizon = max(s.horizon_days for s in scenarios.scenarios) / 365.0
     return discrete_stats(
-        pnl,
-        probs,
-        level=level,
-        method=f"scenarios:{scenarios.name}",
-        symbol=reference_symbol(strategy),
-        t_years=horizon,
+        pnl, probs, level=level, method=f"scenarios:{scenarios.name}",
+        symbol=reference_symbol(strategy), t_years=horizon,
     )
 
 
 def closed_form_pop_long_option(
-    *,
-    kind: str,
-    spot: float,
-    strike: float,
-    premium: float,
-    vol: float,
-    t_years: float,
-    drift: float,
+    *, kind: str, spot: float, strike: float, premium: float, vol: float, t_years: float, drift: float
 ) -> float:
     """PoP at expiry of one long option bought for ``premium`` (per share) under the lognormal:
     ``N(d2)`` at the breakeven ``K + premium`` for a call, ``N(-d2)`` at ``K - premium`` for a

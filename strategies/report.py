@@ -100,28 +100,9 @@ REPORT_SCHEMA_VERSION = 1
 
 #: Top-level keys of a report, in order (the tests check every one is present).
 REPORT_FIELDS: tuple[str, ...] = (
-    "schema_version",
-    "strategy",
-    "legs",
-    "source",
-    "net_premium",
-    "max_profit",
-    "max_loss",
-    "unbounded",
-    "payoff",
-    "breakevens",
-    "greeks",
-    "pop",
-    "expected_pnl",
-    "cvar",
-    "probability",
-    "scenarios",
-    "weighted_pnl",
-    "alerts",
-    "levels",
-    "betas",
-    "dynamics",
-    "warnings",
+    "schema_version", "strategy", "legs", "source", "net_premium", "max_profit", "max_loss",
+    "unbounded", "payoff", "breakevens", "greeks", "pop", "expected_pnl", "cvar", "probability",
+    "scenarios", "weighted_pnl", "alerts", "levels", "betas", "dynamics", "warnings",
 )
 
 
@@ -169,9 +150,7 @@ class ReportOptions:
         if not (isinstance(self.level, float) and 0.0 < self.level < 1.0):
             raise InputError("level", self.level, "must be a float in (0, 1), e.g. 0.95")
         if self.dynamics is not None and self.dynamics not in ("sticky_strike", "sticky_moneyness"):
-            raise InputError(
-                "dynamics", self.dynamics, "must be 'sticky_strike' or 'sticky_moneyness'"
-            )
+            raise InputError("dynamics", self.dynamics, "must be 'sticky_strike' or 'sticky_moneyness'")
         if not isinstance(self.scenarios, ScenarioSet):
             raise InputError("scenarios", self.scenarios, "must be a ScenarioSet")
 
@@ -275,9 +254,7 @@ def build_report(
     try:
         payoff = analyze(strategy, base, premium=net_premium, axis=ref)
     except InputError:  # legs on unrelated underlyings (IWM and SPY): price against the betas
-        payoff = priced_payoff(
-            strategy, base, premium=net_premium, betas=opts.betas, at=opts.horizon
-        )
+        payoff = priced_payoff(strategy, base, premium=net_premium, betas=opts.betas, at=opts.horizon)
     pl = payoff.profit_loss
 
     by_method: dict[str, Any] = {}
@@ -285,12 +262,7 @@ def build_report(
     for method in ("risk_neutral", "lognormal"):
         try:
             stats = strategy_stats(
-                strategy,
-                base,
-                method=method,
-                at=opts.horizon,
-                level=opts.level,
-                betas=opts.betas,  # type: ignore[arg-type]
+                strategy, base, method=method, at=opts.horizon, level=opts.level, betas=opts.betas,  # type: ignore[arg-type]
             )
         except (PricingError, ValueError, ArithmeticError) as exc:
             warnings.append(f"{method} probabilities unavailable: {exc}")
@@ -309,9 +281,7 @@ def build_report(
         )
 
     house = run_scenarios(strategy, base, opts.scenarios, betas=opts.betas, dynamics=opts.dynamics)
-    stress = run_scenarios(
-        strategy, base, list(opts.stress), betas=opts.betas, dynamics=opts.dynamics
-    )
+    stress = run_scenarios(strategy, base, list(opts.stress), betas=opts.betas, dynamics=opts.dynamics)
     scenarios: list[dict[str, Any]] = []
     for set_name, results in (("house", house.results), ("stress", stress.results)):
         for r in results:
@@ -483,10 +453,8 @@ def render_report(report: Mapping[str, Any], console: Any) -> None:
     title = Text(strat["name"], style="bold")
     if src["synthetic"]:
         title.append("  SYNTHETIC DATA", style="bold red")
-    header = Text(
-        f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference']} "
-        f"spot {strat['spot']:,.2f}"
-    )
+    header = Text(f"{src['description']}\nvalued {strat['as_of']}  reference {strat['reference']} "
+                  f"spot {strat['spot']:,.2f}")
     console.print(Panel(header, title=title, expand=False))
 
     legs = Table(title="Legs", show_lines=False)
@@ -495,9 +463,7 @@ def render_report(report: Mapping[str, Any], console: Any) -> None:
     for leg in report["legs"]:
         g = leg["greeks"]
         legs.add_row(
-            leg["id"],
-            leg["description"],
-            f"{leg['quantity']:+d}",
+            leg["id"], leg["description"], f"{leg['quantity']:+d}",
             "n/a" if leg["entry_price"] is None else f"{leg['entry_price']:.2f}",
             "n/a" if leg["price"] is None else f"{leg['price']:.2f}",
             "-" if leg["mark"] is None else f"{leg['mark']:.2f}",
@@ -517,16 +483,10 @@ def render_report(report: Mapping[str, Any], console: Any) -> None:
         ("net premium $ (+ debit)", _money(report["net_premium"])),
         ("max profit $", "unbounded" if unb["max_profit"] else _money(report["max_profit"])),
         ("max loss $", "unbounded" if unb["max_loss"] else _money(report["max_loss"])),
-        (
-            "breakevens",
-            ", ".join(f"{b:,.2f}" for b in report["breakevens"] if b is not None) or "none",
-        ),
+        ("breakevens", ", ".join(f"{b:,.2f}" for b in report["breakevens"] if b is not None) or "none"),
         ("delta / $ delta", f"{_money(g['delta'])} / {_money(g['dollar_delta'])}"),
         (f"beta-weighted delta ({g['benchmark']} sh)", _money(g["beta_weighted_delta"])),
-        (
-            "gamma / vega $ per pt",
-            f"{g['gamma']:.3f} / {_money(g['vega'])}" if g["gamma"] is not None else "n/a",
-        ),
+        ("gamma / vega $ per pt", f"{g['gamma']:.3f} / {_money(g['vega'])}" if g["gamma"] is not None else "n/a"),
         ("theta $ per day / rho $ per 1%", f"{_money(g['theta'])} / {_money(g['rho'])}"),
         (f"PoP ({prob['method']}, {prob['horizon'] or 'n/a'})", _pct(report["pop"])),
         ("expected P&L $", _money(report["expected_pnl"])),
@@ -542,15 +502,9 @@ def render_report(report: Mapping[str, Any], console: Any) -> None:
         sc.add_column(col, justify="left" if col in ("scenario", "set") else "right")
     for s in report["scenarios"]:
         sc.add_row(
-            s["name"],
-            s["set"],
-            f"{s['probability']:.0%}" if s["set"] == "house" else "-",
-            f"{s['spot_move']:+.1%}",
-            f"{s['yield_shift_bp']:+g}",
-            f"{100 * s['vol_shift']:+.1f}",
-            f"{s['horizon_days']:g}",
-            f"{s['spot']:,.2f}",
-            _money(s["pnl"]),
+            s["name"], s["set"], f"{s['probability']:.0%}" if s["set"] == "house" else "-",
+            f"{s['spot_move']:+.1%}", f"{s['yield_shift_bp']:+g}", f"{100 * s['vol_shift']:+.1f}",
+            f"{s['horizon_days']:g}", f"{s['spot']:,.2f}", _money(s["pnl"]),
         )
     console.print(sc)
 
@@ -558,9 +512,7 @@ def render_report(report: Mapping[str, Any], console: Any) -> None:
     for col in ("level", "index move", "spot", "P&L $"):
         lv.add_column(col, justify="left" if col == "level" else "right")
     for row in report["levels"]:
-        lv.add_row(
-            row["label"], f"{row['index_move']:+.2%}", f"{row['spot']:,.2f}", _money(row["pnl"])
-        )
+        lv.add_row(row["label"], f"{row['index_move']:+.2%}", f"{row['spot']:,.2f}", _money(row["pnl"]))
     console.print(lv)
 
     for alert in report["alerts"]:

@@ -99,26 +99,18 @@ class Scenario:
             raise InputError(f"{self.name}.probability", self.probability, "must be in [0, 1]")
         move = _number(f"{self.name}.spot_move", self.spot_move)
         if move <= -1.0 or move > 10.0:
-            raise InputError(
-                f"{self.name}.spot_move", self.spot_move, "must be a decimal move in (-1, 10]"
-            )
+            raise InputError(f"{self.name}.spot_move", self.spot_move, "must be a decimal move in (-1, 10]")
         bp = _number(f"{self.name}.yield_shift_bp", self.yield_shift_bp)
         if abs(bp) > 2000.0:
-            raise InputError(
-                f"{self.name}.yield_shift_bp", self.yield_shift_bp, "must be within +-2000 bp"
-            )
+            raise InputError(f"{self.name}.yield_shift_bp", self.yield_shift_bp, "must be within +-2000 bp")
         vol = _number(f"{self.name}.vol_shift", self.vol_shift)
         if abs(vol) > 2.0:
             raise InputError(
-                f"{self.name}.vol_shift",
-                self.vol_shift,
-                "must be a decimal shift within +-2 (0.08 = +8 pts)",
+                f"{self.name}.vol_shift", self.vol_shift, "must be a decimal shift within +-2 (0.08 = +8 pts)"
             )
         days = _number(f"{self.name}.horizon_days", self.horizon_days)
         if days < 0.0 or days > 3660.0:
-            raise InputError(
-                f"{self.name}.horizon_days", self.horizon_days, "must be in [0, 3660] days"
-            )
+            raise InputError(f"{self.name}.horizon_days", self.horizon_days, "must be in [0, 3660] days")
         if not isinstance(self.description, str):
             raise InputError(f"{self.name}.description", self.description, "must be a string")
         object.__setattr__(self, "name", self.name.strip())
@@ -131,13 +123,8 @@ class Scenario:
     def with_probability(self, probability: float) -> Scenario:
         """A copy with another probability."""
         return Scenario(
-            self.name,
-            probability,
-            self.spot_move,
-            self.yield_shift_bp,
-            self.vol_shift,
-            self.horizon_days,
-            self.description,
+            self.name, probability, self.spot_move, self.yield_shift_bp, self.vol_shift,
+            self.horizon_days, self.description,
         )
 
     def symbol_move(self, symbol: str, betas: MarketBetas = HOUSE_BETAS) -> float:
@@ -166,9 +153,7 @@ class ScenarioSet:
             raise InputError(f"scenario set {self.name!r}", items, "needs at least one scenario")
         for i, s in enumerate(items):
             if not isinstance(s, Scenario):
-                raise InputError(
-                    f"scenario set {self.name!r}.scenarios[{i}]", s, "must be a Scenario"
-                )
+                raise InputError(f"scenario set {self.name!r}.scenarios[{i}]", s, "must be a Scenario")
         names = [s.name for s in items]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -203,9 +188,7 @@ class ScenarioSet:
         for s in self.scenarios:
             if s.name == name:
                 return s
-        raise InputError(
-            "scenario", name, f"not in set {self.name!r}: {[s.name for s in self.scenarios]}"
-        )
+        raise InputError("scenario", name, f"not in set {self.name!r}: {[s.name for s in self.scenarios]}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -218,30 +201,15 @@ HOUSE_VIEW = ScenarioSet(
     "house",
     (
         Scenario(
-            "bear",
-            0.30,
-            -0.10,
-            50.0,
-            0.08,
-            HOUSE_HORIZON_DAYS,
+            "bear", 0.30, -0.10, 50.0, 0.08, HOUSE_HORIZON_DAYS,
             "term-premium sell-off: 10-year +50 bp, a 10 % small-cap correction, vol +8 pts",
         ),
         Scenario(
-            "base",
-            0.45,
-            0.01,
-            5.0,
-            0.0,
-            HOUSE_HORIZON_DAYS,
+            "base", 0.45, 0.01, 5.0, 0.0, HOUSE_HORIZON_DAYS,
             "small drift: IWM +1 %, 10-year +0 to +10 bp, vol flat",
         ),
         Scenario(
-            "bull",
-            0.25,
-            0.05,
-            -25.0,
-            -0.03,
-            HOUSE_HORIZON_DAYS,
+            "bull", 0.25, 0.05, -25.0, -0.03, HOUSE_HORIZON_DAYS,
             "yields fall 25 bp, small caps rally 5 %, vol -3 pts",
         ),
     ),
@@ -267,13 +235,8 @@ def spot_shock(
 ) -> Scenario:
     """A scenario from an index move alone: the vol change follows the spot-vol beta."""
     return Scenario(
-        name,
-        probability,
-        spot_move,
-        yield_shift_bp,
-        betas.vol_shift_for_move(spot_move),
-        horizon_days,
-        description or f"index {spot_move:+.1%}, vol by spot-vol beta",
+        name, probability, spot_move, yield_shift_bp, betas.vol_shift_for_move(spot_move),
+        horizon_days, description or f"index {spot_move:+.1%}, vol by spot-vol beta",
     )
 
 
@@ -303,19 +266,13 @@ def stress_scenarios(betas: MarketBetas = HOUSE_BETAS) -> tuple[Scenario, ...]:
     """The named stress scenarios (probability 0: shown beside the house view, not weighted)."""
     return (
         spot_shock(
-            "risk-off",
-            RISK_OFF_MOVE,
-            horizon_days=RISK_OFF_DAYS,
-            betas=betas,
+            "risk-off", RISK_OFF_MOVE, horizon_days=RISK_OFF_DAYS, betas=betas,
             description="one-day risk-off shock: IWM -4 %, vol by spot-vol beta",
         ),
         yield_shock(25.0, betas=betas),
         yield_shock(50.0, betas=betas),
         spot_shock(
-            "correction",
-            CORRECTION_MOVE,
-            horizon_days=CORRECTION_DAYS,
-            betas=betas,
+            "correction", CORRECTION_MOVE, horizon_days=CORRECTION_DAYS, betas=betas,
             description="10 % correction over 20 days, vol by spot-vol beta",
         ),
     )
@@ -401,7 +358,9 @@ def run_scenarios(
     for scenario in items:
         sctx = scenario_context(ctx, scenario, betas=betas, dynamics=dynamics)
         value = strategy.value(sctx)
-        results.append(ScenarioResult(scenario, ref, sctx.spot(ref), value, value - entry))
+        results.append(
+            ScenarioResult(scenario, ref, sctx.spot(ref), value, value - entry)
+        )
     weighted = (
         math.fsum(r.scenario.probability * r.pnl for r in results)
         if isinstance(scenarios, ScenarioSet)
@@ -449,9 +408,7 @@ def compare_strategies(
     weighted: dict[str, float | None] = {}
     entry: dict[str, float] = {}
     for strategy in strategies:
-        report = run_scenarios(
-            strategy, ctx, scenarios, betas=betas, dynamics=dynamics, basis=basis
-        )
+        report = run_scenarios(strategy, ctx, scenarios, betas=betas, dynamics=dynamics, basis=basis)
         pnl[strategy.name] = {r.scenario.name: r.pnl for r in report.results}
         weighted[strategy.name] = report.weighted_pnl
         entry[strategy.name] = report.entry_cost
@@ -533,22 +490,15 @@ def index_move_for(
 
         def gap(index_ratio: float) -> float:
             ratio = leveraged_ratio(
-                index_ratio,
-                leverage=etf.leverage,
-                vol=vol,
-                t_years=t,
-                rate=ctx.short_rate(),
-                div_yield=ctx.div_yield(etf.index),
-                expense_ratio=etf.expense_ratio,
-                financing_spread=etf.financing_spread,
+                index_ratio, leverage=etf.leverage, vol=vol, t_years=t,
+                rate=ctx.short_rate(), div_yield=ctx.div_yield(etf.index),
+                expense_ratio=etf.expense_ratio, financing_spread=etf.financing_spread,
             )
             return float(ratio) - target
 
         lo, hi = 1e-3, 10.0
         if gap(lo) * gap(hi) > 0.0:
-            raise InputError(
-                "level.move", level.move, f"{sym} cannot reach this move through its index"
-            )
+            raise InputError("level.move", level.move, f"{sym} cannot reach this move through its index")
         return float(brentq(gap, lo, hi, xtol=1e-12)) - 1.0
     if sym == "SPY":
         return level.move / betas.spy_per_iwm

@@ -71,9 +71,7 @@ PremiumBasis = Literal["entry", "mid", "fill", "model"]
 _BASES = ("entry", "mid", "fill", "model")
 
 
-def beta_of(
-    driver: str, benchmark: str, betas: Mapping[tuple[str, str], float] | None = None
-) -> float:
+def beta_of(driver: str, benchmark: str, betas: Mapping[tuple[str, str], float] | None = None) -> float:
     """Beta of ``driver``'s returns to ``benchmark``'s: from ``betas`` (which override
     :data:`DEFAULT_BETAS`), 1 for the same symbol or the same Russell family; else raises."""
     d, b = driver.upper(), benchmark.upper()
@@ -83,9 +81,7 @@ def beta_of(
         return table[(d, b)]
     if d == b or (d in RUSSELL_FAMILY and b in RUSSELL_FAMILY):
         return 1.0
-    raise InputError(
-        "betas", sorted(table), f"no beta of {d} to {b}: pass betas={{({d!r}, {b!r}): ...}}"
-    )
+    raise InputError("betas", sorted(table), f"no beta of {d} to {b}: pass betas={{({d!r}, {b!r}): ...}}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +143,7 @@ class Strategy:
                 raise InputError(f"legs[{i}]", part, "must be a Leg or a Strategy")
             if isinstance(part, Leg):
                 if part.leg_id in seen:
-                    raise InputError(
-                        f"legs[{i}].leg_id", part.leg_id, "duplicate leg id in one strategy"
-                    )
+                    raise InputError(f"legs[{i}].leg_id", part.leg_id, "duplicate leg id in one strategy")
                 seen.add(part.leg_id)
         object.__setattr__(self, "legs", parts)
 
@@ -219,7 +213,9 @@ class Strategy:
     # --- valuation ----------------------------------------------------------------------------
     def value(self, ctx: PricingContext) -> float:
         """Model value in dollars in the context's scenario: the sum over parts."""
-        return sum((_leg_value(p, ctx) if isinstance(p, Leg) else p.value(ctx)) for p in self.legs)
+        return sum(
+            (_leg_value(p, ctx) if isinstance(p, Leg) else p.value(ctx)) for p in self.legs
+        )
 
     def leg_values(self, ctx: PricingContext) -> dict[str, float]:
         """Model value (dollars) per flattened leg, keyed by ``leg_id``; legs of nested strategies
@@ -262,15 +258,9 @@ class Strategy:
             bw_dollar = dollar_delta * beta
             rows.append(
                 LegRisk(
-                    leg=leg,
-                    driver=driver,
-                    driver_spot=driver_spot,
-                    price=price,
-                    value=price * units,
-                    per_share=per_share,
-                    position=position,
-                    dollar_delta=dollar_delta,
-                    beta=beta,
+                    leg=leg, driver=driver, driver_spot=driver_spot, price=price,
+                    value=price * units, per_share=per_share, position=position,
+                    dollar_delta=dollar_delta, beta=beta,
                     beta_weighted_delta=bw_dollar / bench_spot,
                     beta_weighted_dollar_delta=bw_dollar,
                 )
@@ -281,13 +271,8 @@ class Strategy:
             total = total + row.position
             by_driver[row.driver] = by_driver.get(row.driver, 0.0) + row.position.delta
         return StrategyRisk(
-            name=self.name,
-            benchmark=bench,
-            benchmark_spot=bench_spot,
-            legs=tuple(rows),
-            value=sum(r.value for r in rows),
-            position=total,
-            delta_by_driver=by_driver,
+            name=self.name, benchmark=bench, benchmark_spot=bench_spot, legs=tuple(rows),
+            value=sum(r.value for r in rows), position=total, delta_by_driver=by_driver,
             dollar_delta=sum(r.dollar_delta for r in rows),
             beta_weighted_delta=sum(r.beta_weighted_delta for r in rows),
             beta_weighted_dollar_delta=sum(r.beta_weighted_dollar_delta for r in rows),
@@ -304,9 +289,7 @@ class Strategy:
                 total = total + part.greeks(ctx)
         return total
 
-    def net_premium(
-        self, ctx: PricingContext | None = None, *, basis: PremiumBasis = "entry"
-    ) -> float:
+    def net_premium(self, ctx: PricingContext | None = None, *, basis: PremiumBasis = "entry") -> float:
         """Dollars paid to open (+ debit) or received (- credit): sum of quantity x multiplier x
         the basis price ("entry": entry prices, falling back as in the module docstring; "mid";
         "fill": ask to buy, bid to sell; "model"). ``ctx`` is needed unless every leg has an

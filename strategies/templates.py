@@ -179,12 +179,8 @@ class Listings:
         strikes: dict[tuple[date, str], set[float]] = {}
         settle: dict[date, str] = {}
         for exp, kind, strike, bid, ask, stl in zip(
-            frame["expiry"],
-            frame["kind"].astype(str),
-            frame["strike"].astype(float),
-            frame["bid"].astype(float),
-            frame["ask"].astype(float),
-            frame["settlement"].astype(str),
+            frame["expiry"], frame["kind"].astype(str), frame["strike"].astype(float),
+            frame["bid"].astype(float), frame["ask"].astype(float), frame["settlement"].astype(str),
             strict=True,
         ):
             d = exp.date()
@@ -197,10 +193,8 @@ class Listings:
             raise InputError("chain", underlying, "no row has a usable two-sided quote")
         expiries = tuple(sorted({d for d, _ in strikes}))
         return cls(
-            underlying.upper(),
-            expiries,
-            {k: tuple(sorted(v)) for k, v in strikes.items()},
-            settle,
+            underlying.upper(), expiries,
+            {k: tuple(sorted(v)) for k, v in strikes.items()}, settle,
         )
 
     @classmethod
@@ -208,9 +202,7 @@ class Listings:
         """Monthly third-Friday expiries for 30 months after ``start``; strikes by increment."""
         return cls(underlying.upper(), monthly_expiries(start))
 
-    def choose_expiry(
-        self, as_of: date, *, expiry: date | None = None, dte: int | None = None
-    ) -> date:
+    def choose_expiry(self, as_of: date, *, expiry: date | None = None, dte: int | None = None) -> date:
         """The listed expiry equal or nearest to ``expiry``, else nearest to ``as_of + dte``
         (ties go to the later one); only expiries after ``as_of``."""
         future = [d for d in self.expiries if d > as_of]
@@ -226,9 +218,7 @@ class Listings:
             raise InputError("expiry", None, "give expiry or dte")
         return min(future, key=lambda d: (abs((d - target).days), -d.toordinal()))
 
-    def candidate_strikes(
-        self, expiry: date, kind: OptionKind, spot: float
-    ) -> np.ndarray[Any, Any]:
+    def candidate_strikes(self, expiry: date, kind: OptionKind, spot: float) -> np.ndarray[Any, Any]:
         """Listed strikes of (expiry, kind), or an increment grid from 40 % to 160 % of spot."""
         listed = self.strikes.get((expiry, kind.value))
         if listed:
@@ -252,11 +242,7 @@ def listings_for(ctx: PricingContext, underlying: str, chain: OptionChain | None
 
 
 def _metrics(
-    ctx: PricingContext,
-    underlying: str,
-    kind: OptionKind,
-    expiry: date,
-    strikes: np.ndarray[Any, Any],
+    ctx: PricingContext, underlying: str, kind: OptionKind, expiry: date, strikes: np.ndarray[Any, Any],
     settlement: SettlementTime | None,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Model prices and deltas per share of candidate strikes (vectorised)."""
@@ -267,14 +253,8 @@ def _metrics(
         raise InputError("expiry", expiry, "has already expired at the valuation time")
     vol = np.asarray(ctx.implied_vol(underlying, t, strikes, forward=forward), dtype=np.float64)
     kwargs: dict[str, Any] = {
-        "kind": kind,
-        "spot": float(spot),
-        "strike": strikes,
-        "t_years": t,
-        "rate": r,
-        "div_yield": q,
-        "vol": vol,
-        "dividends": divs or None,
+        "kind": kind, "spot": float(spot), "strike": strikes, "t_years": t, "rate": r,
+        "div_yield": q, "vol": vol, "dividends": divs or None,
     }
     if contract.style is ExerciseStyle.AMERICAN:
         prices = pricing.american_price(engine=ctx.american_engine, **kwargs)
@@ -303,14 +283,8 @@ def choose_strike(
     elif isinstance(spec, PctOTM):
         target = spot * (1.0 - spec.pct) if k is OptionKind.PUT else spot * (1.0 + spec.pct)
     else:
-        prices, deltas = _metrics(
-            ctx, listings.underlying, k, expiry, cands, listings.settlement_of(expiry)
-        )
-        score = (
-            np.abs(np.abs(deltas) - spec.delta)
-            if isinstance(spec, AtDelta)
-            else np.abs(prices - spec.price)
-        )
+        prices, deltas = _metrics(ctx, listings.underlying, k, expiry, cands, listings.settlement_of(expiry))
+        score = np.abs(np.abs(deltas) - spec.delta) if isinstance(spec, AtDelta) else np.abs(prices - spec.price)
         return float(cands[int(np.argmin(score))])
     return float(cands[int(np.argmin(np.abs(cands - target)))])
 
@@ -331,9 +305,7 @@ class _Builder:
 
     def option(self, kind: str, spec: StrikeSpec | float | str, expiry: date) -> OptionContract:
         strike = choose_strike(spec, ctx=self.ctx, listings=self.listings, kind=kind, expiry=expiry)
-        return option_for(
-            self.underlying, kind, strike, expiry, self.listings.settlement_of(expiry)
-        )
+        return option_for(self.underlying, kind, strike, expiry, self.listings.settlement_of(expiry))
 
     def shares_per_contract(self, contract: OptionContract) -> int:
         return round(contract.multiplier)
@@ -358,14 +330,8 @@ def _distinct(a: OptionContract, b: OptionContract, what: str) -> None:
 
 
 def long_put(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 60,
-    strike: StrikeSpec | float | str = "5%",
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 60, strike: StrikeSpec | float | str = "5%",
 ) -> Strategy:
     """Buy ``quantity`` puts, default ~60 DTE ~5 % OTM."""
     b = _builder(ctx, underlying, chain)
@@ -375,15 +341,9 @@ def long_put(
 
 
 def put_spread(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 60,
-    long_strike: StrikeSpec | float | str = "5%",
-    short_strike: StrikeSpec | float | str = "11%",
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 60,
+    long_strike: StrikeSpec | float | str = "5%", short_strike: StrikeSpec | float | str = "11%",
 ) -> Strategy:
     """Buy a put ~5 % OTM, sell a put ~11 % OTM, ~60 DTE: pays between the strikes, sized for a
     modest drawdown."""
@@ -399,16 +359,9 @@ def put_spread(
 
 
 def put_ratio(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    ratio: int = 2,
-    expiry: date | None = None,
-    dte: int = 60,
-    long_strike: StrikeSpec | float | str = "3%",
-    short_strike: StrikeSpec | float | str = "8%",
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, ratio: int = 2, expiry: date | None = None, dte: int = 60,
+    long_strike: StrikeSpec | float | str = "3%", short_strike: StrikeSpec | float | str = "8%",
 ) -> Strategy:
     """Buy ``quantity`` puts ~3 % OTM, sell ``ratio x quantity`` puts ~8 % OTM (a 1x2 by
     default): cheap or a credit, but losses grow again below the lower strike."""
@@ -425,15 +378,9 @@ def put_ratio(
 
 
 def collar(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 60,
-    put_strike: StrikeSpec | float | str = "5%",
-    call_strike: StrikeSpec | float | str = "5%",
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 60,
+    put_strike: StrikeSpec | float | str = "5%", call_strike: StrikeSpec | float | str = "5%",
     with_shares: bool = True,
 ) -> Strategy:
     """Long shares (multiplier x quantity), long a put ~5 % OTM, short a call ~5 % OTM."""
@@ -449,17 +396,10 @@ def collar(
 
 
 def put_spread_collar(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 60,
-    long_strike: StrikeSpec | float | str = "5%",
-    short_strike: StrikeSpec | float | str = "12%",
-    call_strike: StrikeSpec | float | str = "5%",
-    with_shares: bool = True,
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 60,
+    long_strike: StrikeSpec | float | str = "5%", short_strike: StrikeSpec | float | str = "12%",
+    call_strike: StrikeSpec | float | str = "5%", with_shares: bool = True,
 ) -> Strategy:
     """Shares + put spread (long ~5 %, short ~12 % OTM) financed by a short call ~5 % OTM."""
     b = _builder(ctx, underlying, chain)
@@ -472,8 +412,7 @@ def put_spread_collar(
     if with_shares:
         legs.append(Leg(Shares(b.underlying), b.shares_per_contract(hi) * q, leg_id="shares"))
     legs += [
-        Leg(hi, q, leg_id="long put"),
-        Leg(lo, -q, leg_id="short put"),
+        Leg(hi, q, leg_id="long put"), Leg(lo, -q, leg_id="short put"),
         Leg(call, -q, leg_id="short call"),
     ]
     return Strategy(
@@ -482,15 +421,9 @@ def put_spread_collar(
 
 
 def call_spread(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 60,
-    long_strike: StrikeSpec | float | str = "2%",
-    short_strike: StrikeSpec | float | str = "8%",
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 60,
+    long_strike: StrikeSpec | float | str = "2%", short_strike: StrikeSpec | float | str = "8%",
 ) -> Strategy:
     """Buy a call ~2 % OTM, sell a call ~8 % OTM, ~60 DTE (45-90 is the usual range)."""
     b = _builder(ctx, underlying, chain)
@@ -505,13 +438,8 @@ def call_spread(
 
 
 def call_overwrite(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 30,
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 30,
     strike: StrikeSpec | float | str = "5%",
 ) -> Strategy:
     """Covered call: multiplier (100) shares per short call, call ~5 % OTM, ~30 DTE."""
@@ -520,21 +448,14 @@ def call_overwrite(
     call = b.option("call", strike, b.expiry(expiry, dte))
     return Strategy(
         f"{b.underlying} {call.strike:g} call overwrite",
-        (
-            Leg(Shares(b.underlying), b.shares_per_contract(call) * q, leg_id="shares"),
-            Leg(call, -q, leg_id="short call"),
-        ),
+        (Leg(Shares(b.underlying), b.shares_per_contract(call) * q, leg_id="shares"),
+         Leg(call, -q, leg_id="short call")),
     )
 
 
 def protective_put(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 60,
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 60,
     strike: StrikeSpec | float | str = "5%",
 ) -> Strategy:
     """Shares (multiplier x quantity) plus a long put ~5 % OTM, ~60 DTE."""
@@ -543,23 +464,15 @@ def protective_put(
     put = b.option("put", strike, b.expiry(expiry, dte))
     return Strategy(
         f"{b.underlying} {put.strike:g} protective put",
-        (
-            Leg(Shares(b.underlying), b.shares_per_contract(put) * q, leg_id="shares"),
-            Leg(put, q, leg_id="long put"),
-        ),
+        (Leg(Shares(b.underlying), b.shares_per_contract(put) * q, leg_id="shares"),
+         Leg(put, q, leg_id="long put")),
     )
 
 
 def risk_reversal(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 60,
-    put_strike: StrikeSpec | float | str = "5%",
-    call_strike: StrikeSpec | float | str = "5%",
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 60,
+    put_strike: StrikeSpec | float | str = "5%", call_strike: StrikeSpec | float | str = "5%",
     direction: Literal["bearish", "bullish"] = "bearish",
 ) -> Strategy:
     """Bearish (the hedge): long a put ~5 % OTM, short a call ~5 % OTM; bullish: the reverse."""
@@ -577,17 +490,10 @@ def risk_reversal(
 
 
 def iron_condor(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    expiry: date | None = None,
-    dte: int = 45,
-    short_put: StrikeSpec | float | str = "5%",
-    long_put: StrikeSpec | float | str = "10%",
-    short_call: StrikeSpec | float | str = "5%",
-    long_call: StrikeSpec | float | str = "10%",
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, expiry: date | None = None, dte: int = 45,
+    short_put: StrikeSpec | float | str = "5%", long_put: StrikeSpec | float | str = "10%",
+    short_call: StrikeSpec | float | str = "5%", long_call: StrikeSpec | float | str = "10%",
 ) -> Strategy:
     """Short a put spread and a call spread (shorts ~5 %, wings ~10 % OTM), ~45 DTE."""
     b = _builder(ctx, underlying, chain)
@@ -599,26 +505,15 @@ def iron_condor(
     _distinct(sc, lc, "long_call")
     return Strategy(
         f"{b.underlying} {lp.strike:g}/{sp.strike:g}/{sc.strike:g}/{lc.strike:g} iron condor",
-        (
-            Leg(lp, q, leg_id="long put"),
-            Leg(sp, -q, leg_id="short put"),
-            Leg(sc, -q, leg_id="short call"),
-            Leg(lc, q, leg_id="long call"),
-        ),
+        (Leg(lp, q, leg_id="long put"), Leg(sp, -q, leg_id="short put"),
+         Leg(sc, -q, leg_id="short call"), Leg(lc, q, leg_id="long call")),
     )
 
 
 def calendar_spread(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    kind: str = "put",
-    near_dte: int = 30,
-    far_dte: int = 90,
-    near_expiry: date | None = None,
-    far_expiry: date | None = None,
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, kind: str = "put", near_dte: int = 30, far_dte: int = 90,
+    near_expiry: date | None = None, far_expiry: date | None = None,
     strike: StrikeSpec | float | str = "0%",
 ) -> Strategy:
     """Sell the near expiry (~30 DTE), buy the far (~90 DTE), same strike (at the money)."""
@@ -636,18 +531,10 @@ def calendar_spread(
 
 
 def diagonal_spread(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    underlying: str = "IWM",
-    quantity: int = 1,
-    kind: str = "put",
-    near_dte: int = 30,
-    far_dte: int = 90,
-    near_expiry: date | None = None,
-    far_expiry: date | None = None,
-    long_strike: StrikeSpec | float | str = "3%",
-    short_strike: StrikeSpec | float | str = "7%",
+    ctx: PricingContext, *, chain: OptionChain | None = None, underlying: str = "IWM",
+    quantity: int = 1, kind: str = "put", near_dte: int = 30, far_dte: int = 90,
+    near_expiry: date | None = None, far_expiry: date | None = None,
+    long_strike: StrikeSpec | float | str = "3%", short_strike: StrikeSpec | float | str = "7%",
 ) -> Strategy:
     """Buy the far expiry (~90 DTE, ~3 % OTM), sell the near (~30 DTE, ~7 % OTM)."""
     b = _builder(ctx, underlying, chain)
@@ -664,12 +551,8 @@ def diagonal_spread(
 
 
 def pair_trade(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    long_symbol: str = "IWM",
-    short_symbol: str = "SPY",
-    notional: float = 100_000.0,
+    ctx: PricingContext, *, chain: OptionChain | None = None, long_symbol: str = "IWM",
+    short_symbol: str = "SPY", notional: float = 100_000.0,
     neutral: Literal["dollar", "beta"] = "beta",
     betas: Mapping[tuple[str, str], float] | None = None,
 ) -> Strategy:
@@ -690,22 +573,14 @@ def pair_trade(
         raise InputError("notional", notional, "too small for one share of each side")
     return Strategy(
         f"long {ls} / short {ss} ({neutral}-neutral)",
-        (
-            Leg(Shares(ls), n_long, leg_id=f"long {ls}"),
-            Leg(Shares(ss), -n_short, leg_id=f"short {ss}"),
-        ),
+        (Leg(Shares(ls), n_long, leg_id=f"long {ls}"), Leg(Shares(ss), -n_short, leg_id=f"short {ss}")),
     )
 
 
 def tza_hedge(
-    ctx: PricingContext,
-    *,
-    chain: OptionChain | None = None,
-    book: Strategy | None = None,
-    book_dollar_delta: float | None = None,
-    hedge_ratio: float = 1.0,
-    etf: LeveragedETF = TZA,
-    benchmark: str = "IWM",
+    ctx: PricingContext, *, chain: OptionChain | None = None, book: Strategy | None = None,
+    book_dollar_delta: float | None = None, hedge_ratio: float = 1.0,
+    etf: LeveragedETF = TZA, benchmark: str = "IWM",
     betas: Mapping[tuple[str, str], float] | None = None,
 ) -> Strategy:
     """Size a leveraged ETF position (TZA by default) to offset ``hedge_ratio`` of a book's
@@ -717,17 +592,13 @@ def tza_hedge(
     if not math.isfinite(ratio) or not 0.0 < ratio <= 2.0:
         raise InputError("hedge_ratio", hedge_ratio, "must be in (0, 2]")
     if book is not None and book_dollar_delta is not None:
-        raise InputError(
-            "book_dollar_delta", book_dollar_delta, "give book or book_dollar_delta, not both"
-        )
+        raise InputError("book_dollar_delta", book_dollar_delta, "give book or book_dollar_delta, not both")
     if book is not None:
         exposure = book.risk(ctx, benchmark=benchmark, betas=betas).beta_weighted_dollar_delta
     else:
         exposure = 100_000.0 if book_dollar_delta is None else float(book_dollar_delta)
     if not math.isfinite(exposure) or exposure == 0.0:
-        raise InputError(
-            "book_dollar_delta", exposure, "the book has no beta-weighted delta to hedge"
-        )
+        raise InputError("book_dollar_delta", exposure, "the book has no beta-weighted delta to hedge")
     price = float(instrument_price(etf, ctx))  # the fund's price in the context's scenario
     per_share = etf.leverage * price * beta_of(etf.index, benchmark, betas)
     shares = round(-ratio * exposure / per_share)
@@ -736,9 +607,7 @@ def tza_hedge(
     hedge = Leg(etf, shares, leg_id=f"{etf.symbol} hedge")
     if book is None:
         return Strategy(f"{etf.symbol} hedge of ${exposure:,.0f} delta", (hedge,))
-    return Strategy(
-        f"{book.name} + {etf.symbol} hedge", (book, Strategy(f"{etf.symbol} hedge", (hedge,)))
-    )
+    return Strategy(f"{book.name} + {etf.symbol} hedge", (book, Strategy(f"{etf.symbol} hedge", (hedge,))))
 
 
 # --- registry ------------------------------------------------------------------------------------
@@ -761,9 +630,7 @@ class Template:
         accepted = set(inspect.signature(self.build).parameters) - {"ctx"}
         unknown = sorted(set(params) - accepted)
         if unknown:
-            raise InputError(
-                "params", unknown, f"not accepted by template {self.name!r}: {sorted(accepted)}"
-            )
+            raise InputError("params", unknown, f"not accepted by template {self.name!r}: {sorted(accepted)}")
         return self.build(ctx, **params)
 
 
@@ -773,9 +640,7 @@ TEMPLATES: dict[str, Template] = {
         Template("long-put", "buy a put (~60 DTE, ~5 % OTM)", long_put),
         Template("put-spread", "buy a ~5 % OTM put, sell a ~11 % OTM put (~60 DTE)", put_spread),
         Template("put-ratio", "buy 1 put ~3 % OTM, sell 2 ~8 % OTM (~60 DTE)", put_ratio),
-        Template(
-            "put-spread-collar", "shares + put spread financed by a short call", put_spread_collar
-        ),
+        Template("put-spread-collar", "shares + put spread financed by a short call", put_spread_collar),
         Template("collar", "shares + long put + short call (~5 % OTM each)", collar),
         Template("call-spread", "buy a ~2 % OTM call, sell a ~8 % OTM call (~60 DTE)", call_spread),
         Template("call-overwrite", "100 shares per short call (~5 % OTM, ~30 DTE)", call_overwrite),
@@ -784,12 +649,7 @@ TEMPLATES: dict[str, Template] = {
         Template("iron-condor", "short put spread + short call spread (~45 DTE)", iron_condor),
         Template("calendar", "sell near, buy far at one strike", calendar_spread),
         Template("diagonal", "buy far, sell near at different strikes", diagonal_spread),
-        Template(
-            "pair",
-            "long IWM / short SPY shares, dollar- or beta-neutral",
-            pair_trade,
-            ("IWM", "SPY"),
-        ),
+        Template("pair", "long IWM / short SPY shares, dollar- or beta-neutral", pair_trade, ("IWM", "SPY")),
         Template("tza-hedge", "TZA sized to offset a beta-weighted delta", tza_hedge, ("TZA",)),
     )
 }

@@ -87,11 +87,7 @@ def option_inputs(
     t_pos = max(t, 0.0)
     r = ctx.rate(t_pos)
     q = ctx.div_yield(sym)
-    divs = (
-        ctx.dividend_schedule(sym, contract.expiry_datetime, at)
-        if t > 0.0
-        else pricing.DividendSchedule()
-    )
+    divs = ctx.dividend_schedule(sym, contract.expiry_datetime, at) if t > 0.0 else pricing.DividendSchedule()
     pv = pv_dividends(divs, t_pos, r) if divs else 0.0
     forward = np.asarray((spot - pv) * math.exp((r - q) * t_pos), dtype=np.float64)
     return t, r, q, divs, forward
@@ -110,33 +106,18 @@ def _option_price(
         intrinsic = np.maximum(sign * (spot - contract.strike), 0.0)
         return np.asarray(intrinsic + 0.0 * extra_vol_shift, dtype=np.float64)
     sym = contract.underlying.upper()
-    base_vol = np.asarray(
-        ctx.implied_vol(sym, t, contract.strike, forward=np.maximum(forward, 1e-12))
-    )
+    base_vol = np.asarray(ctx.implied_vol(sym, t, contract.strike, forward=np.maximum(forward, 1e-12)))
     vol = np.clip(base_vol + extra_vol_shift, 1e-3, 5.0)
     spot_b, vol_b = np.broadcast_arrays(spot, vol)
     if contract.style is ExerciseStyle.AMERICAN:
         out = pricing.american_price(
-            kind=contract.kind,
-            spot=spot_b,
-            strike=contract.strike,
-            t_years=t,
-            rate=r,
-            div_yield=q,
-            vol=vol_b,
-            dividends=divs or None,
-            engine=ctx.american_engine,
+            kind=contract.kind, spot=spot_b, strike=contract.strike, t_years=t, rate=r,
+            div_yield=q, vol=vol_b, dividends=divs or None, engine=ctx.american_engine,
         )
     else:
         out = pricing.european_price(
-            kind=contract.kind,
-            spot=spot_b,
-            strike=contract.strike,
-            t_years=t,
-            rate=r,
-            div_yield=q,
-            vol=vol_b,
-            dividends=divs or None,
+            kind=contract.kind, spot=spot_b, strike=contract.strike, t_years=t, rate=r,
+            div_yield=q, vol=vol_b, dividends=divs or None,
         )
     return np.asarray(out, dtype=np.float64)
 
@@ -171,14 +152,9 @@ def instrument_price(
         horizon = _horizon_years(ctx, when)
         vol = np.clip(etf_index_vol(instrument, ctx, horizon) + shift, 1e-3, 5.0)
         ratio = leveraged_ratio(
-            1.0 + m,
-            leverage=instrument.leverage,
-            vol=vol,
-            t_years=horizon,
-            rate=ctx.short_rate(),
-            div_yield=ctx.div_yield(instrument.index),
-            expense_ratio=instrument.expense_ratio,
-            financing_spread=instrument.financing_spread,
+            1.0 + m, leverage=instrument.leverage, vol=vol, t_years=horizon,
+            rate=ctx.short_rate(), div_yield=ctx.div_yield(instrument.index),
+            expense_ratio=instrument.expense_ratio, financing_spread=instrument.financing_spread,
         )
         return np.asarray(ctx.base_spot(instrument.symbol) * ratio, dtype=np.float64)
     sym = instrument.symbol if isinstance(instrument, Shares) else instrument.underlying
@@ -198,14 +174,9 @@ def instrument_greeks(instrument: Instrument, ctx: PricingContext) -> tuple[floa
         horizon = _horizon_years(ctx, ctx.valuation_datetime)
         vol = etf_index_vol(instrument, ctx, horizon)
         g = leveraged_greeks(
-            price,
-            index_spot=ctx.spot(instrument.index),
-            leverage=instrument.leverage,
-            vol=vol,
-            rate=ctx.short_rate(),
-            div_yield=ctx.div_yield(instrument.index),
-            expense_ratio=instrument.expense_ratio,
-            financing_spread=instrument.financing_spread,
+            price, index_spot=ctx.spot(instrument.index), leverage=instrument.leverage, vol=vol,
+            rate=ctx.short_rate(), div_yield=ctx.div_yield(instrument.index),
+            expense_ratio=instrument.expense_ratio, financing_spread=instrument.financing_spread,
         )
         return price, GreekSet(**g)
     contract = instrument
@@ -220,14 +191,8 @@ def instrument_greeks(instrument: Instrument, ctx: PricingContext) -> tuple[floa
         return intrinsic, GreekSet(delta=delta)
     vol = float(np.asarray(ctx.implied_vol(sym, t, contract.strike, forward=forward)))
     kwargs = {
-        "kind": contract.kind,
-        "spot": float(spot),
-        "strike": contract.strike,
-        "t_years": t,
-        "rate": r,
-        "div_yield": q,
-        "vol": vol,
-        "dividends": divs or None,
+        "kind": contract.kind, "spot": float(spot), "strike": contract.strike, "t_years": t,
+        "rate": r, "div_yield": q, "vol": vol, "dividends": divs or None,
     }
     if contract.style is ExerciseStyle.AMERICAN:
         price = float(pricing.american_price(engine=ctx.american_engine, **kwargs))  # type: ignore[arg-type]
@@ -236,9 +201,6 @@ def instrument_greeks(instrument: Instrument, ctx: PricingContext) -> tuple[floa
         price = float(pricing.european_price(**kwargs))  # type: ignore[arg-type]
         greeks = pricing.european_greeks(**kwargs)  # type: ignore[arg-type]
     return price, GreekSet(
-        delta=float(greeks.delta),
-        gamma=float(greeks.gamma),
-        vega=float(greeks.vega),
-        theta=float(greeks.theta),
-        rho=float(greeks.rho),
+        delta=float(greeks.delta), gamma=float(greeks.gamma), vega=float(greeks.vega),
+        theta=float(greeks.theta), rho=float(greeks.rho),
     )

@@ -9,15 +9,11 @@ from typing import Any
 NEXT_STEPS = (
     ("hedge chain --symbol IWM --source demo", "one expiry: mids, flags, IVs, deltas, SVI fit"),
     ("hedge chain --symbol RUT --source demo --format json", "the documented JSON of a chain"),
-    (
-        "hedge strategy --template call-overwrite --underlying IWM --source demo",
-        "covered calls with early-assignment alerts",
-    ),
+    ("hedge strategy --template call-overwrite --underlying IWM --source demo",
+     "covered calls with early-assignment alerts"),
     ("hedge strategy --template tza-hedge --source demo", "a tactical TZA hedge"),
-    (
-        "hedge strategy --template put-spread --underlying IWM --source demo --save pos.toml",
-        "save the position file",
-    ),
+    ("hedge strategy --template put-spread --underlying IWM --source demo --save pos.toml",
+     "save the position file"),
     ("hedge payoff --file pos.toml --png payoff.png --source demo", "payoff chart"),
     ("hedge price --input rows.csv / hedge iv --input quotes.csv", "batch prices, Greeks, IVs"),
     ("hedge fetch --symbols IWM RUT SPY", "live Yahoo chains into the local store"),
@@ -35,19 +31,10 @@ def _term_structure(analysis: Any, max_rows: int = 10) -> Any:
     for _, row in fits.loc[fits["t_years"] * 365.0 >= 6.5].head(max_rows).iterrows():
         t = float(row["t_years"])
         atm = float(analysis.surface.vol(t, float(row["forward"]), forward=float(row["forward"])))
-        arb = [
-            n
-            for n, c in (("butterfly", "butterfly_arbitrage"), ("calendar", "calendar_arbitrage"))
-            if bool(row[c])
-        ]
-        table.add_row(
-            str(row["expiry"]),
-            f"{t * 365.0:.1f}",
-            f"{float(row['forward']):,.2f}",
-            f"{100.0 * atm:.2f}",
-            f"{float(row['rmse_vol_points']):.3f}",
-            ", ".join(arb) or "none",
-        )
+        arb = [n for n, c in (("butterfly", "butterfly_arbitrage"), ("calendar", "calendar_arbitrage"))
+               if bool(row[c])]
+        table.add_row(str(row["expiry"]), f"{t * 365.0:.1f}", f"{float(row['forward']):,.2f}",
+                      f"{100.0 * atm:.2f}", f"{float(row['rmse_vol_points']):.3f}", ", ".join(arb) or "none")
     return table
 
 
@@ -67,26 +54,20 @@ def run_tour() -> None:
     console = Console()
     snapshot = load_demo("IWM")
     label = str(snapshot.meta.get("label", "SYNTHETIC DEMO DATA"))
-    console.print(
-        Panel(
-            f"[bold]hedge[/bold]: price and explore option hedges on small caps.\n"
-            f"[bold red]{label}[/bold red]: generated, not market prices.\n"
-            f"IWM spot {snapshot.spot:,.2f}, {len(snapshot.chain):,} quotes on "
-            f"{len(snapshot.chain.expiries)} expiries.",
-            title="tour",
-            expand=False,
-        )
-    )
-    with console.status(
-        "Cleaning the chain, solving American IVs, fitting the surface... "
-        "(the very first run also compiles the numerical kernels: up to a minute)"
-    ):
+    console.print(Panel(
+        f"[bold]hedge[/bold]: price and explore option hedges on small caps.\n"
+        f"[bold red]{label}[/bold red]: generated, not market prices.\n"
+        f"IWM spot {snapshot.spot:,.2f}, {len(snapshot.chain):,} quotes on "
+        f"{len(snapshot.chain.expiries)} expiries.",
+        title="tour", expand=False,
+    ))
+    with console.status("Cleaning the chain, solving American IVs, fitting the surface... "
+                        "(the very first run also compiles the numerical kernels: up to a minute)"):
         analysis = analyze_chain_cached(snapshot)
     console.print(_term_structure(analysis))
     with console.status("Pricing an IWM put spread across the house view..."):
-        report, _ = run_strategy(
-            template="put-spread", underlying="IWM", source="demo", now=datetime.now(UTC)
-        )
+        report, _ = run_strategy(template="put-spread", underlying="IWM", source="demo",
+                                 now=datetime.now(UTC))
     render_report(report, console)
     steps = Table(title="Try next", show_header=False, box=None)
     steps.add_column(style="bold cyan")
@@ -94,7 +75,5 @@ def run_tour() -> None:
     for command, what in NEXT_STEPS:
         steps.add_row(command, what)
     console.print(steps)
-    console.print(
-        "[dim]Live data: add --source auto (Yahoo if reachable, else the newest stored "
-        "snapshot, else the demo). Help: hedge --help.[/dim]"
-    )
+    console.print("[dim]Live data: add --source auto (Yahoo if reachable, else the newest stored "
+                  "snapshot, else the demo). Help: hedge --help.[/dim]")

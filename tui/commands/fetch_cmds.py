@@ -92,20 +92,10 @@ def run_fetch(
     path = resolve_store_path(store_path)
     store = SnapshotStore(path)
     source = YahooSource(
-        clock=clock,
-        ticker_factory=ticker_factory,
-        max_expiries=max_expiries,
-        sleep=sleep,
-        timeout_s=timeout_s,
+        clock=clock, ticker_factory=ticker_factory, max_expiries=max_expiries, sleep=sleep, timeout_s=timeout_s
     )
     outcomes: list[FetchOutcome] = []
-    columns = (
-        TextColumn("{task.description:<6}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("expiries"),
-        TimeElapsedColumn(),
-    )
+    columns = (TextColumn("{task.description:<6}"), BarColumn(), MofNCompleteColumn(), TextColumn("expiries"), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         for symbol in symbols:
             task = progress.add_task(symbol, total=None)
@@ -123,40 +113,15 @@ def run_fetch(
             try:
                 snapshot_id = store.save(snapshot)
             except StoreError as exc:
-                outcomes.append(
-                    FetchOutcome(
-                        symbol,
-                        False,
-                        f"fetched but NOT stored: {exc}",
-                        quotes=len(snapshot.chain),
-                        spot=snapshot.spot,
-                    )
-                )
+                outcomes.append(FetchOutcome(symbol, False, f"fetched but NOT stored: {exc}", quotes=len(snapshot.chain), spot=snapshot.spot))
                 continue
             note = f"{skipped} expiries skipped" if skipped else "ok"
             outcomes.append(
-                FetchOutcome(
-                    symbol,
-                    True,
-                    note,
-                    snapshot_id,
-                    len(snapshot.chain),
-                    len(snapshot.chain.expiries),
-                    skipped,
-                    snapshot.spot,
-                )
+                FetchOutcome(symbol, True, note, snapshot_id, len(snapshot.chain), len(snapshot.chain.expiries), skipped, snapshot.spot)
             )
 
     table = Table(title=f"hedge fetch -> {path}", title_justify="left")
-    for name, justify in (
-        ("symbol", "left"),
-        ("status", "left"),
-        ("spot", "right"),
-        ("expiries", "right"),
-        ("quotes", "right"),
-        ("stored id", "right"),
-        ("detail", "left"),
-    ):
+    for name, justify in (("symbol", "left"), ("status", "left"), ("spot", "right"), ("expiries", "right"), ("quotes", "right"), ("stored id", "right"), ("detail", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for o in outcomes:
         table.add_row(
@@ -172,17 +137,9 @@ def run_fetch(
     out.print(table)
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
-        out.print(
-            f"[red]{escape(o.symbol)} failed:[/] {escape(o.message)}",
-            soft_wrap=True,
-            highlight=False,
-        )
-    if (
-        failed
-        and len(failed) == len(outcomes)
-        and all(
-            "SourceUnavailableError" in o.message or "RateLimitedError" in o.message for o in failed
-        )
+        out.print(f"[red]{escape(o.symbol)} failed:[/] {escape(o.message)}", soft_wrap=True, highlight=False)
+    if failed and len(failed) == len(outcomes) and all(
+        "SourceUnavailableError" in o.message or "RateLimitedError" in o.message for o in failed
     ):
         err.print(
             "Yahoo Finance could not be used for any symbol. Check the network (or wait out the "
@@ -199,30 +156,17 @@ def register(app: typer.Typer) -> None:
     def fetch(
         symbols: Annotated[
             list[str] | None,
-            typer.Option(
-                "--symbols",
-                "-s",
-                help="Symbols to fetch (IWM RUT SPY by default); also as arguments.",
-            ),
+            typer.Option("--symbols", "-s", help="Symbols to fetch (IWM RUT SPY by default); also as arguments."),
         ] = None,
         more: Annotated[
-            list[str] | None,
-            typer.Argument(
-                metavar="SYMBOL", help="More symbols (so '--symbols IWM RUT SPY' works)."
-            ),
+            list[str] | None, typer.Argument(metavar="SYMBOL", help="More symbols (so '--symbols IWM RUT SPY' works).")
         ] = None,
         store: Annotated[
             Path | None,
-            typer.Option(
-                "--store",
-                help="Snapshot store file (default: $HEDGE_STORE, else the user data folder).",
-            ),
+            typer.Option("--store", help="Snapshot store file (default: $HEDGE_STORE, else the user data folder)."),
         ] = None,
         expiries: Annotated[
-            int | None,
-            typer.Option(
-                "--expiries", "-n", min=1, help="Only the nearest N expiries of each symbol."
-            ),
+            int | None, typer.Option("--expiries", "-n", min=1, help="Only the nearest N expiries of each symbol.")
         ] = None,
         timeout: Annotated[
             float, typer.Option("--timeout", min=0.1, help="Seconds to wait for each Yahoo answer.")

@@ -88,27 +88,9 @@ if TYPE_CHECKING:
 FORMATS = ("table", "csv", "json")
 SYNTHETIC_LABEL = "SYNTHETIC demo data, not market prices"
 CSV_COLUMNS = (
-    "symbol",
-    "source",
-    "synthetic",
-    "as_of",
-    "expiry",
-    "settlement",
-    "t_years",
-    "forward",
-    "rate",
-    "strike",
-    "kind",
-    "bid",
-    "ask",
-    "mid",
-    "spread",
-    "flags",
-    "usable",
-    "iv",
-    "iv_status",
-    "delta",
-    "in_fit",
+    "symbol", "source", "synthetic", "as_of", "expiry", "settlement", "t_years", "forward", "rate",
+    "strike", "kind", "bid", "ask", "mid", "spread", "flags", "usable", "iv", "iv_status",
+    "delta", "in_fit",
 )
 
 
@@ -148,15 +130,13 @@ def default_expiry(analysis_expiries: list[date], as_of_date: date) -> date:
     return live[0]
 
 
-def _expiry_groups(
-    analysis: ChainAnalysis, only: date | None = None
-) -> list[tuple[date, str, pd.DataFrame]]:
+def _expiry_groups(analysis: ChainAnalysis, only: date | None = None
+                   ) -> list[tuple[date, str, pd.DataFrame]]:
     """``(expiry, settlement, quotes)`` in increasing time to expiry (only ``only`` if given)."""
     chain = analysis.chain
     groups = []
-    for (exp, st), frame in chain.groupby(
-        ["expiry", chain["settlement"].astype(str).str.lower()], sort=False
-    ):
+    for (exp, st), frame in chain.groupby(["expiry", chain["settlement"].astype(str).str.lower()],
+                                          sort=False):
         day = pd_timestamp(exp).date()
         if only is None or day == only:
             groups.append((day, str(st), frame))
@@ -164,9 +144,8 @@ def _expiry_groups(
     return groups
 
 
-def build_document(
-    analysis: ChainAnalysis, description: str, expiry: date | None = None
-) -> dict[str, Any]:
+def build_document(analysis: ChainAnalysis, description: str, expiry: date | None = None
+                   ) -> dict[str, Any]:
     """The JSON document (schema version 1, see the module docstring) of an analysis: every
     expiry, or only ``expiry``."""
     from tui.commands.chain_schema import SCHEMA_VERSION
@@ -184,9 +163,8 @@ def build_document(
             r = fit_row.iloc[0]
             fit = {
                 "status": str(r["status"]),
-                "svi": {
-                    name: _num(r[f"svi_{name}"]) or 0.0 for name in ("a", "b", "rho", "m", "sigma")
-                },
+                "svi": {name: _num(r[f"svi_{name}"]) or 0.0
+                        for name in ("a", "b", "rho", "m", "sigma")},
                 "n_quotes": int(r["n_quotes"]),
                 "rmse_vol_points": _num(r["rmse_vol_points"]),
                 "max_error_vol_points": _num(r["max_error_vol_points"]),
@@ -197,36 +175,27 @@ def build_document(
             }
         quotes = [
             {
-                "strike": _num(q.strike) or 0.0,
-                "kind": str(q.kind).lower(),
-                "bid": _num(q.bid),
-                "ask": _num(q.ask),
-                "mid": _num(q.mid),
-                "flags": _flags(q.flags),
-                "usable": bool(q.usable),
-                "iv": _num(q.iv),
-                "iv_status": str(q.iv_status),
-                "delta": _num(q.delta),
-                "in_fit": bool(q.in_fit),
+                "strike": _num(q.strike) or 0.0, "kind": str(q.kind).lower(), "bid": _num(q.bid),
+                "ask": _num(q.ask), "mid": _num(q.mid), "flags": _flags(q.flags),
+                "usable": bool(q.usable), "iv": _num(q.iv), "iv_status": str(q.iv_status),
+                "delta": _num(q.delta), "in_fit": bool(q.in_fit),
             }
             for q in frame.sort_values(["strike", "kind"]).itertuples(index=False)
         ]
-        expiries.append(
-            {
-                "expiry": exp.isoformat(),
-                "settlement": st,
-                "t_years": _num(frame["t_years"].iloc[0]) or 0.0,
-                "forward": None if f is None else _num(f["forward"]),
-                "dividend_yield": None if f is None else _num(f["dividend_yield"]),
-                "extra_yield": None if f is None else _num(f["extra_yield"]),
-                "rate": _num(frame["rate"].iloc[0]),
-                "forward_method": None if f is None else str(f["method"]),
-                "n_pairs": 0 if f is None else int(f["n_pairs"]),
-                "parity_residual": None if f is None else _num(f["residual"]),
-                "fit": fit,
-                "quotes": quotes,
-            }
-        )
+        expiries.append({
+            "expiry": exp.isoformat(),
+            "settlement": st,
+            "t_years": _num(frame["t_years"].iloc[0]) or 0.0,
+            "forward": None if f is None else _num(f["forward"]),
+            "dividend_yield": None if f is None else _num(f["dividend_yield"]),
+            "extra_yield": None if f is None else _num(f["extra_yield"]),
+            "rate": _num(frame["rate"].iloc[0]),
+            "forward_method": None if f is None else str(f["method"]),
+            "n_pairs": 0 if f is None else int(f["n_pairs"]),
+            "parity_residual": None if f is None else _num(f["residual"]),
+            "fit": fit,
+            "quotes": quotes,
+        })
     return {
         "schema_version": SCHEMA_VERSION,
         "symbol": snap.underlying,
@@ -255,31 +224,14 @@ def render_csv(analysis: ChainAnalysis, description: str, expiry: date | None = 
 
     for exp, st, frame in _expiry_groups(analysis, expiry):
         for q in frame.sort_values(["strike", "kind"]).itertuples(index=False):
-            writer.writerow(
-                [
-                    snap.underlying,
-                    snap.source,
-                    str(bool(snap.synthetic)).lower(),
-                    snap.as_of.isoformat(),
-                    exp.isoformat(),
-                    st,
-                    cell(q.t_years),
-                    cell(q.forward),
-                    cell(q.rate),
-                    cell(q.strike),
-                    str(q.kind).lower(),
-                    cell(q.bid),
-                    cell(q.ask),
-                    cell(q.mid),
-                    cell(q.spread),
-                    ";".join(_flags(q.flags)),
-                    str(bool(q.usable)).lower(),
-                    cell(q.iv),
-                    str(q.iv_status),
-                    cell(q.delta),
-                    str(bool(q.in_fit)).lower(),
-                ]
-            )
+            writer.writerow([
+                snap.underlying, snap.source, str(bool(snap.synthetic)).lower(),
+                snap.as_of.isoformat(), exp.isoformat(), st, cell(q.t_years), cell(q.forward),
+                cell(q.rate), cell(q.strike), str(q.kind).lower(), cell(q.bid), cell(q.ask),
+                cell(q.mid), cell(q.spread), ";".join(_flags(q.flags)),
+                str(bool(q.usable)).lower(), cell(q.iv), str(q.iv_status), cell(q.delta),
+                str(bool(q.in_fit)).lower(),
+            ])
     return buffer.getvalue()
 
 
@@ -294,12 +246,8 @@ def render_table(analysis: ChainAnalysis, description: str, expiry: date) -> Any
     parts = [f"{snap.underlying} {expiry.isoformat()}", f"spot {snap.spot:,.2f}"]
     if len(fwd):
         f = fwd.iloc[0]
-        parts += [
-            f"forward {f['forward']:,.4f}",
-            f"div yield {100 * f['dividend_yield']:.2f} %",
-            f"rate {100 * f['rate']:.2f} %",
-            f"t {f['t_years']:.4f} y",
-        ]
+        parts += [f"forward {f['forward']:,.4f}", f"div yield {100 * f['dividend_yield']:.2f} %",
+                  f"rate {100 * f['rate']:.2f} %", f"t {f['t_years']:.4f} y"]
     if len(fits):
         r = fits.iloc[0]
         arb = []
@@ -307,9 +255,7 @@ def render_table(analysis: ChainAnalysis, description: str, expiry: date) -> Any
             arb.append("BUTTERFLY ARBITRAGE")
         if bool(r["calendar_arbitrage"]):
             arb.append("CALENDAR ARBITRAGE")
-        parts.append(
-            f"SVI rmse {r['rmse_vol_points']:.2f} vol pt " + (", ".join(arb) or "no arbitrage")
-        )
+        parts.append(f"SVI rmse {r['rmse_vol_points']:.2f} vol pt " + (", ".join(arb) or "no arbitrage"))
     title = " | ".join(parts)
     caption = f"{description}; as of {snap.as_of.isoformat()}"
     if snap.synthetic:
@@ -332,21 +278,12 @@ def render_table(analysis: ChainAnalysis, description: str, expiry: date) -> Any
             return "" if v is None else format(v, spec)
 
         iv = _num(row["iv"])
-        return [
-            fmt(row["bid"], ".2f"),
-            fmt(row["ask"], ".2f"),
-            fmt(row["mid"], ".3f"),
-            "" if iv is None else f"{100 * iv:.2f}",
-            fmt(row["delta"], ".3f"),
-            ",".join(_flags(row["flags"])) or ("" if iv is not None else str(row["iv_status"])),
-        ]
+        return [fmt(row["bid"], ".2f"), fmt(row["ask"], ".2f"), fmt(row["mid"], ".3f"),
+                "" if iv is None else f"{100 * iv:.2f}", fmt(row["delta"], ".3f"),
+                ",".join(_flags(row["flags"])) or ("" if iv is not None else str(row["iv_status"]))]
 
-    calls = {
-        float(r["strike"]): r for _, r in frame.loc[frame["kind"].str.lower() == "call"].iterrows()
-    }
-    puts = {
-        float(r["strike"]): r for _, r in frame.loc[frame["kind"].str.lower() == "put"].iterrows()
-    }
+    calls = {float(r["strike"]): r for _, r in frame.loc[frame["kind"].str.lower() == "call"].iterrows()}
+    puts = {float(r["strike"]): r for _, r in frame.loc[frame["kind"].str.lower() == "put"].iterrows()}
     for strike in sorted(set(calls) | set(puts)):
         table.add_row(*cells(calls.get(strike)), f"{strike:g}", *cells(puts.get(strike)))
     return table
@@ -358,14 +295,11 @@ def _parse_expiry(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise typer.BadParameter(
-            f"expiry={text!r}: expected YYYY-MM-DD", param_hint="--expiry"
-        ) from None
+        raise typer.BadParameter(f"expiry={text!r}: expected YYYY-MM-DD", param_hint="--expiry") from None
 
 
-def run_chain(
-    symbol: str, source: str, expiry_text: str | None, fmt: str, store: Path | None
-) -> str | Any:
+def run_chain(symbol: str, source: str, expiry_text: str | None, fmt: str,
+              store: Path | None) -> str | Any:
     """Load, analyse and render; returns the text (csv/json) or a rich renderable (table)."""
     from datetime import UTC, datetime
 
@@ -375,9 +309,8 @@ def run_chain(
     from pricing.errors import InputError
 
     if fmt not in FORMATS:
-        raise typer.BadParameter(
-            f"format={fmt!r}: must be one of {', '.join(FORMATS)}", param_hint="--format"
-        )
+        raise typer.BadParameter(f"format={fmt!r}: must be one of {', '.join(FORMATS)}",
+                                 param_hint="--format")
     expiry = _parse_expiry(expiry_text)
     now = datetime.now(UTC)  # the only clock read: the CLI layer
     kwargs: dict[str, Any] = {"now": now}
@@ -394,11 +327,8 @@ def run_chain(
     description = str(resolved.description)
     if expiry is not None and expiry not in snapshot.chain.expiries:
         listed = ", ".join(e.isoformat() for e in snapshot.chain.expiries)
-        typer.echo(
-            f"hedge chain: expiry {expiry.isoformat()} not in the {snapshot.underlying} "
-            f"chain (have: {listed})",
-            err=True,
-        )
+        typer.echo(f"hedge chain: expiry {expiry.isoformat()} not in the {snapshot.underlying} "
+                   f"chain (have: {listed})", err=True)
         raise typer.Exit(1)
     if fmt == "table" and expiry is None:
         expiry = default_expiry(snapshot.chain.expiries, snapshot.as_of.date())
@@ -422,23 +352,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("chain")
     def chain(
-        symbol: Annotated[
-            str, typer.Option("--symbol", "-s", help="Underlying: IWM, RUT, MRUT, SPY.")
-        ] = "IWM",
-        source: Annotated[
-            str, typer.Option("--source", help="demo, yahoo, auto, store, or a snapshot FILE.")
-        ] = "auto",
-        expiry: Annotated[
-            str | None,
-            typer.Option("--expiry", "-e", help="YYYY-MM-DD; table default: the nearest monthly."),
-        ] = None,
+        symbol: Annotated[str, typer.Option(
+            "--symbol", "-s", help="Underlying: IWM, RUT, MRUT, SPY.")] = "IWM",
+        source: Annotated[str, typer.Option(
+            "--source", help="demo, yahoo, auto, store, or a snapshot FILE.")] = "auto",
+        expiry: Annotated[str | None, typer.Option(
+            "--expiry", "-e", help="YYYY-MM-DD; table default: the nearest monthly.")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
-        store: Annotated[
-            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
-        ] = None,
-        schema: Annotated[
-            bool, typer.Option("--schema", help="Print the JSON Schema of --format json and exit.")
-        ] = False,
+        store: Annotated[Path | None, typer.Option(
+            "--store", help="Snapshot store (SQLite) path.")] = None,
+        schema: Annotated[bool, typer.Option(
+            "--schema", help="Print the JSON Schema of --format json and exit.")] = False,
     ) -> None:
         """Show an option chain with clean mids, flags, parity forward, implied vols (never the
         source's), deltas and the fitted SVI smile. Demo data are marked SYNTHETIC."""

@@ -24,15 +24,14 @@ def _read_rows(source: str) -> tuple[list[str], list[dict[str, str]]]:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise typer.BadParameter(
-            f"cannot read {source}: {exc.strerror}", param_hint="--input"
-        ) from None
+        raise typer.BadParameter(f"cannot read {source}: {exc.strerror}", param_hint="--input") from None
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise typer.BadParameter(f"{source}: no header row", param_hint="--input")
     header = [h.strip() for h in reader.fieldnames]
     rows = [
-        {k.strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader
+        {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        for row in reader
     ]
     return header, rows
 
@@ -45,16 +44,13 @@ def _cell(value: Any) -> Any:
 
 def _write(rows: list[dict[str, Any]], columns: Sequence[str], target: str, fmt: str) -> None:
     if fmt == "json":
-
         def clean(v: Any) -> Any:
             return None if isinstance(v, float) and not math.isfinite(v) else v
 
         text = json.dumps([{c: clean(r.get(c)) for c in columns} for r in rows], indent=2) + "\n"
     else:
         buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n"
-        )
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({c: _cell(row.get(c, "")) for c in columns})
@@ -98,9 +94,7 @@ def register(app: typer.Typer) -> None:
         input_path: str = typer.Option(..., "--input", "-i", help="CSV file, or - for stdin."),
         output: str = typer.Option("-", "--output", "-o", help="Output file, or - for stdout."),
         fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
-        engine: str = typer.Option(
-            "default", "--engine", help="American engine: default, fd, qdfp, baw, bjs."
-        ),
+        engine: str = typer.Option("default", "--engine", help="American engine: default, fd, qdfp, baw, bjs."),
     ) -> None:
         """Price CSV option rows and add price, Greeks per share and a status per row.
 

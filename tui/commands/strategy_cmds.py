@@ -169,9 +169,7 @@ def template_params(
 
     template = TEMPLATES.get(name)
     if template is None:
-        raise CliFailure(
-            f"--template: unknown {name!r}; choose from {', '.join(sorted(TEMPLATES))}"
-        )
+        raise CliFailure(f"--template: unknown {name!r}; choose from {', '.join(sorted(TEMPLATES))}")
     accepted = set(inspect.signature(template.build).parameters)
     params: dict[str, Any] = {}
     given = [(strikes, "--strikes"), (otm, "--otm"), (deltas, "--delta")]
@@ -184,9 +182,7 @@ def template_params(
         if not slots:
             raise CliFailure(f"{opt}: template {name!r} has no strikes")
         if len(values) > len(slots):
-            raise CliFailure(
-                f"{opt}: template {name!r} takes at most {len(slots)} ({', '.join(slots)})"
-            )
+            raise CliFailure(f"{opt}: template {name!r} takes at most {len(slots)} ({', '.join(slots)})")
         for slot, value in zip(slots, values, strict=False):
             if opt == "--strikes":
                 params[slot] = AtStrike(value)
@@ -236,9 +232,7 @@ def template_symbols(name: str, params: dict[str, Any]) -> tuple[list[str], list
 # --------------------------------------------------------------------------------------------
 
 
-def _load_snapshot(
-    symbol: str, source: str, now: datetime, store: Path | None
-) -> tuple[MarketSnapshot, str]:
+def _load_snapshot(symbol: str, source: str, now: datetime, store: Path | None) -> tuple[MarketSnapshot, str]:
     from marketdata.errors import MarketDataError
     from marketdata.sources.resolve import load_snapshot
     from pricing.errors import InputError
@@ -273,9 +267,7 @@ def _market(
         snapshots[sym] = snap
         lines.append(f"{sym}: {line}")
     if not snapshots:
-        raise CliFailure(
-            "the strategy needs at least one underlying with option data (IWM, RUT, SPY...)"
-        )
+        raise CliFailure("the strategy needs at least one underlying with option data (IWM, RUT, SPY...)")
     extra = dict(spots)
     for etf in dict.fromkeys(e.upper() for e in etfs):
         if etf in extra:
@@ -300,16 +292,10 @@ def _market(
         for sym, snap in snapshots.items():
             vols[sym], yields[sym] = analysed(snap)
         ctx = PricingContext.from_snapshot(
-            *snapshots.values(),
-            vol=vols,
-            div_yields=yields,
-            extra_spots=extra,
-            vol_dynamics=dynamics,
+            *snapshots.values(), vol=vols, div_yields=yields, extra_spots=extra, vol_dynamics=dynamics
         )
     except Exception as exc:  # the surface fit can fail on a thin chain: say so
-        raise CliFailure(
-            f"cannot build the market from the snapshots: {exc}", EXIT_NO_DATA
-        ) from None
+        raise CliFailure(f"cannot build the market from the snapshots: {exc}", EXIT_NO_DATA) from None
     return ctx, snapshots, lines
 
 
@@ -375,12 +361,8 @@ def load_strategy(
         raise CliFailure(f"--dte: {dte} must be >= 1 day")
     extra_spots = parse_spots(spots)
     if file is not None:
-        if template is not None or any(
-            v is not None for v in (strikes, otm, delta, dte, expiry, quantity)
-        ):
-            raise CliFailure(
-                "--file takes no template options (--strikes, --otm, --delta, --dte, --expiry, --quantity)"
-            )
+        if template is not None or any(v is not None for v in (strikes, otm, delta, dte, expiry, quantity)):
+            raise CliFailure("--file takes no template options (--strikes, --otm, --delta, --dte, --expiry, --quantity)")
         try:
             position = load_position_file(file)
         except PositionFileError as exc:
@@ -397,18 +379,11 @@ def load_strategy(
     assert template is not None
     name = template.strip().lower()
     if name not in TEMPLATES:
-        raise CliFailure(
-            f"--template: unknown {template!r}; choose from {', '.join(sorted(TEMPLATES))}"
-        )
+        raise CliFailure(f"--template: unknown {template!r}; choose from {', '.join(sorted(TEMPLATES))}")
     params = template_params(
-        name,
-        underlying=underlying,
-        dte=dte,
-        expiry=parse_date(expiry, "--expiry"),
-        strikes=parse_numbers(strikes, "--strikes"),
-        otm=parse_numbers(otm, "--otm"),
-        deltas=parse_numbers(delta, "--delta"),
-        quantity=quantity,
+        name, underlying=underlying, dte=dte, expiry=parse_date(expiry, "--expiry"),
+        strikes=parse_numbers(strikes, "--strikes"), otm=parse_numbers(otm, "--otm"),
+        deltas=parse_numbers(delta, "--delta"), quantity=quantity,
     )
     symbols, etfs = template_symbols(name, params)
     ctx, snaps, lines = _market(
@@ -478,30 +453,15 @@ def run_strategy(
         raise CliFailure(f"--method: {method!r} must be one of {', '.join(METHODS)}")
     when = _horizon(horizon, "--horizon")
     loaded = load_strategy(
-        file=file,
-        template=template,
-        underlying=underlying,
-        dte=dte,
-        expiry=expiry,
-        strikes=strikes,
-        otm=otm,
-        delta=delta,
-        quantity=quantity,
-        source=source,
-        store=store,
-        spots=spots,
-        dynamics=dynamics,
-        now=now or now_new_york(),
+        file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
+        strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, store=store,
+        spots=spots, dynamics=dynamics, now=now or now_new_york(),
     )
     if when is not None and when <= loaded.ctx.as_of:
-        raise CliFailure(
-            f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}"
-        )
+        raise CliFailure(f"--horizon: {horizon} is not after the data's time {loaded.ctx.as_of:%Y-%m-%d %H:%M}")
     try:
         report = build_report(
-            loaded.strategy,
-            loaded.ctx,
-            source=source_info(loaded),
+            loaded.strategy, loaded.ctx, source=source_info(loaded),
             options=ReportOptions(horizon=when, method=method),
         )
     except InputError as exc:
@@ -509,8 +469,7 @@ def run_strategy(
     if save is not None:
         try:
             position = position_from_legs(
-                loaded.strategy.name,
-                loaded.strategy.flat_legs(),
+                loaded.strategy.name, loaded.strategy.flat_legs(),
                 underlying=reference_symbol(loaded.strategy),
                 notes=f"saved by hedge strategy from {source_info(loaded).description}",
             )
@@ -555,9 +514,7 @@ def draw_payoff(
     end = first or ctx.as_of + timedelta(days=30)
     chosen = when or ctx.as_of + (end - ctx.as_of) / 2
     if chosen < ctx.as_of:
-        raise CliFailure(
-            f"--date: {chosen:%Y-%m-%d} is before the data's time {ctx.as_of:%Y-%m-%d}"
-        )
+        raise CliFailure(f"--date: {chosen:%Y-%m-%d} is before the data's time {ctx.as_of:%Y-%m-%d}")
     analysis = analyze(strategy, ctx, premium=premium, axis=ref)
     house = run_scenarios(strategy, ctx, HOUSE_VIEW)
     stress = run_scenarios(strategy, ctx, list(stress_scenarios()))
@@ -581,37 +538,17 @@ def draw_payoff(
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.axvline(spot, color="tab:gray", linestyle="-.", linewidth=1.0, label=f"spot {spot:,.2f}")
         for i, b in enumerate(analysis.breakevens):
-            ax.axvline(
-                b,
-                color="tab:red",
-                linestyle=":",
-                linewidth=1.0,
-                label="breakeven" + ("s" if len(analysis.breakevens) > 1 else "")
-                if i == 0
-                else None,
-            )
-            ax.annotate(
-                f"{b:,.2f}",
-                (b, 0.0),
-                textcoords="offset points",
-                xytext=(3, 6),
-                fontsize=8,
-                color="tab:red",
-            )
+            ax.axvline(b, color="tab:red", linestyle=":", linewidth=1.0,
+                       label="breakeven" + ("s" if len(analysis.breakevens) > 1 else "") if i == 0 else None)
+            ax.annotate(f"{b:,.2f}", (b, 0.0), textcoords="offset points", xytext=(3, 6), fontsize=8, color="tab:red")
         xs = [p[1] for p in points]
         ys = [p[2] for p in points]
         ax.scatter(xs, ys, marker="o", color="tab:purple", zorder=5, label="scenarios")
         placed: list[tuple[float, float]] = []
         span_x, span_y = hi - lo, max(1.0, max(ys) - min(ys))
         for name, x, y in points:
-            near = sum(
-                1
-                for px, py in placed
-                if abs(px - x) < 0.01 * span_x and abs(py - y) < 0.03 * span_y
-            )
-            ax.annotate(
-                name, (x, y), textcoords="offset points", xytext=(4, 4 - 11 * near), fontsize=8
-            )
+            near = sum(1 for px, py in placed if abs(px - x) < 0.01 * span_x and abs(py - y) < 0.03 * span_y)
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(4, 4 - 11 * near), fontsize=8)
             placed.append((x, y))
         title = f"{strategy.name}: P&L ($) vs {ref}"
         if loaded.synthetic:
@@ -662,74 +599,30 @@ def register(app: typer.Typer) -> None:
     @app.command("strategy")
     def strategy_cmd(
         file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
-        template: Annotated[
-            str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")
-        ] = None,
-        underlying: Annotated[
-            str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
-        ] = None,
-        dte: Annotated[
-            int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")
-        ] = None,
-        expiry: Annotated[
-            str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (nearest listed).")
-        ] = None,
+        template: Annotated[str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")] = None,
+        underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
+        dte: Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")] = None,
+        expiry: Annotated[str | None, typer.Option("--expiry", help="Expiry YYYY-MM-DD (nearest listed).")] = None,
         strikes: Annotated[str | None, typer.Option("--strikes", help="Strikes K1,K2,...")] = None,
-        otm: Annotated[
-            str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")
-        ] = None,
-        delta: Annotated[
-            str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")
-        ] = None,
+        otm: Annotated[str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")] = None,
+        delta: Annotated[str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")] = None,
         quantity: Annotated[int | None, typer.Option("--quantity", "-q", help="Contracts.")] = None,
-        source: Annotated[
-            str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
-        ] = "auto",
+        source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
-        save: Annotated[
-            Path | None, typer.Option("--save", help="Write the legs to this position file.")
-        ] = None,
-        store: Annotated[
-            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
-        ] = None,
-        horizon: Annotated[
-            str | None,
-            typer.Option(
-                "--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry)."
-            ),
-        ] = None,
-        method: Annotated[
-            str, typer.Option("--method", help="risk_neutral or lognormal.")
-        ] = "risk_neutral",
-        dynamics: Annotated[
-            str, typer.Option("--dynamics", help="sticky_strike or sticky_moneyness.")
-        ] = "sticky_strike",
-        spot: Annotated[
-            list[str] | None,
-            typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5)."),
-        ] = None,
+        save: Annotated[Path | None, typer.Option("--save", help="Write the legs to this position file.")] = None,
+        store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
+        horizon: Annotated[str | None, typer.Option("--horizon", help="Probability horizon YYYY-MM-DD (default: first expiry).")] = None,
+        method: Annotated[str, typer.Option("--method", help="risk_neutral or lognormal.")] = "risk_neutral",
+        dynamics: Annotated[str, typer.Option("--dynamics", help="sticky_strike or sticky_moneyness.")] = "sticky_strike",
+        spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5).")] = None,
     ) -> None:
         """Value a strategy (position file or template): legs, Greeks, max profit/loss, breakevens,
         PoP / expected P&L / CVaR, house-view scenarios, stop levels and assignment alerts."""
         try:
             report, _ = run_strategy(
-                file=file,
-                template=template,
-                underlying=underlying,
-                dte=dte,
-                expiry=expiry,
-                strikes=strikes,
-                otm=otm,
-                delta=delta,
-                quantity=quantity,
-                source=source,
-                fmt=fmt,
-                save=save,
-                store=store,
-                horizon=horizon,
-                method=method,
-                dynamics=dynamics,
-                spots=spot,
+                file=file, template=template, underlying=underlying, dte=dte, expiry=expiry,
+                strikes=strikes, otm=otm, delta=delta, quantity=quantity, source=source, fmt=fmt,
+                save=save, store=store, horizon=horizon, method=method, dynamics=dynamics, spots=spot,
             )
         except CliFailure as exc:
             _fail(exc)
@@ -749,46 +642,20 @@ def register(app: typer.Typer) -> None:
     def payoff_cmd(
         png: Annotated[Path, typer.Option("--png", help="Output PNG file.")],
         file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
-        template: Annotated[
-            str | None, typer.Option("--template", "-t", help="Template name.")
-        ] = None,
-        underlying: Annotated[
-            str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
-        ] = None,
-        when: Annotated[
-            str | None,
-            typer.Option(
-                "--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry)."
-            ),
-        ] = None,
-        source: Annotated[
-            str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
-        ] = "auto",
-        store: Annotated[
-            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
-        ] = None,
-        spot: Annotated[
-            list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")
-        ] = None,
+        template: Annotated[str | None, typer.Option("--template", "-t", help="Template name.")] = None,
+        underlying: Annotated[str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")] = None,
+        when: Annotated[str | None, typer.Option("--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry).")] = None,
+        source: Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")] = "auto",
+        store: Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")] = None,
+        spot: Annotated[list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")] = None,
     ) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
         try:
             loaded = load_strategy(
-                file=file,
-                template=template,
-                underlying=underlying,
-                dte=None,
-                expiry=None,
-                strikes=None,
-                otm=None,
-                delta=None,
-                quantity=None,
-                source=source,
-                store=store,
-                spots=spot,
-                dynamics="sticky_strike",
-                now=now_new_york(),
+                file=file, template=template, underlying=underlying, dte=None, expiry=None,
+                strikes=None, otm=None, delta=None, quantity=None, source=source, store=store,
+                spots=spot, dynamics="sticky_strike", now=now_new_york(),
             )
             drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"))
         except CliFailure as exc:
