@@ -153,9 +153,10 @@ class SizingRequest:
     calendar days (default from the horizon to the horizon + 120); ``max_hedge_ratio``: the
     notional cap as a multiple of the book's beta-weighted value; ``mix``: also solve the
     integer mix of the best ``mix_per_structure`` units of each structure; ``top``: candidates
-    reported; ``vol_nodes``: None re-prices the band at each point's own vol (exact); an integer
-    >= 3 prices the band at that many vol shifts and interpolates (a speed option, tested within
-    $2 a contract); ``yield_shocks_bp``: the yield shocks reported; ``loss_basis``: "full" or
+    reported; ``vol_nodes``: the screening prices the band at that many vol shifts (>= 3,
+    default 4) and interpolates in vol (tested within $2 a contract), None prices every band
+    point at its own vol shift; either way the reported candidates are then re-priced exactly
+    (each band point at its own vol) and their contracts re-derived; ``yield_shocks_bp``: the yield shocks reported; ``loss_basis``: "full" or
     "excess" (module docstring)."""
 
     band: tuple[float, float] = (0.05, 0.15)
@@ -170,7 +171,7 @@ class SizingRequest:
     mix: bool = True
     mix_per_structure: int = 3
     top: int = 10
-    vol_nodes: int | None = None
+    vol_nodes: int | None = 4
     yield_shocks_bp: tuple[float, ...] = DEFAULT_YIELD_SHOCKS_BP
     loss_basis: LossBasis = "full"
     scenarios: ScenarioSet = HOUSE_VIEW
@@ -467,18 +468,22 @@ def price_contracts(
     states: _States,
     *,
     vol_nodes: int | None = None,
+    with_theta: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> _Priced:
-    """Dollars per contract of every contract now, one day later, at the horizon flat, at each
-    band point and in each scenario (:func:`contract_values`: one engine call per state group;
-    the band at its own vol shifts, or at ``vol_nodes`` shifts interpolated)."""
+    """Dollars per contract of every contract now and one day later (``with_theta``, else NaN),
+    at the horizon flat, at each band point and in each scenario (:func:`contract_values`: one
+    engine call per state group; the band at its own vol shifts, or at ``vol_nodes`` shifts
+    interpolated)."""
     say = progress or (lambda _label: None)
     zero = np.zeros(1)
-    now = contract_values(ctx, contracts, at=ctx.as_of, moves=zero, vol_shifts=zero)[:, 0]
-    tomorrow = contract_values(
-        ctx, contracts, at=ctx.as_of + timedelta(days=1), moves=zero, vol_shifts=zero
-    )[:, 0]
-    say("now and one day later")
+    if with_theta:
+        now = contract_values(ctx, contracts, at=ctx.as_of, moves=zero, vol_shifts=zero)[:, 0]
+        tomorrow = contract_values(
+            ctx, contracts, at=ctx.as_of + timedelta(days=1), moves=zero, vol_shifts=zero
+        )[:, 0]
+    else:
+        now = tomorrow = np.full(len(contracts), np.nan)
     if vol_nodes is None:
         both = contract_values(
             ctx,
@@ -804,6 +809,50 @@ def _size(
     return _Sized(units, n.astype(np.int64), ok, n * per_unit)
 
 
+class _Exact:
+    """Exact values of the contracts of reported candidates (the confirm step): the band at each
+    point's own vol shift, the horizon flat, now and one day later, priced on demand and cached."""
+
+    def __init__(self, ctx: PricingContext, states: _States) -> None:
+        self.ctx = ctx
+        self.states = states
+        self.cache: dict[tuple[str, int], tuple[FloatArray, float, float, float]] = {}
+
+    def values(
+        self, listed: _Listed, idx: IntArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+        """``(band (k, n_band), flat (k,), now (k,), tomorrow (k,))`` dollars per contract."""
+        missing = sorted({int(i) for i in idx if (listed.symbol, int(i)) not in self.cache})
+        if missing:
+            contracts = [listed.contracts[i] for i in missing]
+            st, ctx, zero = self.states, self.ctx, np.zeros(1)
+            both = contract_values(
+                ctx,
+                contracts,
+                at=st.horizon,
+                moves=np.concatenate([zero, st.moves]),
+                vol_shifts=np.concatenate([zero, st.vols]),
+            )
+            now = contract_values(ctx, contracts, at=ctx.as_of, moves=zero, vol_shifts=zero)[:, 0]
+            later = contract_values(
+                ctx, contracts, at=ctx.as_of + timedelta(days=1), moves=zero, vol_shifts=zero
+            )[:, 0]
+            for j, i in enumerate(missing):
+                self.cache[(listed.symbol, i)] = (
+                    both[j, 1:],
+                    float(both[j, 0]),
+                    float(now[j]),
+                    float(later[j]),
+                )
+        rows = [self.cache[(listed.symbol, int(i))] for i in idx]
+        return (
+            np.vstack([r[0] for r in rows]),
+            np.asarray([r[1] for r in rows]),
+            np.asarray([r[2] for r in rows]),
+            np.asarray([r[3] for r in rows]),
+        )
+
+
 def _candidate(
     sized: _Sized,
     row: int,
@@ -813,10 +862,51 @@ def _candidate(
     book: Book,
     request: SizingRequest,
     n_override: int | None = None,
+    *,
+    exact: _Exact | None = None,
+    level: float | None = None,
 ) -> Candidate:
-    """A reported :class:`Candidate` from one row of a sized structure."""
+    """A reported :class:`Candidate` from one row of a sized structure, its option legs re-priced
+    exactly (``exact``: the band at each point's own vol, theta from one day later) and its
+    contracts re-derived from those values: ``n_override`` fixed (the mix), ``level`` the cover
+    of a frontier point, else the request's rule."""
     u = sized.units
-    n = int(sized.n[row] if n_override is None else n_override)
+    prot_unit = u.protection[row]
+    theta_unit = float(u.theta[row])
+    carry_unit = float(u.carry_cost[row])
+    if exact is not None and not u.special and listed is not None:
+        band, flat, now, later = exact.values(listed, u.idx[row])
+        q = u.qty.astype(np.float64)
+        flat_unit = float(flat @ q)
+        prot_unit = band.T @ q - flat_unit
+        theta_unit = float((later - now) @ q)
+        carry_unit = float(u.premium[row]) - flat_unit
+    rounding = ROUNDING_COVER
+    if n_override is not None:
+        n = int(n_override)
+        rounding = ROUNDING_MILP
+    elif level is not None:
+        n = max(int(cover_contracts(prot_unit, losses, level)), 0)
+    else:
+        cap = float(
+            _unit_caps(
+                u,
+                request.max_hedge_ratio * abs(book.beta_weighted_value),
+                abs(book.beta_weighted_value),
+            )[row]
+        )
+        n = -1
+        if request.cover is not None:
+            n = int(cover_contracts(prot_unit, losses, request.cover))
+            budget_ok = request.budget is None or n * u.cost[row] <= request.budget * (1.0 + 1e-12)
+            if not (0 < n <= cap and budget_ok):
+                n = -1
+        if n < 0:
+            rounding = ROUNDING_BUDGET
+            active = losses > 0.0
+            worst = float(np.min(prot_unit[active] / losses[active])) if active.any() else 0.0
+            budget = request.budget if request.budget is not None else math.inf
+            n = int(budget_contracts(u.cost[row], budget, cap)) if worst > 0.0 else 0
     legs: list[LegOut] = []
     expiry: date | None = None
     if u.special:
@@ -837,7 +927,7 @@ def _candidate(
             parts.append(f"{'+' if q > 0 else '-'}{c.kind.value[0].upper()}{c.strike:g}")
             expiry = c.expiry
         name = f"{n:,} x {SHORT_NAMES[u.structure]} {expiry.isoformat() if expiry else ''} {'/'.join(parts)}"
-    prot = n * u.protection[row]
+    prot = n * prot_unit
     with np.errstate(divide="ignore", invalid="ignore"):
         covered = np.where(losses > 0.0, prot / np.where(losses > 0.0, losses, 1.0), np.nan)
     active = losses > 0.0
@@ -852,7 +942,6 @@ def _candidate(
     cost = float(n * u.cost[row])
     meets = request.cover is not None and min_cov >= request.cover * (1.0 - 1e-9)
     within = request.budget is None or cost <= request.budget * (1.0 + 1e-12)
-    rounding = ROUNDING_COVER if bool(sized.meets[row]) else ROUNDING_BUDGET
     return Candidate(
         structure=u.structure,
         name=name,
@@ -861,8 +950,8 @@ def _candidate(
         expiry=expiry,
         premium=float(n * u.premium[row]),
         cost=cost,
-        carry_cost=float(n * u.carry_cost[row]),
-        carry_per_day=float(n * u.theta[row]),
+        carry_cost=n * carry_unit,
+        carry_per_day=n * theta_unit,
         notional=float(n * u.notional[row]),
         protection=tuple(float(x) for x in prot),
         covered=tuple(float(x) for x in covered),
@@ -894,6 +983,7 @@ def _frontier(
     request: SizingRequest,
     states: _States,
     book: Book,
+    exact: _Exact,
 ) -> tuple[FrontierPoint, ...]:
     """Least cost reaching each protection level (10 %, 20 %, ... 100 %, and the target), over
     every candidate of every structure (within the notional cap, budget ignored)."""
@@ -931,9 +1021,9 @@ def _frontier(
             points.append(FrontierPoint(float(level), math.nan, None))
             continue
         cand = _candidate(
-            best[1], best[2], best[4], states, losses, book, request, n_override=best[3]
+            best[1], best[2], best[4], states, losses, book, request, exact=exact, level=level
         )
-        points.append(FrontierPoint(float(level), best[0], cand))
+        points.append(FrontierPoint(float(level), cand.cost, cand))
     # Least cost to reach AT LEAST each level: a candidate reaching a higher level also reaches
     # the lower ones (credit structures cost less with more contracts).
     out = list(points)
@@ -951,6 +1041,7 @@ def _mix(
     request: SizingRequest,
     states: _States,
     book: Book,
+    exact: _Exact,
 ) -> Candidate | None:
     """The integer mix (rules.solve_mix) of the ``mix_per_structure`` best units of each
     structure (best = most protection at the worst band point per dollar of cost)."""
@@ -998,7 +1089,7 @@ def _mix(
     if not sol.feasible or not any(sol.contracts):
         return None
     parts = [
-        _candidate(m[0], m[1], m[2], states, losses, book, request, n_override=n)
+        _candidate(m[0], m[1], m[2], states, losses, book, request, n_override=n, exact=exact)
         for m, n in zip(members, sol.contracts, strict=True)
         if n > 0
     ]
@@ -1079,7 +1170,7 @@ def size_hedge(
     covered = abs(book.beta_weighted_value)
     option_structs = [s for s in request.structures if s in _OPTION_UNDERLYING]
     symbols = list(dict.fromkeys(_OPTION_UNDERLYING[s] for s in option_structs))
-    total = 2 + len(states.scenarios)
+    total = 1 + len(states.scenarios)
     total = total * len(symbols) + len(request.structures) + 2
     done = 0
 
@@ -1090,6 +1181,7 @@ def size_hedge(
             progress(min(done, total), total, label)
 
     listed_by: dict[str, _Listed] = {}
+    exact = _Exact(ctx, states)
     window = request.expiry_window
     for sym in symbols:
         chain = market.chains.get(sym)
@@ -1116,6 +1208,7 @@ def size_hedge(
             listed.contracts,
             states,
             vol_nodes=request.vol_nodes,
+            with_theta=False,
             progress=_prefixed(tick, sym),
         )
         listed_by[sym] = _Listed(
@@ -1154,21 +1247,31 @@ def size_hedge(
             )
             if rank == 0:
                 best_by[sized.units.structure] = (
-                    _candidate(sized, int(i), owner, states, losses, book, request)
+                    _candidate(sized, int(i), owner, states, losses, book, request, exact=exact)
                     if sized.n[i] > 0
                     else None
                 )
         if sized.units.size == 0:
             best_by[sized.units.structure] = None
     flat_rows.sort()
-    ranked = tuple(
-        _candidate(pool[p][0], i, pool[p][1], states, losses, book, request)
+    confirmed = [
+        _candidate(pool[p][0], i, pool[p][1], states, losses, book, request, exact=exact)
         for _, _, _, p, i in flat_rows[: request.top]
         if pool[p][0].n[i] > 0
+    ]
+    # Re-rank on the exact values: meeting the target within the budget by cost, then the rest
+    # by the share of the loss covered at the worst band point.
+    ranked = tuple(
+        sorted(
+            (c for c in confirmed if c.units > 0),
+            key=lambda c: (
+                (0, c.cost) if c.meets_target and c.within_budget else (1, -c.min_covered)
+            ),
+        )
     )
-    frontier = _frontier(pool, losses, cap_value, request, states, book)
+    frontier = _frontier(pool, losses, cap_value, request, states, book, exact)
     tick("frontier")
-    mix = _mix(pool, losses, cap_value, request, states, book) if request.mix else None
+    mix = _mix(pool, losses, cap_value, request, states, book, exact) if request.mix else None
     tick("mix")
     notes = [
         f"band {request.band[0]:.0%}..{request.band[1]:.0%} every {request.band_step:.0%} at "

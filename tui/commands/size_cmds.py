@@ -6,7 +6,7 @@ Usage::
                [--holdings book.csv [--history prices.csv] [--window 252]]
                --protect 5%..15% [--step 1%] --cover 80% --horizon 60d --budget 1.5%
                --structures put,put-spread,rut-put-spread,collar,tza
-               [--min-dte N] [--max-dte N] [--max-hedge-ratio 1.5] [--excess] [--fast]
+               [--min-dte N] [--max-dte N] [--max-hedge-ratio 1.5] [--excess] [--exact]
                [--source SRC] [--store PATH] [--spot TZA=PRICE] [--top N]
                [--format table|json|csv] [--save FILE] [--pick N] [--schema]
 
@@ -156,7 +156,7 @@ def run_size(
     max_dte: int | None = None,
     max_hedge_ratio: float = 1.5,
     excess: bool = False,
-    fast: bool = False,
+    exact: bool = False,
     source: str = "auto",
     store: Path | None = None,
     spots: list[str] | None = None,
@@ -196,7 +196,7 @@ def run_size(
             max_dte=max_dte,
             max_hedge_ratio=max_hedge_ratio,
             loss_basis="excess" if excess else "full",
-            vol_nodes=4 if fast else None,
+            vol_nodes=None if exact else 4,
             top=top,
         )
     except InputError as exc:
@@ -403,8 +403,12 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--excess", help="Cover only the loss beyond the band's first drawdown."),
         ] = False,
-        fast: Annotated[
-            bool, typer.Option("--fast", help="Interpolate band vols between 4 shifts (speed).")
+        exact: Annotated[
+            bool,
+            typer.Option(
+                "--exact",
+                help="Screen every band point at its own vol (slower; reported candidates are exact either way).",
+            ),
         ] = False,
         source: Annotated[
             str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
@@ -457,7 +461,7 @@ def register(app: typer.Typer) -> None:
                 max_dte=max_dte,
                 max_hedge_ratio=max_hedge_ratio,
                 excess=excess,
-                fast=fast,
+                exact=exact,
                 source=source,
                 store=store,
                 spots=spot,
