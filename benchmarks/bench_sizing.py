@@ -77,9 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         times.append(time.perf_counter() - t0)
     warm = statistics.median(times)
     n = result.candidates_priced
-    n_states = (
-        len(result.drawdowns) + 1 + len(result.scenario_names) + 2
-    )  # band, flat, scenarios, now, +1d
+    n_states = len(result.drawdowns) + 1 + len(result.scenario_names)  # band, flat, scenarios
 
     # Reference: candidates one by one through Strategy.value in each state's context.
     ctx = market.ctx

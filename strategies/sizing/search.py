@@ -58,6 +58,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 import pricing
@@ -569,9 +570,23 @@ def _listed(
     kinds: Sequence[str],
 ) -> _Listed:
     """Contracts of ``symbol`` with a usable two-sided quote, expiring within ``window`` days."""
-    frame = chain.frame
+    full = chain.frame
     start = ctx.as_of.date()
     lo, hi = start + timedelta(days=window[0]), start + timedelta(days=window[1])
+    days = (full["expiry"] - pd.Timestamp(start)).dt.days
+    bid_all = full["bid"].astype(float)
+    ask_all = full["ask"].astype(float)
+    keep = (
+        full["kind"].astype(str).str.lower().isin(list(kinds))
+        & (days >= max(window[0], 1))
+        & (days <= window[1])
+        & np.isfinite(bid_all)
+        & np.isfinite(ask_all)
+        & (bid_all >= 0.0)
+        & (bid_all <= ask_all)
+        & (ask_all > 0.0)
+    )
+    frame = full.loc[keep]
     rows: dict[tuple[date, str, float], tuple[float, float, str]] = {}
     for exp, kind, strike, bid, ask, stl in zip(
         frame["expiry"],
