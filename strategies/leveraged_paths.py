@@ -221,11 +221,13 @@ def compare_tza_with_put_spread(
     etf: LeveragedETF = TZA,
     div_yield: float = 0.0,
     loss_threshold: float | None = None,
+    tza_cost: float | None = None,
 ) -> PathComparison:
     """Book P&L on each index path (``book_beta_dollars x (S_T/S_0 - 1)``) hedged by
     ``tza_dollars`` of the fund (path by path, daily reset) or by a put spread sized so that its
-    premium equals the TZA position's expected cost over the horizon (mean of ``tza_dollars x
-    (1 - E_T/E_0)`` over the paths, floored at one unit's premium).
+    premium equals the TZA position's cost over the horizon: ``tza_cost`` (dollars, e.g. its
+    carry cost with the index flat) or, when None, the mean of ``tza_dollars x (1 - E_T/E_0)``
+    over the paths; at least one unit of the spread.
 
     The spread's value at the horizon is given on a grid: ``spread_value_at`` (dollars per unit)
     at index moves ``spread_moves`` (decimal, increasing), interpolated linearly at each path's
@@ -242,7 +244,7 @@ def compare_tza_with_put_spread(
     book = book_beta_dollars * terminal
     ratio = fund_ratios(lr, etf, short_rate=short_rate, div_yield=div_yield)
     tza_pnl = tza_dollars * (ratio - 1.0)
-    expected_cost = float(-np.mean(tza_pnl))
+    expected_cost = float(-np.mean(tza_pnl)) if tza_cost is None else float(tza_cost)
     n_spread = max(expected_cost, spread_premium_per_unit) / spread_premium_per_unit
     spread_pnl = n_spread * (np.interp(terminal, moves, values) - spread_premium_per_unit)
     threshold = loss_threshold if loss_threshold is not None else 0.10 * abs(book_beta_dollars)

@@ -19,6 +19,10 @@ Document (dollars unless said; shares of the loss and drawdowns decimal)::
     mix                 candidate or null (the integer mix)
     frontier            [{protection, cost, candidate or null}]
     candidates_priced   count; seconds: search time; notes: method, rounding, data
+    path_comparison     null, or the TZA hedge against a put spread of the same cost on simulated
+                        paths: {paths, n_paths, trading_days, tza_dollars, tza_expected_cost,
+                        spread_contracts, spread_premium, book / with_tza / with_spread: {label,
+                        mean, std, p5, p25, p50, p75, p95, prob_loss_beyond, loss_threshold}}
 
 Candidate: structure, name, units (integer contracts or shares), expiry, legs [{label,
 instrument, quantity, fill_price}], premium, cost, carry_cost, carry_per_day, notional,
@@ -34,6 +38,7 @@ from typing import Any
 
 from pricing.types import OptionContract
 from strategies.legs import LeveragedETF, Shares
+from strategies.leveraged_paths import PathComparison
 from strategies.positions import PositionFile, position_from_legs
 from strategies.sizing.search import Candidate, SizingResult
 
@@ -107,8 +112,42 @@ def candidate_doc(c: Candidate) -> dict[str, Any]:
     }
 
 
-def result_document(result: SizingResult) -> dict[str, Any]:
-    """The whole result as a JSON-ready dict (schema version 1, module docstring)."""
+def path_doc(comparison: PathComparison, origin: str) -> dict[str, Any]:
+    """A TZA-versus-put-spread path comparison as a JSON-ready dict."""
+
+    def dist(d: Any) -> dict[str, Any]:
+        return {
+            "label": d.label,
+            "mean": d.mean,
+            "std": d.std,
+            "p5": d.percentiles[0],
+            "p25": d.percentiles[1],
+            "p50": d.percentiles[2],
+            "p75": d.percentiles[3],
+            "p95": d.percentiles[4],
+            "prob_loss_beyond": d.prob_loss_beyond,
+            "loss_threshold": d.loss_threshold,
+        }
+
+    return {
+        "paths": origin,
+        "n_paths": comparison.n_paths,
+        "trading_days": comparison.days,
+        "tza_dollars": comparison.tza_dollars,
+        "tza_expected_cost": comparison.tza_expected_cost,
+        "spread_contracts": comparison.spread_contracts,
+        "spread_premium": comparison.spread_premium,
+        "book": dist(comparison.book),
+        "with_tza": dist(comparison.with_tza),
+        "with_spread": dist(comparison.with_spread),
+    }
+
+
+def result_document(
+    result: SizingResult, paths: tuple[PathComparison, str] | None = None
+) -> dict[str, Any]:
+    """The whole result as a JSON-ready dict (schema version 1, module docstring); ``paths``
+    adds the TZA-versus-put-spread comparison (``path_comparison``, else null)."""
     req, book = result.request, result.book
     scenarios = [
         {
@@ -175,6 +214,7 @@ def result_document(result: SizingResult) -> dict[str, Any]:
         "candidates_priced": result.candidates_priced,
         "seconds": result.seconds,
         "notes": list(result.notes),
+        "path_comparison": path_doc(*paths) if paths is not None else None,
     }
 
 

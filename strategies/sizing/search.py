@@ -1303,7 +1303,8 @@ def size_hedge(
     ]
     if request.vol_nodes is not None:
         notes.append(
-            f"band vols interpolated between {request.vol_nodes} vol shifts (speed option)"
+            f"screening: band vols interpolated between {request.vol_nodes} vol shifts; every "
+            "reported candidate re-priced exactly (each band point at its own vol) and re-sized"
         )
     if {"rut-put-spread"} & set(request.structures):
         notes.append(RUT_AM_NOTE)

@@ -113,3 +113,13 @@ def test_missing_beta_and_schema() -> None:
     schema = runner.invoke(app, ["size", "--schema"])
     assert schema.exit_code == 0
     assert json.loads(schema.stdout)["title"] == "SizeDocument"
+
+
+def test_paths_comparison_in_json() -> None:
+    result = runner.invoke(app, [*BASE, "--format", "json", "--paths", "500", "--top", "2"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    SizeDocument.model_validate(doc)
+    comp = doc["path_comparison"]
+    assert comp["n_paths"] == 500 and comp["spread_premium"] > 0
+    assert comp["with_tza"]["std"] < comp["book"]["std"]

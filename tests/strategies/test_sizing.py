@@ -395,3 +395,39 @@ def test_as_of_is_the_markets() -> None:
     )
     assert result.as_of == AS_OF
     assert result.horizon == AS_OF + timedelta(days=20)
+
+
+# --- the core API the app calls ------------------------------------------------------------------
+
+
+def test_progress_callback_counts_up_to_its_total() -> None:
+    calls: list[tuple[int, int, str]] = []
+    size_hedge(
+        small_market(),
+        Book(1e6, 1.0),
+        SizingRequest(structures=("put", "put-spread", "tza"), horizon_days=20),
+        progress=lambda done, total, label: calls.append((done, total, label)),
+    )
+    assert calls and calls[-1][0] == calls[-1][1]
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+    assert any("put-spread" in c[2] for c in calls)
+
+
+def test_tza_versus_spread_on_paths() -> None:
+    from strategies.sizing.paths import tza_versus_spread
+
+    mkt = small_market(strikes=(170.0, 180.0, 190.0, 200.0), expiries=(date(2026, 3, 20),))
+    book = Book(1_000_000, 1.0)
+    result = size_hedge(mkt, book, SizingRequest(structures=("put-spread", "tza"), horizon_days=30))
+    spread = result.best_by_structure["put-spread"]
+    assert spread is not None
+    comparison, origin = tza_versus_spread(
+        mkt, book, spread, tza_dollars=200_000, horizon_days=30, n_paths=2000
+    )
+    assert "Gaussian" in origin and comparison.n_paths == 2000
+    assert comparison.tza_expected_cost > 0.0  # decay and fees beat the cash interest at 20 % vol
+    assert comparison.spread_premium == pytest.approx(
+        max(comparison.tza_expected_cost, spread.premium / spread.units)
+    )
+    assert comparison.with_tza.percentiles[0] > comparison.book.percentiles[0]
+    assert comparison.with_spread.percentiles[0] > comparison.book.percentiles[0]

@@ -9,6 +9,7 @@ Usage::
                [--min-dte N] [--max-dte N] [--max-hedge-ratio 1.5] [--excess] [--exact]
                [--source SRC] [--store PATH] [--spot TZA=PRICE] [--top N]
                [--format table|json|csv] [--save FILE] [--pick N] [--schema]
+               [--paths N [--path-history prices.csv]]
 
 Percentages take ``%`` or decimals (``80%`` = ``0.8``); ``--budget`` is a percent of the book
 value (``1.5%``) or dollars (``30000``); ``--horizon`` is days (``60d`` or ``60``); ``--cover
@@ -21,7 +22,10 @@ The search, sizing and definitions are :func:`strategies.sizing.search.size_hedg
 module); the JSON document is :func:`strategies.sizing.report.result_document`, validated by
 :class:`tui.commands.size_schema.SizeDocument` (``--schema`` prints its JSON Schema). ``--save``
 writes the candidate ranked ``--pick`` (default 1; ``mix`` for the integer mix) as a position
-file that ``hedge strategy --file`` opens. Long searches show a progress bar on stderr.
+file that ``hedge strategy --file`` opens. ``--paths N`` adds the TZA hedge against the best put
+spread of the same cost on N index paths (bootstrapped from ``--path-history`` when given, else
+Gaussian at the surface's vol): the distribution of the hedged book's P&L at the horizon. Long
+searches show a progress bar on stderr.
 
 Exit codes: 0 ok; 1 no market data; 2 bad input (the message names the option or field and the
 value).
@@ -213,6 +217,7 @@ def run_size(
         raise CliFailure(f"no market data from {source!r}: {exc}", EXIT_NO_DATA) from None
     except InputError as exc:
         raise CliFailure(f"--source: {exc}") from None
+    _MARKETS[:] = [market]
     try:
         return size_hedge(market, book, request, progress=progress)
     except InputError as exc:
@@ -421,6 +426,19 @@ def register(app: typer.Typer) -> None:
             typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5)."),
         ] = None,
         top: Annotated[int, typer.Option("--top", help="Candidates reported.")] = 10,
+        paths: Annotated[
+            int,
+            typer.Option(
+                "--paths",
+                help="Compare the TZA hedge with a put spread of equal cost on N paths (0: off).",
+            ),
+        ] = 0,
+        path_history: Annotated[
+            Path | None,
+            typer.Option(
+                "--path-history", help="Bootstrap the paths from this price CSV's IWM column."
+            ),
+        ] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
         save: Annotated[
             Path | None, typer.Option("--save", help="Write the chosen hedge as a position file.")
@@ -468,13 +486,16 @@ def register(app: typer.Typer) -> None:
                 top=top,
             )
             chosen = pick_candidate(result, pick) if save is not None else None
+            compared = compare_paths(result, paths, path_history) if paths > 0 else None
         except CliFailure as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.code) from None
         from strategies.sizing.report import result_document, result_rows
 
         if fmt == "json":
-            sys.stdout.write(json.dumps(result_document(result), indent=2, allow_nan=False) + "\n")
+            sys.stdout.write(
+                json.dumps(result_document(result, compared), indent=2, allow_nan=False) + "\n"
+            )
         elif fmt == "csv":
             columns, rows = result_rows(result)
             buf = io.StringIO()
@@ -485,9 +506,79 @@ def register(app: typer.Typer) -> None:
         else:
             from rich.console import Console
 
-            render_table(result, Console(width=max(140, Console().width)))
+            console = Console(width=max(140, Console().width))
+            render_table(result, console)
+            if compared is not None:
+                render_paths(*compared, console)
         if chosen is not None and save is not None:
             _save(chosen, save, result)
+
+
+def compare_paths(result: Any, n_paths: int, history: Path | None) -> Any:
+    """The TZA hedge (the best TZA candidate, else the beta-weighted value x cover / 3 dollars)
+    against the best put spread scaled to the same cost, on ``n_paths`` paths
+    (:func:`strategies.sizing.paths.tza_versus_spread`)."""
+    from pricing.errors import InputError
+    from strategies.sizing.book import load_price_history
+    from strategies.sizing.paths import tza_versus_spread
+
+    spread = next(
+        (
+            result.best_by_structure.get(s)
+            for s in ("put-spread", "rut-put-spread", "mrut-put-spread")
+            if result.best_by_structure.get(s) is not None
+        ),
+        None,
+    )
+    if spread is None:
+        raise CliFailure(
+            "--paths: needs a put-spread structure in --structures (put-spread, rut-put-spread...)"
+        )
+    tza = result.best_by_structure.get("tza")
+    if tza is not None and tza.legs:
+        dollars = abs(tza.legs[0].quantity * tza.legs[0].fill_price)
+    else:
+        dollars = abs(result.book.beta_weighted_value) * (result.request.cover or 0.5) / 3.0
+    try:
+        hist = load_price_history(history) if history is not None else None
+        return tza_versus_spread(
+            _MARKETS[-1],
+            result.book,
+            spread,
+            tza_dollars=dollars,
+            horizon_days=result.request.horizon_days,
+            n_paths=n_paths,
+            history=hist,
+        )
+    except InputError as exc:
+        raise CliFailure(f"--paths: {exc}") from None
+
+
+def render_paths(comparison: Any, origin: str, console: Any) -> None:
+    """A table of hedged-book P&L distributions on the paths."""
+    from rich.table import Table
+
+    t = Table(title=f"book P&L at the horizon on {origin}")
+    for h in ("", "mean $", "std $", "5 %", "25 %", "median", "75 %", "95 %", "P(loss > 10 %)"):
+        t.add_column(h, justify="left" if not h else "right")
+    for d in (comparison.book, comparison.with_tza, comparison.with_spread):
+        t.add_row(
+            d.label,
+            _money(d.mean),
+            _money(d.std),
+            *[_money(x) for x in d.percentiles],
+            f"{d.prob_loss_beyond:.1%}",
+        )
+    console.print(t)
+    console.print(
+        f"[dim]TZA ${comparison.tza_dollars:,.0f} (carry cost ${comparison.tza_expected_cost:,.0f} to the horizon, index flat); "
+        f"put spread {comparison.spread_contracts:,.1f} units for the same premium "
+        f"${comparison.spread_premium:,.0f}[/]"
+    )
+
+
+#: The market of the last search (the path comparison re-uses it).
+_MARKETS: list[Any] = []
 
 
 def _run_with_progress(**kwargs: Any) -> Any:

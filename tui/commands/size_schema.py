@@ -132,6 +132,37 @@ class FrontierModel(_Strict):
     candidate: CandidateModel | None
 
 
+class DistributionModel(_Strict):
+    """Hedged book P&L across paths: mean, standard deviation, percentiles (dollars) and the
+    probability of losing more than ``loss_threshold``."""
+
+    label: str
+    mean: float
+    std: float
+    p5: float
+    p25: float
+    p50: float
+    p75: float
+    p95: float
+    prob_loss_beyond: float = Field(ge=0.0, le=1.0)
+    loss_threshold: float
+
+
+class PathComparisonModel(_Strict):
+    """The TZA hedge against a put spread of the same cost on the same index paths."""
+
+    paths: str
+    n_paths: int = Field(ge=1)
+    trading_days: int = Field(ge=1)
+    tza_dollars: float
+    tza_expected_cost: float
+    spread_contracts: float
+    spread_premium: float
+    book: DistributionModel
+    with_tza: DistributionModel
+    with_spread: DistributionModel
+
+
 class SizeDocument(_Strict):
     """The whole ``hedge size --format json`` output."""
 
@@ -152,3 +183,4 @@ class SizeDocument(_Strict):
     candidates_priced: int = Field(ge=0)
     seconds: float = Field(ge=0.0)
     notes: list[str]
+    path_comparison: PathComparisonModel | None
