@@ -123,3 +123,51 @@ def test_paths_comparison_in_json() -> None:
     comp = doc["path_comparison"]
     assert comp["n_paths"] == 500 and comp["spread_premium"] > 0
     assert comp["with_tza"]["std"] < comp["book"]["std"]
+
+
+def test_holdings_with_betas_from_a_price_history(tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(9)
+    bench = rng.normal(0.0, 0.012, 260)
+    prices = pd.DataFrame(
+        {
+            "date": pd.bdate_range("2025-01-02", periods=261).strftime("%Y-%m-%d"),
+            "IWM": 200 * np.cumprod(np.concatenate([[1.0], 1 + bench])),
+            "AAA": 40
+            * np.cumprod(np.concatenate([[1.0], 1 + 1.5 * bench + rng.normal(0, 0.003, 260)])),
+        }
+    )
+    history = tmp_path / "prices.csv"
+    prices.to_csv(history, index=False)
+    holdings = tmp_path / "book.csv"
+    holdings.write_text("ticker,shares,value,beta\nAAA,20000,,\nBBB,,500000,0.9\n")
+    args = [a for a in BASE if a not in ("--book-value", "2000000", "--beta", "1.25")]
+    result = runner.invoke(
+        app,
+        [
+            *args,
+            "--holdings",
+            str(holdings),
+            "--history",
+            str(history),
+            "--window",
+            "200",
+            "--format",
+            "json",
+            "--top",
+            "2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    book = json.loads(result.stdout)["book"]
+    aaa = next(h for h in book["holdings"] if h["ticker"] == "AAA")
+    assert aaa["beta"] == pytest.approx(1.5, abs=0.05)
+    assert (
+        "OLS of daily simple returns on IWM" in aaa["beta_source"]
+        and "200 returns" in aaa["beta_source"]
+    )
+    assert "200 returns" in book["beta_method"]
+    bad = runner.invoke(app, [*args, "--holdings", str(tmp_path / "missing.csv")])
+    assert bad.exit_code == 2 and "holdings" in bad.stderr

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from pricing.errors import InputError
@@ -180,6 +180,7 @@ def test_search_finds_the_brute_force_optimum(
                         best = (n * cost, n, (k_long, k_short))
                     break
     feasible = [c for c in result.ranked if c.meets_target and c.within_budget]
+    event("feasible" if best is not None else "no pair meets the target")
     if best is None:
         assert not feasible
     else:
