@@ -21,9 +21,16 @@ from strategies.sizing.market import load_sizing_market
 from strategies.sizing.search import SizingRequest, size_hedge
 
 book = Book(2_000_000, 1.25, "IWM")
-request = SizingRequest(band=(0.05, 0.15), cover=0.80, horizon_days=60, budget=0.015 * book.value,
-                        structures=("put", "put-spread", "rut-put-spread", "collar", "tza"))
-market = load_sizing_market(request.structures, source="demo", now=datetime(2026, 11, 21, tzinfo=NEW_YORK))
+request = SizingRequest(
+    band=(0.05, 0.15),
+    cover=0.80,
+    horizon_days=60,
+    budget=0.015 * book.value,
+    structures=("put", "put-spread", "rut-put-spread", "collar", "tza"),
+)
+market = load_sizing_market(
+    request.structures, source="demo", now=datetime(2026, 11, 21, tzinfo=NEW_YORK)
+)
 result = size_hedge(market, book, request)
 
 print(f"{result.candidates_priced:,} candidates in {result.seconds:.1f} s (SYNTHETIC demo data)")
