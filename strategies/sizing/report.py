@@ -19,6 +19,9 @@ Document (dollars unless said; shares of the loss and drawdowns decimal)::
     mix                 candidate or null (the integer mix)
     frontier            [{protection, cost, candidate or null}]
     candidates_priced   count; seconds: search time; notes: method, rounding, data
+    reference_sizes     [{rule, instrument, exact, contracts, rounding}]: beta-weighted notional
+                        IWM/RUT/MRUT options; TZA and short IWM shares neutralising the cover
+                        share of the beta-weighted dollar delta
     path_comparison     null, or the TZA hedge against a put spread of the same cost on simulated
                         paths: {paths, n_paths, trading_days, tza_dollars, tza_expected_cost,
                         spread_contracts, spread_premium, book / with_tza / with_spread: {label,
@@ -214,6 +217,16 @@ def result_document(
         "candidates_priced": result.candidates_priced,
         "seconds": result.seconds,
         "notes": list(result.notes),
+        "reference_sizes": [
+            {
+                "rule": r.rule,
+                "instrument": r.instrument,
+                "exact": r.exact,
+                "contracts": r.contracts,
+                "rounding": r.rounding,
+            }
+            for r in result.reference_sizes
+        ],
         "path_comparison": path_doc(*paths) if paths is not None else None,
     }
 

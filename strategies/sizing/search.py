@@ -75,8 +75,10 @@ from strategies.sizing.rules import (
     ROUNDING_COVER,
     ROUNDING_MILP,
     band_points,
+    beta_weighted_contracts,
     budget_contracts,
     cover_contracts,
+    delta_neutral_contracts,
     solve_mix,
 )
 from strategies.strategy import Strategy
@@ -308,6 +310,19 @@ class FrontierPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceSize:
+    """A size by a simple rule, for comparison with the searched ones: ``rule``
+    ("beta-weighted notional" or "delta share"), the ``instrument`` it counts, the ``exact``
+    ratio and the integer ``contracts`` (or shares) with how it was rounded."""
+
+    rule: str
+    instrument: str
+    exact: float
+    contracts: int
+    rounding: str
+
+
+@dataclass(frozen=True, slots=True)
 class SizingResult:
     """The outcome of :func:`size_hedge`: the book, the request, the band and its losses, the
     ranked candidates (``ranked``: meeting the target within the budget by cost, then the rest by
@@ -331,6 +346,7 @@ class SizingResult:
     scenario_names: tuple[str, ...]
     scenario_probabilities: tuple[float, ...]
     book_scenario_pnl: Mapping[str, float]
+    reference_sizes: tuple[ReferenceSize, ...] = ()
     source: str = ""
     synthetic: bool = False
 
@@ -1148,6 +1164,47 @@ def _mix(
     )
 
 
+def _reference_sizes(
+    ctx: PricingContext, book: Book, request: SizingRequest
+) -> tuple[ReferenceSize, ...]:
+    """Beta-weighted notional contracts of IWM, RUT and MRUT options (``V x beta / (S x 100)``)
+    and the TZA shares and short IWM shares that neutralise the cover share (or all) of the
+    book's beta-weighted dollar delta (:func:`strategies.sizing.rules.delta_neutral_contracts`)."""
+    out: list[ReferenceSize] = []
+    for sym in ("IWM", "RUT", "MRUT"):
+        size = beta_weighted_contracts(
+            book_value=book.value,
+            beta=book.index_beta,
+            index_level=ctx.base_spot(sym),
+            multiplier=100.0,
+        )
+        out.append(
+            ReferenceSize(
+                "beta-weighted notional",
+                f"{sym} options (x100)",
+                size.exact,
+                size.contracts,
+                size.rounding,
+            )
+        )
+    share = request.cover if request.cover is not None else 1.0
+    bw = book.beta_weighted_value  # dollars per 1.00 relative index move
+    tza_price = ctx.base_spot(TZA.symbol)
+    for label, unit in (
+        (f"{TZA.symbol} shares", TZA.leverage * tza_price),
+        ("short IWM shares", -ctx.base_spot("IWM")),
+    ):
+        size = delta_neutral_contracts(
+            book_bw_dollar_delta=bw, unit_bw_dollar_delta=unit, share=min(share, 2.0)
+        )
+        out.append(
+            ReferenceSize(
+                f"delta share {share:.0%}", label, size.exact, size.contracts, size.rounding
+            )
+        )
+    return tuple(out)
+
+
 def _prefixed(tick: Callable[[str], None], prefix: str) -> Callable[[str], None]:
     def say(label: str) -> None:
         tick(f"{prefix} {label}")
@@ -1311,6 +1368,7 @@ def size_hedge(
     if request.loss_basis == "excess":
         notes.append(f"loss measured beyond the first drawdown of the band ({request.band[0]:.0%})")
     book_scen = {s.name: book.pnl_at_move(s.spot_move) for s in states.scenarios}
+    references = _reference_sizes(ctx, book, request)
     return SizingResult(
         book=book,
         request=request,
@@ -1329,6 +1387,7 @@ def size_hedge(
         scenario_names=tuple(s.name for s in states.scenarios),
         scenario_probabilities=tuple(s.probability for s in states.scenarios),
         book_scenario_pnl=book_scen,
+        reference_sizes=references,
         source=market.description,
         synthetic=market.synthetic,
     )

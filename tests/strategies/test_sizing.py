@@ -425,3 +425,16 @@ def test_tza_versus_spread_on_paths() -> None:
     )
     assert comparison.with_tza.percentiles[0] > comparison.book.percentiles[0]
     assert comparison.with_spread.percentiles[0] > comparison.book.percentiles[0]
+
+
+def test_reference_sizes_in_the_result() -> None:
+    result = size_hedge(
+        small_market(), Book(1_000_000, 1.0), SizingRequest(structures=("put",), horizon_days=20)
+    )
+    refs = {(r.rule, r.instrument): r for r in result.reference_sizes}
+    iwm = refs[("beta-weighted notional", "IWM options (x100)")]
+    assert iwm.contracts == 50 and iwm.exact == pytest.approx(50.0)  # $1M / (200 x 100)
+    rut = refs[("beta-weighted notional", "RUT options (x100)")]
+    assert abs(iwm.contracts / 10.06 - rut.contracts) <= 1.0
+    tza = refs[("delta share 80%", "TZA shares")]
+    assert tza.exact == pytest.approx(0.8 * 1_000_000 / (3 * 10.0))

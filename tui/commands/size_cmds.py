@@ -337,6 +337,14 @@ def render_table(result: Any, console: Any) -> None:
         if c is not None:
             b.add_row(f"{name} ({c.units:,})", *[_money(x) for x in c.protection])
     console.print(b)
+    r = Table(title="reference sizes by simple rules")
+    for h in ("rule", "instrument", "exact", "integer"):
+        r.add_column(h, justify="right" if h in ("exact", "integer") else "left")
+    for ref in result.reference_sizes:
+        r.add_row(
+            ref.rule, ref.instrument, f"{ref.exact:,.2f}", f"{ref.contracts:,} ({ref.rounding})"
+        )
+    console.print(r)
     for note in result.notes:
         console.print(f"[dim]- {note}[/]")
 

@@ -163,6 +163,16 @@ class PathComparisonModel(_Strict):
     with_spread: DistributionModel
 
 
+class ReferenceSizeModel(_Strict):
+    """A size by a simple rule (beta-weighted notional, delta share)."""
+
+    rule: str
+    instrument: str
+    exact: float
+    contracts: int
+    rounding: str
+
+
 class SizeDocument(_Strict):
     """The whole ``hedge size --format json`` output."""
 
@@ -183,4 +193,5 @@ class SizeDocument(_Strict):
     candidates_priced: int = Field(ge=0)
     seconds: float = Field(ge=0.0)
     notes: list[str]
+    reference_sizes: list[ReferenceSizeModel]
     path_comparison: PathComparisonModel | None
