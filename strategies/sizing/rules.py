@@ -202,13 +202,14 @@ def solve_mix(
     notional_cap: float | None = None,
     max_contracts: int = 100_000,
     upper: ArrayLike | None = None,
+    limits: Sequence[tuple[ArrayLike, float]] = (),
 ) -> MixSolution:
     """The integer mix of units (module docstring, rule 4): least cost meeting ``cover`` of the
     loss at every band point (``cover`` given), or the most protection within ``budget``
     (``cover`` None). ``protection``: ``(n_units, n_band)`` dollars per unit; ``costs`` dollars
     per unit; ``losses`` dollars per band point; ``notionals`` dollars per unit with
     ``notional_cap`` their limit; ``upper`` the most contracts of each unit (default
-    ``max_contracts``)."""
+    ``max_contracts``); ``limits`` more linear caps ``sum_i a_i n_i <= cap`` as ``(a, cap)``."""
     h, c, loss = _check_mix(protection, costs, losses)
     n_units = c.size
     ub = (
@@ -227,6 +228,10 @@ def solve_mix(
         rows.append(np.asarray(notionals, dtype=np.float64).ravel())
         lo.append(-np.inf)
         hi.append(float(notional_cap))
+    for coeffs, limit in limits:
+        rows.append(np.asarray(coeffs, dtype=np.float64).ravel())
+        lo.append(-np.inf)
+        hi.append(float(limit))
     active = loss > 0.0
     if cover is not None:
         a = np.vstack([h[:, active].T, *rows]) if rows else h[:, active].T

@@ -284,19 +284,14 @@ class Candidate:
 
     def strategy(self) -> Strategy:
         """The hedge as a :class:`Strategy` (legs entered at their fill prices), for the builder
-        and for position files."""
-        return Strategy(
-            self.name,
-            tuple(
-                Leg(
-                    leg.instrument,
-                    leg.quantity,
-                    leg.fill_price,
-                    leg.label,
-                )
-                for leg in self.legs
-            ),
-        )
+        and for position files; a contract repeated by a mix gets a numbered leg id."""
+        seen: dict[str, int] = {}
+        legs = []
+        for leg in self.legs:
+            seen[leg.label] = seen.get(leg.label, 0) + 1
+            label = leg.label if seen[leg.label] == 1 else f"{leg.label} #{seen[leg.label]}"
+            legs.append(Leg(leg.instrument, leg.quantity, leg.fill_price, label))
+        return Strategy(self.name, tuple(legs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1054,6 +1049,9 @@ def _frontier(
         cand = _candidate(
             best[1], best[2], best[4], states, losses, book, request, exact=exact, level=level
         )
+        if cand.units <= 0:  # the exact re-pricing found no count reaching the level
+            points.append(FrontierPoint(float(level), math.nan, None))
+            continue
         points.append(FrontierPoint(float(level), cand.cost, cand))
     # Least cost to reach AT LEAST each level: a candidate reaching a higher level also reaches
     # the lower ones (credit structures cost less with more contracts).
@@ -1096,6 +1094,11 @@ def _mix(
     upper = np.asarray(
         [_unit_caps(m[0].units, cap_value, abs(book.beta_weighted_value))[m[1]] for m in members]
     )
+    # The short calls of collars together stay within the book (no naked calls).
+    calls = np.asarray(
+        [a[k] if m[0].units.structure in _SHORT_CALLS else 0.0 for k, m in enumerate(members)]
+    )
+    limits = [(calls, abs(book.beta_weighted_value))] if calls.any() else []
     sol = solve_mix(
         h,
         c,
@@ -1105,6 +1108,7 @@ def _mix(
         notionals=a,
         notional_cap=cap_value,
         upper=upper,
+        limits=limits,
     )
     if not sol.feasible and request.cover is not None and request.budget is not None:
         sol = solve_mix(
@@ -1116,6 +1120,7 @@ def _mix(
             notionals=a,
             notional_cap=cap_value,
             upper=upper,
+            limits=limits,
         )
     if not sol.feasible or not any(sol.contracts):
         return None

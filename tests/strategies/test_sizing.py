@@ -438,3 +438,25 @@ def test_reference_sizes_in_the_result() -> None:
     assert abs(iwm.contracts / 10.06 - rut.contracts) <= 1.0
     tza = refs[("delta share 80%", "TZA shares")]
     assert tza.exact == pytest.approx(0.8 * 1_000_000 / (3 * 10.0))
+
+
+def test_mix_keeps_the_short_calls_within_the_book() -> None:
+    mkt = small_market(
+        strikes=(170.0, 180.0, 190.0, 195.0, 200.0, 205.0, 210.0), expiries=(date(2026, 3, 20),)
+    )
+    book = Book(1_000_000, 1.0)
+    result = size_hedge(
+        mkt, book, SizingRequest(structures=("collar", "put-spread-collar"), horizon_days=30)
+    )
+    if result.mix is not None:
+        short_calls = sum(
+            -leg.quantity
+            for leg in result.mix.legs
+            if getattr(leg.instrument, "kind", None) is not None
+            and leg.instrument.kind.value == "call"
+        )
+        assert short_calls * 200.0 * 100 <= book.beta_weighted_value + 1e-6
+        from strategies.sizing.report import position_for
+
+        # a contract repeated across the mix's parts keeps one leg per part (numbered ids)
+        assert len(position_for(result.mix).legs) == len(result.mix.legs)
