@@ -22,7 +22,8 @@ in the drawdown minus its value at the horizon with the index flat, dollars) and
    This is exact (the constraint is monotone in ``n``): the smallest integer meeting every
    band point, not a rounded continuous ratio. Under a budget ``B`` it is feasible when
    ``n x c <= B``. With a budget and no target, :func:`budget_contracts` gives
-   ``n = floor(B / c)`` and the protection reached is ``min_j n h_j / L_j``.
+   ``n = floor(B / c)``, at most the count covering the whole loss everywhere, and the
+   protection reached is ``min_j n h_j / L_j``.
 
 3. **Neutralise a share of the beta-weighted dollar delta** (:func:`delta_neutral_contracts`)::
 
@@ -38,8 +39,9 @@ in the drawdown minus its value at the horizon with the index flat, dollars) and
                   sum_i n_i c_i  <= B             (when a budget is given)
                   sum_i n_i a_i  <= A             (notional cap: a_i unit notional)
 
-   or, for the most protection within the budget, maximise ``t`` subject to
-   ``sum_i n_i h_ij >= t L_j``. :func:`brute_force_mix` enumerates the same problem (tests).
+   or, for the most protection within the budget, maximise ``t <= 1`` subject to
+   ``sum_i n_i h_ij >= t L_j`` (never more than the whole loss: beyond it a hedge is a net
+   short position). :func:`brute_force_mix` enumerates the same problem (tests).
 """
 
 from __future__ import annotations
@@ -212,6 +214,7 @@ def solve_mix(
     ``max_contracts``); ``limits`` more linear caps ``sum_i a_i n_i <= cap`` as ``(a, cap)``."""
     h, c, loss = _check_mix(protection, costs, losses)
     n_units = c.size
+    unit_upper = upper
     ub = (
         np.full(n_units, float(max_contracts))
         if upper is None
@@ -263,12 +266,29 @@ def solve_mix(
             integrality=np.concatenate([np.ones(n_units), [0.0]]),
             bounds=Bounds(
                 np.concatenate([np.zeros(n_units), [-np.inf]]),
-                np.concatenate([ub, [np.inf]]),
+                np.concatenate([ub, [1.0]]),  # protection beyond the whole loss is not protection
             ),
         )
         if res.x is None or res.status != 0:
             return MixSolution(tuple([0] * n_units), 0.0, 0.0, False)
         n = np.round(res.x[:n_units]).astype(np.int64)
+        best_t = float(np.min((n @ h)[active] / loss[active]))
+        if best_t > 0.0:
+            # Second stage: the least cost reaching that protection (ties broken by cost).
+            cheaper = solve_mix(
+                h,
+                c,
+                loss,
+                cover=min(best_t, 1.0) * (1.0 - 1e-9),
+                budget=budget,
+                notionals=notionals,
+                notional_cap=notional_cap,
+                max_contracts=max_contracts,
+                upper=unit_upper,
+                limits=limits,
+            )
+            if cheaper.feasible and cheaper.cost <= float(n @ c):
+                n = np.asarray(cheaper.contracts, dtype=np.int64)
     total = float(n @ c)
     prot = float(np.min((n @ h)[active] / loss[active]))
     return MixSolution(tuple(int(x) for x in n), total, prot, True)
@@ -299,7 +319,7 @@ def brute_force_mix(
                 continue
             key = (cost, -prot)
         else:
-            key = (-prot, cost)
+            key = (-round(min(prot, 1.0), 9), cost)
         if best is None or key < best[:2]:
             best = (key[0], key[1], combo)
     if best is None:

@@ -820,6 +820,10 @@ def _size(
     active = losses > 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         per_unit = np.min(units.protection[:, active] / losses[active], axis=1)
+    # Within the budget, never beyond covering the whole loss at every band point (more would be
+    # a net short position, not protection).
+    n_full = cover_contracts(units.protection, losses, 1.0)
+    cap = np.where(n_full > 0, np.minimum(cap, n_full), cap)
     n_budget = budget_contracts(
         units.cost, request.budget if request.budget is not None else np.inf, cap
     )
@@ -932,6 +936,8 @@ def _candidate(
             active = losses > 0.0
             worst = float(np.min(prot_unit[active] / losses[active])) if active.any() else 0.0
             budget = request.budget if request.budget is not None else math.inf
+            full = int(cover_contracts(prot_unit, losses, 1.0))
+            cap = min(cap, full) if full > 0 else cap
             n = int(budget_contracts(u.cost[row], budget, cap)) if worst > 0.0 else 0
     legs: list[LegOut] = []
     expiry: date | None = None

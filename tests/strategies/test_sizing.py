@@ -213,8 +213,9 @@ def test_milp_mix_matches_enumeration(
         if cover is not None:
             assert fast.cost == pytest.approx(slow.cost, abs=1e-7)
             assert fast.protection >= cover * (1 - 1e-9)
-        else:
-            assert fast.protection == pytest.approx(slow.protection, abs=1e-7)
+        else:  # the most protection (never counted beyond the whole loss), then the least cost
+            assert min(fast.protection, 1.0) == pytest.approx(min(slow.protection, 1.0), abs=1e-7)
+            assert fast.cost == pytest.approx(slow.cost, abs=1e-7)
         assert fast.cost <= budget + 1e-9
 
 
@@ -460,3 +461,27 @@ def test_mix_keeps_the_short_calls_within_the_book() -> None:
 
         # a contract repeated across the mix's parts keeps one leg per part (numbered ids)
         assert len(position_for(result.mix).legs) == len(result.mix.legs)
+
+
+def test_excess_loss_and_most_protection_for_the_budget() -> None:
+    mkt = small_market(strikes=(170.0, 180.0, 190.0, 200.0), expiries=(date(2026, 3, 20),))
+    book = Book(1_000_000, 1.0)
+    excess = size_hedge(
+        mkt,
+        book,
+        SizingRequest(
+            band=(0.05, 0.15), loss_basis="excess", structures=("put-spread",), horizon_days=30
+        ),
+    )
+    assert excess.book_loss[0] == 0.0 and excess.book_loss[-1] == pytest.approx(100_000.0)
+    budget = size_hedge(
+        mkt,
+        book,
+        SizingRequest(
+            cover=None, budget=5_000.0, structures=("put-spread", "put"), horizon_days=30
+        ),
+    )
+    assert budget.ranked
+    top = budget.ranked[0]
+    assert top.cost <= 5_000.0 + 1e-6 and not top.meets_target
+    assert top.min_covered == max(c.min_covered for c in budget.ranked)
