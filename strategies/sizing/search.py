@@ -9,11 +9,15 @@ Definitions (dollars unless said; ``d`` a drawdown of the Russell 2000 family, 0
 IWM, RUT and MRUT move alike):
 
 - **horizon**: ``request.horizon_days`` calendar days after the data's time. Legs are re-priced
-  there with :func:`strategies.grid.pnl_grid` (American IWM legs by the American engine before
-  their expiry, European RUT/MRUT legs by Black-Scholes on the forward; a leg that expired before
+  there by :func:`contract_values`, the model of :func:`strategies.valuation.instrument_price`
+  and :func:`strategies.grid.pnl_grid` in one engine call for every listed contract and state
+  (American IWM legs by :func:`pricing.american_price` before their expiry, with the cash
+  dividends; European RUT/MRUT legs by Black-Scholes on the forward; a leg that expired before
   the horizon at its settlement value), implied vols moved by the house spot-vol beta
   (:data:`strategies.calibration.HOUSE_BETAS`: +0.8 vol points per 1 % fall), smile
-  sticky-strike;
+  sticky-strike. The screening prices the band at four vol shifts and interpolates in vol
+  (``request.vol_nodes``); every reported candidate is then re-priced exactly, each band point
+  at its own vol, and re-sized;
 - **protection** of a unit at ``d``: its value at the horizon in the drawdown minus its value at
   the horizon with the index flat (what the move itself earns; an expiring 200/180 put spread
   with IWM at 200 protects 20 x 100 = $2,000 a contract at -10 %);
