@@ -3,7 +3,8 @@ hedged book's P&L at the horizon (:func:`strategies.leveraged_paths.compare_tza_
 on paths built here).
 
 Paths of the index: bootstrapped from a price history (``history``: a wide CSV loaded by
-:func:`strategies.sizing.book.load_price_history`, its IWM column; blocks of 5 days) when given,
+:func:`strategies.sizing.book.load_price_history`, its ``iwm_adj_close``, ``IWM`` or
+``iwm_close`` column, as in /work/shared/data/daily_2016_2021.csv; blocks of 5 days) when given,
 else Gaussian at the surface's at-the-money vol to the horizon with the risk-neutral drift
 (the options are priced risk-neutral too). The put spread is valued at the horizon on a grid of index moves with
 :func:`strategies.sizing.search.contract_values` (American legs re-priced before expiry, vols
@@ -35,6 +36,10 @@ from strategies.sizing.book import Book
 from strategies.sizing.search import Candidate, SizingMarket, contract_values
 from strategies.valuation import instrument_price
 
+#: Columns (upper-cased) read as the IWM closes of a history, in order of preference: adjusted
+#: closes first (they include the dividends, like the index's total return).
+IWM_COLUMNS = ("IWM_ADJ_CLOSE", "IWM", "IWM_CLOSE")
+
 #: Index moves (decimal) of the grid the put spread is valued on at the horizon.
 MOVE_GRID = np.linspace(-0.6, 0.6, 241)
 
@@ -50,11 +55,14 @@ def index_paths(
     """Daily IWM log returns ``(n_paths, trading days to the horizon)`` and a one-line origin."""
     days = max(1, round(horizon_days * TRADING_DAYS_PER_YEAR / 365.0))
     if history is not None:
-        if "IWM" not in history.columns:
+        column = next((c for c in IWM_COLUMNS if c in history.columns), None)
+        if column is None:
             raise InputError(
-                "history", list(history.columns), "needs an IWM column to bootstrap paths"
+                "history",
+                list(history.columns),
+                f"needs one of the columns {IWM_COLUMNS} to bootstrap paths",
             )
-        closes = pd.to_numeric(history["IWM"], errors="coerce").dropna().to_numpy(dtype=np.float64)
+        closes = pd.to_numeric(history[column], errors="coerce").dropna().to_numpy(dtype=np.float64)
         returns = np.diff(np.log(closes[closes > 0.0]))
         paths = bootstrap_paths(returns, days=days, n_paths=n_paths, seed=seed)
         return (

@@ -485,3 +485,29 @@ def test_excess_loss_and_most_protection_for_the_budget() -> None:
     top = budget.ranked[0]
     assert top.cost <= 5_000.0 + 1e-6 and not top.meets_target
     assert top.min_covered == max(c.min_covered for c in budget.ranked)
+
+
+def test_paths_bootstrapped_from_a_history_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from strategies.sizing.book import load_price_history
+    from strategies.sizing.paths import index_paths
+
+    rng = np.random.default_rng(4)
+    closes = 200 * np.cumprod(1 + rng.normal(0, 0.01, 300))
+    pd.DataFrame(
+        {
+            "date": pd.bdate_range("2020-01-02", periods=300).strftime("%Y-%m-%d"),
+            "iwm_adj_close": closes,
+        }
+    ).to_csv(tmp_path / "h.csv", index=False)
+    paths, origin = index_paths(
+        small_market(),
+        horizon_days=30,
+        n_paths=100,
+        seed=2,
+        history=load_price_history(tmp_path / "h.csv"),
+    )
+    assert paths.shape == (100, 21) and "bootstrapped" in origin
+    hist = set(np.round(np.diff(np.log(closes)), 12))
+    assert set(np.round(paths.ravel(), 12)) <= hist
