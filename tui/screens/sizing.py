@@ -331,7 +331,7 @@ class SizingScreen(Screen[None]):
         lo, hi = req.band
         badge = "DEMO data; " if r.synthetic else ""
         self.query_one("#sizing-status", Label).update(
-            f"{badge}{r.candidates_priced:,} candidates priced in {r.seconds:.1f} s; IWM "
+            f"{badge}{r.candidates_priced:,} candidates priced; IWM "
             f"{r.spot:,.2f}; horizon {r.horizon:%Y-%m-%d}; book loss "
             f"${r.book_loss[0]:,.0f}..${r.book_loss[-1]:,.0f} at -{100 * lo:g}..-{100 * hi:g} %"
         )

@@ -1,0 +1,147 @@
+"""Pilot tests of the hedge-sizing screen on the demo data with a fixed clock: the ranked row on
+screen equals :func:`strategies.sizing.search.size_hedge` for the same inputs, choosing it puts
+its legs into the builder, a bad field is a notification naming it, 80x24 renders; and one SVG
+snapshot of the results at 120x40."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from textual.widgets import Checkbox, Input
+
+from marketdata.snapshot import MarketSnapshot
+from marketdata.sources.resolve import load_snapshot
+from strategies.sizing.book import Book
+from strategies.sizing.market import market_from_snapshots
+from strategies.sizing.search import SizingRequest, SizingResult, size_hedge
+from tests.tui.conftest import fixed_clock
+from tui.app import HedgeApp, make_app, wait_until_ready
+from tui.fmt import money
+from tui.screens.main import MainScreen
+from tui.screens.sizing import SizingScreen
+from tui.widgets.sizing_table import SizingTable
+
+#: Demo expiries the sizing tests load for IWM and RUT: the chain's default (Dec) and the two
+#: monthlies inside the 60-day horizon's expiry window (60..180 days).
+SIZING_EXPIRIES = (date(2026, 12, 18), date(2027, 2, 19), date(2027, 3, 19))
+#: Structures the tests tick (IWM and RUT chains, TZA at the demo's nominal price).
+STRUCTURES = ("put", "put-spread", "rut-put-spread", "tza")
+#: The form as a user types it: $1,000,000 book, beta 1 to IWM, 5..15 % drawdowns, 80 % cover,
+#: 60 days, no budget.
+FORM = {
+    "book-value": "1,000,000",
+    "beta": "1.0",
+    "protect": "5%..15%",
+    "cover": "80%",
+    "horizon": "60",
+    "budget": "",
+}
+
+
+def sizing_loader(symbol: str, now: datetime) -> tuple[MarketSnapshot, str]:
+    """The demo snapshot (IWM and RUT restricted to :data:`SIZING_EXPIRIES`)."""
+    expiries = list(SIZING_EXPIRIES) if symbol.upper() in ("IWM", "RUT") else None
+    resolved = load_snapshot(symbol, "demo", now=now, expiry=expiries)
+    return resolved.snapshot, str(resolved.description)
+
+
+def core_result() -> SizingResult:
+    """The core's answer for :data:`FORM` on the same snapshots."""
+    snaps = {s: sizing_loader(s, fixed_clock())[0] for s in ("IWM", "RUT")}
+    market = market_from_snapshots(snaps)
+    request = SizingRequest(band=(0.05, 0.15), cover=0.8, horizon_days=60.0, structures=STRUCTURES)
+    return size_hedge(market, Book(1_000_000.0, 1.0, "IWM"), request)
+
+
+def sizing_app() -> HedgeApp:
+    """The app over :func:`sizing_loader` and the fixed clock."""
+    return make_app(source=sizing_loader, clock=fixed_clock)
+
+
+async def open_and_fill(app: HedgeApp, pilot: Any, **changes: str) -> SizingScreen:
+    """Open the sizing screen with its key and fill the form (``changes`` override fields)."""
+    await wait_until_ready(app, pilot)
+    await pilot.press("h")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, SizingScreen)
+    for name, value in {**FORM, **changes}.items():
+        screen.query_one(f"#{name}", Input).value = value
+    for box in screen.query(Checkbox):
+        box.value = str(box.label) in STRUCTURES
+    return screen
+
+
+async def run_search(app: HedgeApp, pilot: Any) -> None:
+    """Press f5 and wait for the worker."""
+    await pilot.press("f5")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+@pytest.fixture(scope="module")
+def expected() -> SizingResult:
+    """The core's result (computed once)."""
+    return core_result()
+
+
+async def test_top_row_equals_the_core_and_opens_in_the_builder(expected: SizingResult) -> None:
+    assert expected.ranked, "the demo has hedges for this book"
+    top = expected.ranked[0]
+    app = sizing_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_and_fill(app, pilot)
+        await run_search(app, pilot)
+        assert screen.result is not None
+        table = screen.query_one(SizingTable)
+        assert table.row_count == len(expected.ranked) + (expected.mix is not None)
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row[:4] == ["1", top.structure, f"{top.units:,}", money(top.cost)]
+        assert row[4] == money(top.protection[0])
+        assert row[-1].startswith(f"{top.legs[0].quantity:+,} {top.legs[0].label}")
+        # Enter on the highlighted (top) row: its legs become the builder's position.
+        assert app.focused is table
+        await pilot.press("enter")
+        await pilot.pause()
+        await wait_until_ready(app, pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert app.position.legs == list(top.strategy().flat_legs())
+        assert app.position.name == top.name
+        # The screen keeps its results: the key shows them again; 80x24 renders.
+        await pilot.press("h")
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one(SizingTable).row_count == table.row_count
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "named"),
+    [("cover", "250%", "cover"), ("book-value", "a lot", "book value"), ("protect", "15%..5%", "protect band")],
+)
+async def test_a_bad_field_is_a_notification_naming_it(field: str, text: str, named: str) -> None:
+    app = sizing_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_and_fill(app, pilot, **{field: text})
+        await run_search(app, pilot)
+        messages = [f"{n.title}: {n.message}" for n in app._notifications]
+        assert any(named in m and text in m for m in messages), messages
+        assert screen.result is None
+
+
+def test_sizing_results_snapshot(snap_compare: Any, app_factory: Callable[..., HedgeApp]) -> None:
+    app = sizing_app()
+
+    async def sized(pilot: Any) -> None:
+        await open_and_fill(app, pilot)
+        await run_search(app, pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=sized)
