@@ -56,7 +56,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("4", "show_tab('scenarios')", "Scenarios tab", "Anywhere"),
     KeySpec("5", "show_tab('heatmap')", "P&L heat map tab (spot x date)", "Anywhere"),
     KeySpec("6", "show_tab('smile')", "Smile and term structure tab", "Anywhere"),
-    KeySpec("h", "open_sizing", "Hedge sizing screen: size a hedge for a book", "Anywhere", True),
+    KeySpec("h", "open_sizing", "Hedge sizing screen: size a hedge for a book", "Anywhere"),
     KeySpec(
         "c",
         "trade('call', 1)",
@@ -184,7 +184,6 @@ FOOTER_TEXT = {
     "move_strike(1)": "Strike",
     "slide_date(1)": "Date",
     "shift_vol(1)": "Vol",
-    "open_sizing": "Sizing",
     "size": "Size",
     "choose": "Open in builder",
     "back": "Builder",

@@ -22,7 +22,7 @@ from tui.app import HedgeApp, make_app, wait_until_ready
 from tui.fmt import money
 from tui.screens.main import MainScreen
 from tui.screens.sizing import SizingScreen
-from tui.widgets.sizing_table import SizingTable
+from tui.widgets.sizing_table import SizingTable, legs_text
 
 #: Demo expiries the sizing tests load for IWM and RUT: the chain's default (Dec) and the two
 #: monthlies inside the 60-day horizon's expiry window (60..180 days).
@@ -101,9 +101,10 @@ async def test_top_row_equals_the_core_and_opens_in_the_builder(expected: Sizing
         table = screen.query_one(SizingTable)
         assert table.row_count == len(expected.ranked) + (expected.mix is not None)
         row = [str(cell) for cell in table.get_row_at(0)]
-        assert row[:4] == ["1", top.structure, f"{top.units:,}", money(top.cost)]
-        assert row[4] == money(top.protection[0])
-        assert row[-1].startswith(f"{top.legs[0].quantity:+,} {top.legs[0].label}")
+        assert row[:5] == ["1", top.structure, legs_text(top), f"{top.units:,}", money(top.cost)]
+        assert row[5] == money(top.protection[0])
+        assert row[8] == money(top.residual_loss[-1])
+        assert row[9] == money(top.weighted_pnl, signed=True)
         # Enter on the highlighted (top) row: its legs become the builder's position.
         assert app.focused is table
         await pilot.press("enter")
@@ -125,7 +126,11 @@ async def test_top_row_equals_the_core_and_opens_in_the_builder(expected: Sizing
 
 @pytest.mark.parametrize(
     ("field", "text", "named"),
-    [("cover", "250%", "cover"), ("book-value", "a lot", "book value"), ("protect", "15%..5%", "protect band")],
+    [
+        ("cover", "250%", "cover"),
+        ("book-value", "a lot", "book value"),
+        ("protect", "15%..5%", "protect band"),
+    ],
 )
 async def test_a_bad_field_is_a_notification_naming_it(field: str, text: str, named: str) -> None:
     app = sizing_app()

@@ -65,6 +65,16 @@ FIELD_LABELS = {
     "structures": "structures",
     "expiry window": "horizon",
 }
+#: The form field (input id) of each label, to quote what the user typed.
+LABEL_INPUTS = {
+    "book value": "book-value",
+    "beta": "beta",
+    "benchmark": "benchmark",
+    "protect band": "protect",
+    "cover": "cover",
+    "horizon": "horizon",
+    "budget": "budget",
+}
 _RANGE = re.compile(r"^\s*([^.]+?)\s*(?:\.\.|:|,|-)\s*(.+?)\s*$")
 
 
@@ -180,8 +190,7 @@ class SizingScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="sizing-form"):
             yield Label(
-                "[b]Hedge sizing[/b]: how many of which structure cover the book's loss over a "
-                "band of index drawdowns at the horizon, and at what cost",
+                "[b]Hedge sizing[/b] of a book against index drawdowns (esc: back to the builder)",
                 id="sizing-title",
             )
             with Horizontal(classes="form-row"):
@@ -212,8 +221,9 @@ class SizingScreen(Screen[None]):
             with Horizontal(classes="form-row"):
                 yield Button("Size (f5)", id="size", variant="primary", compact=True)
                 yield ProgressBar(total=None, show_eta=False, id="sizing-progress")
-                yield Label("fill the form and press f5 or enter", id="sizing-status")
+            yield Label("fill the form, then f5 or enter", id="sizing-status")
         yield SizingTable(id="sizing-table")
+        yield Label("", id="sizing-detail")
         yield FrontierChart(id="frontier-chart")
         yield Label("", id="sizing-notes")
         yield Footer()
@@ -246,7 +256,9 @@ class SizingScreen(Screen[None]):
             return
         except InputError as exc:
             label = FIELD_LABELS.get(exc.field, exc.field)
-            self.fail(label, f"{label} {exc.value!r}: {exc.reason}")
+            typed = self.form_values().get(LABEL_INPUTS.get(label, ""))
+            shown = repr(typed) if typed is not None else repr(exc.value)
+            self.fail(label, f"{label} {shown}: {exc.reason}")
             return
         self.query_one("#sizing-progress", ProgressBar).update(total=None, progress=0)
         self.query_one("#sizing-status", Label).update("loading the market…")
@@ -345,8 +357,8 @@ class SizingScreen(Screen[None]):
         )
         budget = "no budget" if req.budget is None else f"budget ${req.budget:,.0f}"
         self.query_one("#sizing-notes", Label).update(
-            f"target {cover} at every drawdown, {budget}; dim rows miss it | cost: premium at "
-            "the fill (options), carry (TZA, shares); wtd P&L: house view | enter: open in builder"
+            f"target {cover} at every drawdown, {budget}; dim rows miss it; cost: premium at the "
+            "fill (options) or carry (TZA, shares); wtd P&L: house view"
         )
         if table.row_count:
             table.focus()
@@ -354,6 +366,17 @@ class SizingScreen(Screen[None]):
             self.notify("no hedge found for these inputs", severity="warning")
 
     # --- choosing a hedge -----------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#sizing-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        c = self.query_one(SizingTable).candidate_at(event.row_key.value)
+        if c is None:
+            return
+        self.query_one("#sizing-detail", Label).update(
+            f"[b]{c.name}[/b] (enter: open in builder): premium ${c.premium:,.0f}, carry cost "
+            f"${c.carry_cost:,.0f}, notional ${c.notional:,.0f}, least cover "
+            f"{100 * c.min_covered:.0f} % of the loss; {c.rounding}"
+        )
+
     @on(DataTable.RowSelected, "#sizing-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         self.choose(event.row_key.value)

@@ -21,8 +21,27 @@ def band_picks(drawdowns: tuple[float, ...]) -> tuple[int, ...]:
 
 
 def legs_text(candidate: Candidate) -> str:
-    """The legs as ``+40 IWM 2027-01-15 P270, -40 … P250`` (signed contracts or shares)."""
-    return ", ".join(f"{leg.quantity:+,} {leg.label}" for leg in candidate.legs)
+    """The legs in short: ``IWM 2027-02-19 +54 P270 -54 P250`` (underlying and expiry once when
+    the option legs share them), ``+28,810 TZA`` for shares and funds."""
+    from pricing.types import OptionContract, OptionKind
+
+    options = [leg for leg in candidate.legs if isinstance(leg.instrument, OptionContract)]
+    heads = {(leg.instrument.underlying.upper(), leg.instrument.expiry) for leg in options}
+    parts: list[str] = []
+    if len(heads) == 1:
+        underlying, expiry = next(iter(heads))
+        parts.append(f"{underlying} {expiry.isoformat()}")
+    for leg in candidate.legs:
+        inst = leg.instrument
+        if isinstance(inst, OptionContract):
+            letter = "C" if inst.kind is OptionKind.CALL else "P"
+            head = (
+                "" if len(heads) == 1 else f"{inst.underlying.upper()} {inst.expiry.isoformat()} "
+            )
+            parts.append(f"{leg.quantity:+,} {head}{letter}{inst.strike:g}")
+        else:
+            parts.append(f"{leg.quantity:+,} {getattr(inst, 'symbol', leg.label)}")
+    return " ".join(parts)
 
 
 def columns(result: SizingResult) -> tuple[str, ...]:
@@ -44,9 +63,9 @@ def columns(result: SizingResult) -> tuple[str, ...]:
 
 
 class SizingTable(DataTable[Text]):
-    """Ranked candidates (rank, structure, contracts, cost, protection at the band's first,
-    middle and last drawdown, residual loss at the last, probability-weighted P&L under the
-    house view, carry per calendar day, legs); row keys are ranks (``mix`` for the mix)."""
+    """Ranked candidates (rank, structure, legs, contracts, cost, protection at the band's
+    first, middle and last drawdown, residual loss at the last, probability-weighted P&L under
+    the house view, carry per calendar day); row keys are ranks (``mix`` for the mix)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -70,13 +89,13 @@ class SizingTable(DataTable[Text]):
             self.add_row(
                 Text(rank, justify="right"),
                 Text(c.structure, style="" if ok else "dim"),
+                Text(legs_text(c)),
                 Text(f"{c.units:,}", justify="right"),
                 Text(money(c.cost), justify="right"),
                 *(Text(money(c.protection[i]), justify="right") for i in picks),
                 Text(money(c.residual_loss[-1]), justify="right"),
                 Text(money(c.weighted_pnl, signed=True), justify="right"),
                 Text(money(c.carry_per_day, signed=True), justify="right"),
-                Text(legs_text(c)),
                 key=rank,
             )
 
