@@ -136,6 +136,8 @@ class HedgeApp(WorkersMixin, App[None]):
         self.expiry: date | None = None
         self.results = Results(-1)
         self.report_cache: tuple[Any, dict[str, Any]] | None = None
+        self.heat_cache: tuple[Any, Any] | None = None
+        self.heat_drawn: Any = None
         self.busy = False
         self.loading = False
         #: Version of the position whose what-if numbers are drawn (for the benchmark).
@@ -465,6 +467,10 @@ class HedgeApp(WorkersMixin, App[None]):
             self.position.whatif = replace(self.position.whatif, days_forward=float(max(0, limit)))
         self.recompute(report=True)
 
+    def _heat_key(self) -> Any:
+        w = self.position.whatif
+        return (tuple(self.position.legs), w.vol_shift, w.rate_shift_bp)
+
     def _report_key(self) -> Any:
         return (tuple(self.position.legs), tuple(sorted(self.position.weights.items())))
 
@@ -488,6 +494,9 @@ class HedgeApp(WorkersMixin, App[None]):
             self.position.whatif,
             dict(self.position.weights),
             previous,
+            self.heat_cache[1]
+            if self.heat_cache is not None and self.heat_cache[0] == self._heat_key()
+            else None,
         )
         self.redraw_position(busy=True, part="busy")
 
@@ -500,6 +509,8 @@ class HedgeApp(WorkersMixin, App[None]):
         self.results = res
         if message.part == "report" and res.report is not None:
             self.report_cache = (self._report_key(), res.report)
+        if message.part == "heat" and res.heat is not None:
+            self.heat_cache = (self._heat_key(), res.heat)
         if message.part == "heat":
             self.busy = False
         self.redraw_position(busy=self.busy, part=message.part)
@@ -580,7 +591,8 @@ class HedgeApp(WorkersMixin, App[None]):
         elif not legs:
             note.update(EMPTY_HINT)
         heat = res.heat if current else None
-        if heat is not None and part in ("heat", ""):
+        if heat is not None and part in ("heat", "") and heat is not self.heat_drawn:
+            self.heat_drawn = heat
             wi = self.position.whatif
             screen.query_one(HeatMapView).show(
                 heat,

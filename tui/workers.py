@@ -4,7 +4,8 @@ runs here, never on the screen's thread, and reports by posting typed messages
 
 Two worker groups, both ``exclusive`` (a new request cancels the older one of its group; a
 cancelled worker posts nothing): ``load`` (market data) and ``quant`` (the position's analysis).
-Pricing (numba kernels and QuantLib under :mod:`pricing`) is entered under one lock,
+Each worker has a fixed ``description``: Textual would otherwise build one from the ``repr``
+of its arguments, which prints whole chain frames (80 ms a key press). Pricing (numba kernels and QuantLib under :mod:`pricing`) is entered under one lock,
 :data:`PRICING_LOCK`, so at most one thread prices at a time whatever the group.
 """
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from strategies.sizing.book import Book
     from strategies.sizing.search import SizingMarket, SizingRequest, SizingResult
     from strategies.strategy import Strategy
-    from strategies.whatif import WhatIf
+    from strategies.whatif import HeatMap, WhatIf
 
 #: Serialises pricing across worker threads (QuantLib's settings are process-global).
 PRICING_LOCK = threading.Lock()
@@ -88,7 +89,7 @@ class WorkersMixin:
         def post_message(self, message: Any) -> bool:
             """Provided by the App."""
 
-    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False, description="load market")
     def load_market(self, first_load: bool) -> None:
         """Load the snapshot (post :class:`ChainLoaded`), analyse it and build the pricing
         context (post :class:`MarketReady`); on failure post :class:`LoadFailed`."""
@@ -132,7 +133,13 @@ class WorkersMixin:
         except Exception as exc:
             self.post_message(LoadFailed(f"{type(exc).__name__}: {exc}", first_load=first_load))
 
-    @work(thread=True, exclusive=True, group="quant", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="quant",
+        exit_on_error=False,
+        description="analyse position",
+    )
     def analyse(
         self,
         version: int,
@@ -141,10 +148,12 @@ class WorkersMixin:
         whatif: WhatIf,
         weights: dict[str, float],
         previous_report: dict[str, Any] | None,
+        previous_heat: HeatMap | None = None,
     ) -> None:
         """Price the position: what-if numbers first, then the report (unless
         ``previous_report``, still valid for these legs and weights, is given), the chart and
-        the heat map, each posted as soon as it is ready."""
+        the heat map (unless ``previous_heat``, still valid for these legs, vol and rate shifts,
+        is given), each posted as soon as it is ready."""
         from strategies.report import ReportOptions, SourceInfo, build_report
         from strategies.whatif import (
             heat_map,
@@ -198,7 +207,7 @@ class WorkersMixin:
             with PRICING_LOCK:
                 if worker.is_cancelled:
                     return
-                out.heat = heat_map(strategy, ctx, whatif)
+                out.heat = previous_heat or heat_map(strategy, ctx, whatif)
             self.post_message(AnalysisReady("heat", out))
         except Exception as exc:
             self.post_message(AnalysisFailed(version, f"{type(exc).__name__}: {exc}"))
