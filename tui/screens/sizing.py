@@ -285,7 +285,13 @@ class SizingScreen(Screen[None]):
         self.app.pop_screen()
 
     # --- the worker -----------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="sizing", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="sizing",
+        exit_on_error=False,
+        description="size a hedge",
+    )
     def run_search(self, book: Book, request: SizingRequest) -> None:
         """Build (or reuse) the sizing market and run the search, posting
         :class:`SizingProgress`, then :class:`SizingReady` or :class:`SizingFailed`."""
@@ -357,8 +363,9 @@ class SizingScreen(Screen[None]):
         )
         budget = "no budget" if req.budget is None else f"budget ${req.budget:,.0f}"
         self.query_one("#sizing-notes", Label).update(
-            f"target {cover} at every drawdown, {budget}; dim rows miss it; cost: premium at the "
-            "fill (options) or carry (TZA, shares); wtd P&L: house view"
+            f"target {cover} at every drawdown, {budget}; dim rows miss it | all in $: cost = "
+            "premium at the fill (options) or carry (TZA, shares); prot = protection, resid = "
+            "residual loss at a drawdown; wtd P&L: house view; theta/d: carry a day"
         )
         if table.row_count:
             table.focus()

@@ -21,8 +21,8 @@ def band_picks(drawdowns: tuple[float, ...]) -> tuple[int, ...]:
 
 
 def legs_text(candidate: Candidate) -> str:
-    """The legs in short: ``IWM 2027-02-19 +54 P270 -54 P250`` (underlying and expiry once when
-    the option legs share them), ``+28,810 TZA`` for shares and funds."""
+    """The legs in short: ``IWM 19Feb27 +54P277 -54P235`` (underlying and expiry once when the
+    option legs share them), ``+28,810 TZA`` for shares and funds."""
     from pricing.types import OptionContract, OptionKind
 
     options = [leg for leg in candidate.legs if isinstance(leg.instrument, OptionContract)]
@@ -30,36 +30,25 @@ def legs_text(candidate: Candidate) -> str:
     parts: list[str] = []
     if len(heads) == 1:
         underlying, expiry = next(iter(heads))
-        parts.append(f"{underlying} {expiry.isoformat()}")
+        parts.append(f"{underlying} {expiry:%d%b%y}")
     for leg in candidate.legs:
         inst = leg.instrument
         if isinstance(inst, OptionContract):
             letter = "C" if inst.kind is OptionKind.CALL else "P"
-            head = (
-                "" if len(heads) == 1 else f"{inst.underlying.upper()} {inst.expiry.isoformat()} "
-            )
-            parts.append(f"{leg.quantity:+,} {head}{letter}{inst.strike:g}")
+            head = "" if len(heads) == 1 else f"{inst.underlying.upper()} {inst.expiry:%d%b%y} "
+            parts.append(f"{leg.quantity:+,}{head and ' ' + head}{letter}{inst.strike:g}")
         else:
             parts.append(f"{leg.quantity:+,} {getattr(inst, 'symbol', leg.label)}")
     return " ".join(parts)
 
 
 def columns(result: SizingResult) -> tuple[str, ...]:
-    """Column titles: protection ($) at the shown band points, residual loss at the last one."""
+    """Column titles (amounts in dollars): protection at the shown band points (drawdowns in
+    percent), residual loss at the last one, weighted P&L, theta per calendar day."""
     picks = band_picks(result.drawdowns)
-    band = tuple(f"prot -{100 * result.drawdowns[i]:g}% $" for i in picks)
-    last = f"resid -{100 * result.drawdowns[-1]:g}% $"
-    return (
-        "#",
-        "structure",
-        "contracts",
-        "cost $",
-        *band,
-        last,
-        "wtd P&L $",
-        "theta/day $",
-        "legs",
-    )
+    band = tuple(f"prot {100 * result.drawdowns[i]:g}%" for i in picks)
+    last = f"resid {100 * result.drawdowns[-1]:g}%"
+    return ("#", "structure", "legs", "qty", "cost", *band, last, "wtd P&L", "theta/d")
 
 
 class SizingTable(DataTable[Text]):
