@@ -113,10 +113,20 @@ async def test_top_row_equals_the_core_and_opens_in_the_builder(expected: Sizing
         assert isinstance(app.screen, MainScreen)
         assert app.position.legs == list(top.strategy().flat_legs())
         assert app.position.name == top.name
-        # The screen keeps its results: the key shows them again; 80x24 renders.
+        # The screen keeps its results: the key shows them again; the second row (an IWM
+        # structure when the top is not one) opens too; no analysis failed on the way.
         await pilot.press("h")
         await pilot.pause()
         assert app.screen is screen and screen.query_one(SizingTable).row_count == table.row_count
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        await wait_until_ready(app, pilot)
+        assert app.position.legs == list(expected.ranked[1].strategy().flat_legs())
+        failures = [n.message for n in app._notifications if n.severity == "error"]
+        assert not failures, failures
+        assert app.results.numbers is not None and app.results.report is not None
+        await pilot.press("h")
+        await pilot.pause()
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         await pilot.press("escape")
@@ -150,3 +160,22 @@ def test_sizing_results_snapshot(snap_compare: Any, app_factory: Callable[..., H
         await run_search(app, pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=sized)
+
+
+def test_the_key_table_drives_the_sizing_keys_and_help() -> None:
+    from rich.console import Console
+
+    from tui.keymap import bindings
+    from tui.screens.help import help_table
+
+    screen_keys = {b.key for b in bindings("Sizing screen")}
+    assert screen_keys == {"f5", "enter", "escape"}
+    assert {b.key for b in SizingScreen.BINDINGS if hasattr(b, "key")} == screen_keys
+    app_keys = {b.key for b in bindings()}
+    assert "h" in app_keys and not screen_keys & app_keys - {"escape"}
+    console = Console(width=120, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(help_table())
+    text = console.export_text()
+    console.file.close()
+    for line in ("Hedge sizing screen", "Sizing screen", "Size: run the search"):
+        assert line in text
