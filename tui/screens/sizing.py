@@ -179,8 +179,8 @@ class SizingScreen(Screen[None]):
         super().__init__()
         self.result: SizingResult | None = None
         self.market: SizingMarket | None = None
-        #: Sizing markets built this session, by (symbols, the snapshot on screen).
-        self._markets: dict[tuple[object, ...], SizingMarket] = {}
+        #: The last sizing market built, with its key (symbols; the app's data shown then).
+        self._market: tuple[tuple[object, ...], SizingMarket] | None = None
 
     @property
     def hedge_app(self) -> HedgeApp:
@@ -303,11 +303,16 @@ class SizingScreen(Screen[None]):
         app = self.hedge_app
         shown = app.market
         try:
-            key = (tuple(symbols_for(request.structures)), id(shown.snapshot) if shown else None)
-            market = self._markets.get(key)
-            if market is None:
+            key: tuple[object, ...] = (
+                tuple(symbols_for(request.structures)),
+                None if shown is None else (shown.snapshot.as_of, shown.description),
+            )
+            cached = self._market
+            if cached is not None and cached[0] == key:
+                market = cached[1]
+            else:
                 market = sizing_market(app.loader, app.clock(), request.structures, shown)
-                self._markets[key] = market
+                self._market = (key, market)
             if worker.is_cancelled:
                 return
 
@@ -349,7 +354,7 @@ class SizingScreen(Screen[None]):
         lo, hi = req.band
         badge = "DEMO data; " if r.synthetic else ""
         self.query_one("#sizing-status", Label).update(
-            f"{badge}{r.candidates_priced:,} candidates priced; IWM "
+            f"{badge}as of {r.as_of:%Y-%m-%d %H:%M}; {r.candidates_priced:,} candidates priced; IWM "
             f"{r.spot:,.2f}; horizon {r.horizon:%Y-%m-%d}; book loss "
             f"${r.book_loss[0]:,.0f}..${r.book_loss[-1]:,.0f} at -{100 * lo:g}..-{100 * hi:g} %"
         )
