@@ -179,3 +179,20 @@ def test_the_key_table_drives_the_sizing_keys_and_help() -> None:
     console.file.close()
     for line in ("Hedge sizing screen", "Sizing screen", "Size: run the search"):
         assert line in text
+
+
+def test_the_form_texts_become_the_core_inputs() -> None:
+    from tui.screens.sizing import FieldError, build_inputs
+
+    form = {**FORM, "benchmark": "SPY", "budget": "1.5%", "cover": "", "horizon": "45d"}
+    book, request = build_inputs(form, ("put-spread",))
+    assert (book.value, book.beta, book.benchmark) == (1_000_000.0, 1.0, "SPY")
+    assert request.band == (0.05, 0.15)
+    assert request.cover is None  # blank: the most protection within the budget
+    assert request.budget == 15_000.0  # 1.5 % of the book, in dollars
+    assert request.horizon_days == 45.0
+    _, request = build_inputs({**form, "budget": "$30,000", "cover": "0.8"}, ("tza",))
+    assert (request.budget, request.cover, request.structures) == (30_000.0, 0.8, ("tza",))
+    with pytest.raises(FieldError) as err:
+        build_inputs({**form, "horizon": "two months"}, ("put",))
+    assert err.value.field == "horizon" and err.value.value == "two months"
