@@ -384,7 +384,8 @@ class SizingScreen(Screen[None]):
         if c is None:
             return
         self.query_one("#sizing-detail", Label).update(
-            f"[b]{c.name}[/b] (enter, or click again: open in builder): premium ${c.premium:,.0f}, carry cost "
+            f"[b]{c.name}[/b] (enter, or click again: open in builder): premium "
+            f"${c.premium:,.0f}, carry cost "
             f"${c.carry_cost:,.0f}, notional ${c.notional:,.0f}, least cover "
             f"{100 * c.min_covered:.0f} % of the loss; {c.rounding}"
         )
