@@ -354,8 +354,8 @@ class SizingScreen(Screen[None]):
         lo, hi = req.band
         badge = "DEMO data; " if r.synthetic else ""
         self.query_one("#sizing-status", Label).update(
-            f"{badge}as of {r.as_of:%Y-%m-%d %H:%M}; {r.candidates_priced:,} candidates priced; IWM "
-            f"{r.spot:,.2f}; horizon {r.horizon:%Y-%m-%d}; book loss "
+            f"{badge}as of {r.as_of:%Y-%m-%d %H:%M}; {r.candidates_priced:,} candidates "
+            f"priced; IWM {r.spot:,.2f}; horizon {r.horizon:%Y-%m-%d}; book loss "
             f"${r.book_loss[0]:,.0f}..${r.book_loss[-1]:,.0f} at -{100 * lo:g}..-{100 * hi:g} %"
         )
         table = self.query_one(SizingTable)

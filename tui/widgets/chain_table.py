@@ -31,6 +31,8 @@ COMPACT = (
     ("delta", "delta", ".2f"),
 )
 COMPACT_BELOW = 100
+#: Column widths (cells) by label.
+WIDTHS = {"bid": 6, "ask": 6, "mid": 6, "IV": 5, "delta": 7, "OI": 7, "strike": 9}
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,12 @@ class ChainTable(DataTable[Text]):
         spec = COMPACT if compact else WIDE
         self.compact = compact
         self.clear(columns=True)
+        # Fixed widths: the layout never depends on which rows were measured first.
         for label, _, _ in spec:
-            self.add_column(Text(f"C {label}", justify="right"))
-        self.add_column(Text("strike", justify="center"))
+            self.add_column(Text(f"C {label}", justify="right"), width=WIDTHS[label])
+        self.add_column(Text("strike", justify="center"), width=WIDTHS["strike"])
         for label, _, _ in reversed(spec):
-            self.add_column(Text(f"P {label}", justify="right"))
+            self.add_column(Text(f"P {label}", justify="right"), width=WIDTHS[label])
         self.rows_data = chain_rows(market, expiry)
         forward = forward_of(market, expiry)
         centre = forward if forward is not None else float(market.snapshot.spot)
@@ -152,11 +155,11 @@ class ChainTable(DataTable[Text]):
                     range(len(self.rows_data)), key=lambda i: abs(self.rows_data[i].strike - target)
                 )
             self.move_cursor(row=index, animate=False, scroll=True)
-            if keep is None:
-                self.call_after_refresh(self.center_row, index)
+            self.call_after_refresh(self.center_row, index)
 
     def center_row(self, index: int) -> None:
-        """Scroll so that row ``index`` sits mid-table (the ATM strike on first show)."""
+        """Scroll so that row ``index`` sits mid-table (after every fill: the ATM strike at
+        first, the kept strike after a reload or an expiry change)."""
         self.scroll_to(y=max(0, index - (self.size.height - 1) // 2), animate=False)
 
     def current_strike(self) -> float | None:
