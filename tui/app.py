@@ -374,6 +374,13 @@ class HedgeApp(WorkersMixin, App[None]):
         if c is None:
             self.notify("the selected leg is not an option", severity="warning")
             return
+        if c.underlying.upper() != self.market.symbol.upper():
+            self.notify(
+                f"the chain on screen is {self.market.symbol}: {c.underlying} strikes and "
+                "expiries are not loaded here",
+                severity="warning",
+            )
+            return
         strikes = self.market.strikes(c.expiry, c.kind.value)
         ahead = [k for k in strikes if (k > c.strike if step > 0 else k < c.strike)]
         if not ahead:
@@ -398,6 +405,13 @@ class HedgeApp(WorkersMixin, App[None]):
         c = leg.contract
         if c is None:
             self.notify("the selected leg is not an option", severity="warning")
+            return
+        if c.underlying.upper() != self.market.symbol.upper():
+            self.notify(
+                f"the chain on screen is {self.market.symbol}: {c.underlying} strikes and "
+                "expiries are not loaded here",
+                severity="warning",
+            )
             return
         expiries = self.market.expiries
         ahead = [e for e in expiries if (e > c.expiry if step > 0 else e < c.expiry)]

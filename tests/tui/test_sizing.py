@@ -99,12 +99,17 @@ async def test_top_row_equals_the_core_and_opens_in_the_builder(expected: Sizing
         await run_search(app, pilot)
         assert screen.result is not None
         table = screen.query_one(SizingTable)
-        assert table.row_count == len(expected.ranked) + (expected.mix is not None)
+        best = [c for c in expected.best_by_structure.values() if c and c not in expected.ranked]
+        assert table.row_count == len(expected.ranked) + (expected.mix is not None) + len(best)
         row = [str(cell) for cell in table.get_row_at(0)]
         assert row[:5] == ["1", top.structure, legs_text(top), f"{top.units:,}", money(top.cost)]
-        assert row[5] == money(top.protection[0])
-        assert row[8] == money(top.residual_loss[-1])
-        assert row[9] == money(top.weighted_pnl, signed=True)
+        assert row[5:10] == [
+            money(top.protection[0]),
+            money(top.protection[-1]),
+            money(top.residual_loss[-1]),
+            money(top.weighted_pnl, signed=True),
+            money(top.carry_per_day, signed=True),
+        ]
         # Enter on the highlighted (top) row: its legs become the builder's position.
         assert app.focused is table
         await pilot.press("enter")
@@ -125,6 +130,24 @@ async def test_top_row_equals_the_core_and_opens_in_the_builder(expected: Sizing
         failures = [n.message for n in app._notifications if n.severity == "error"]
         assert not failures, failures
         assert app.results.numbers is not None and app.results.report is not None
+        # The best RUT spread (listed after the ranking) opens too, priced in the sizing
+        # market; the builder will not move its strike along the IWM chain on screen.
+        rut = expected.best_by_structure["rut-put-spread"]
+        assert rut is not None
+        await pilot.press("h")
+        await pilot.pause()
+        table.move_cursor(row=table.get_row_index("best rut-put-spread"))
+        await pilot.press("enter")
+        await pilot.pause()
+        await wait_until_ready(app, pilot)
+        assert app.position.legs == list(rut.strategy().flat_legs())
+        assert app.results.numbers is not None and app.results.report is not None
+        failures = [n.message for n in app._notifications if n.severity == "error"]
+        assert not failures, failures
+        await pilot.press("greater_than_sign")
+        await pilot.pause()
+        assert app.position.legs == list(rut.strategy().flat_legs())
+        assert any("RUT strikes" in n.message for n in app._notifications)
         await pilot.press("h")
         await pilot.pause()
         await pilot.resize_terminal(80, 24)

@@ -383,11 +383,15 @@ class SizingScreen(Screen[None]):
         c = self.query_one(SizingTable).candidate_at(event.row_key.value)
         if c is None:
             return
+        drawdowns = self.result.drawdowns if self.result is not None else ()
+        protection = " ".join(
+            f"{100 * d:g}%:{p:,.0f}" for d, p in zip(drawdowns, c.protection, strict=False)
+        )
         self.query_one("#sizing-detail", Label).update(
             f"[b]{c.name}[/b] (enter, or click again: open in builder): premium "
-            f"${c.premium:,.0f}, carry cost "
-            f"${c.carry_cost:,.0f}, notional ${c.notional:,.0f}, least cover "
-            f"{100 * c.min_covered:.0f} % of the loss; {c.rounding}"
+            f"${c.premium:,.0f}, carry cost ${c.carry_cost:,.0f}, notional ${c.notional:,.0f}, "
+            f"least cover {100 * c.min_covered:.0f} % of the loss; protection $ by drawdown "
+            f"{protection}"
         )
 
     @on(DataTable.RowSelected, "#sizing-table")

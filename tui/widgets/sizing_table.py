@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 
 def band_picks(drawdowns: tuple[float, ...]) -> tuple[int, ...]:
-    """Indices of the band points shown as columns: the first, the middle and the last."""
-    n = len(drawdowns)
-    return tuple(dict.fromkeys((0, n // 2, n - 1)))
+    """Indices of the band points shown as columns: the first and the last (the screen's detail
+    line lists every point)."""
+    return tuple(dict.fromkeys((0, len(drawdowns) - 1)))
 
 
 def legs_text(candidate: Candidate) -> str:
@@ -53,15 +53,17 @@ def columns(result: SizingResult) -> tuple[str, ...]:
 
 class SizingTable(DataTable[Text]):
     """Ranked candidates (rank, structure, legs, contracts, cost, protection at the band's
-    first, middle and last drawdown, residual loss at the last, probability-weighted P&L under
-    the house view, carry per calendar day); row keys are ranks (``mix`` for the mix)."""
+    first and last drawdown, residual loss at the last, probability-weighted P&L under
+    the house view, carry per calendar day); then the integer mix and the best of each
+    structure not already ranked. Row keys are ranks, ``mix`` and ``best <structure>``."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.candidates: dict[str, Candidate] = {}
 
     def show(self, result: SizingResult) -> None:
-        """Fill from a result."""
+        """Fill from a result: the ranked candidates, the mix, the best of each structure
+        missing from the ranking."""
         self.clear(columns=True)
         for name in columns(result):
             self.add_column(
@@ -71,12 +73,15 @@ class SizingTable(DataTable[Text]):
         rows: list[tuple[str, Candidate]] = [(str(i), c) for i, c in enumerate(result.ranked, 1)]
         if result.mix is not None:
             rows.append(("mix", result.mix))
+        for structure, best in result.best_by_structure.items():
+            if best is not None and best not in result.ranked:
+                rows.append((f"best {structure}", best))
         picks = band_picks(result.drawdowns)
         for rank, c in rows:
             self.candidates[rank] = c
             ok = c.meets_target and c.within_budget
             self.add_row(
-                Text(rank, justify="right"),
+                Text("best" if rank.startswith("best") else rank, justify="right"),
                 Text(c.structure, style="" if ok else "dim"),
                 Text(legs_text(c)),
                 Text(f"{c.units:,}", justify="right"),
