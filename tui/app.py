@@ -138,6 +138,7 @@ class HedgeApp(WorkersMixin, App[None]):
         self.report_cache: tuple[Any, dict[str, Any]] | None = None
         self.heat_cache: tuple[Any, Any] | None = None
         self.heat_drawn: Any = None
+        self.last_numbers: Any = None
         self.busy = False
         self.loading = False
         #: Version of the position whose what-if numbers are drawn (for the benchmark).
@@ -552,6 +553,13 @@ class HedgeApp(WorkersMixin, App[None]):
         res = self.results
         current = res.version == self.position.version
         numbers = res.numbers if current else None
+        if numbers is not None:
+            self.numbers_drawn = res.version
+            self.last_numbers = numbers
+        elif busy and self.last_numbers is not None and self.position.legs:
+            # While the new numbers are computed keep the last ones (marked "computing…"):
+            # the strip keeps its height, so the screen is not laid out twice per key press.
+            numbers = self.last_numbers
         report = res.report if current or res.report is None else None
         if (
             report is None
@@ -568,8 +576,6 @@ class HedgeApp(WorkersMixin, App[None]):
                 q = self.market.ctx.quote(leg.instrument)
                 marks[leg.leg_id] = q.mid if q is not None else None
         selected = self.position.selected
-        if numbers is not None:
-            self.numbers_drawn = res.version
         screen.query_one(PositionStrip).show(
             legs, selected, self.position.whatif, self.days_to_last(), numbers, report, busy
         )
