@@ -44,7 +44,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tui.commands.strategy_cmds import CliFailure, now_new_york, parse_spots
+from tui.commands.strategy_cmds import CliFailure, now_new_york
 
 EXIT_NO_DATA = 1
 EXIT_BAD_INPUT = 2
@@ -211,7 +211,7 @@ def run_size(
             source=source,
             now=now or now_new_york(),
             store_path=store,
-            etf_spots=parse_spots(spots),
+            etf_spots=_spots(spots),
         )
     except MarketDataError as exc:
         raise CliFailure(f"no market data from {source!r}: {exc}", EXIT_NO_DATA) from None
@@ -222,6 +222,16 @@ def run_size(
         return size_hedge(market, book, request, progress=progress)
     except InputError as exc:
         raise CliFailure(f"--{_option_of(exc.field)}: {exc}") from None
+
+
+def _spots(items: list[str] | None) -> dict[str, float]:
+    """``--spot SYMBOL=PRICE`` items (:func:`strategies.loading.parse_spots`)."""
+    from strategies.loading import LoadError, parse_spots
+
+    try:
+        return parse_spots(items or ())
+    except LoadError as exc:
+        raise CliFailure(f"--spot: {exc.detail}") from None
 
 
 _FIELD_TO_OPTION = {
@@ -517,7 +527,7 @@ def register(app: typer.Typer) -> None:
             console = Console(width=max(140, Console().width))
             render_table(result, console)
             if compared is not None:
-                render_paths(*compared, console)
+                render_paths(compared[0], compared[1], console)
         if chosen is not None and save is not None:
             _save(chosen, save, result)
 
