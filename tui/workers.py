@@ -7,6 +7,9 @@ cancelled worker posts nothing): ``load`` (market data) and ``quant`` (the posit
 Each worker has a fixed ``description``: Textual would otherwise build one from the ``repr``
 of its arguments, which prints whole chain frames (80 ms a key press). Pricing (numba kernels and QuantLib under :mod:`pricing`) is entered under one lock,
 :data:`PRICING_LOCK`, so at most one thread prices at a time whatever the group.
+
+The sizing screen's worker (group ``sizing``, :meth:`tui.screens.sizing.SizingScreen.run_search`)
+builds its market with :func:`sizing_market` and searches with :func:`run_sizing`, both here.
 """
 
 from __future__ import annotations

@@ -261,7 +261,7 @@ class SizingScreen(Screen[None]):
             self.fail(label, f"{label} {shown}: {exc.reason}")
             return
         self.query_one("#sizing-progress", ProgressBar).update(total=None, progress=0)
-        self.query_one("#sizing-status", Label).update("loading the market…")
+        self.query_one("#sizing-status", Label).update("sizing: preparing the market…")
         self.run_search(book, request)
 
     def fail(self, field: str, text: str) -> None:
