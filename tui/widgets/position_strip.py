@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
@@ -27,7 +28,7 @@ class PositionStrip(Static):
     """Legs, what-if and headline numbers (value, P&L, delta, vega, theta, PoP, breakevens)."""
 
     DEFAULT_CSS = """
-    PositionStrip { height: auto; max-height: 4; background: $boost; padding: 0 1; }
+    PositionStrip { height: 4; background: $boost; padding: 0 1; }
     """
 
     def show(
@@ -40,42 +41,45 @@ class PositionStrip(Static):
         report: dict[str, Any] | None,
         busy: bool,
     ) -> None:
-        """Redraw."""
-        out = Text()
+        """Redraw: four lines (legs, what-if, numbers, risk), each cut with an ellipsis rather
+        than wrapped, so the strip's height never changes and a key press lays nothing out."""
         if not legs:
-            out.append(
-                "No position: c / p buy a call / put at the cursor (C / P sell); ctrl+p templates; ? help",
-                style="italic",
+            self.update(
+                Text(
+                    "No position: c / p buy a call / put at the cursor (C / P sell); "
+                    "ctrl+p templates; ? help",
+                    style="italic",
+                )
             )
-            self.update(out)
             return
-        out.append("Legs: ", style="bold")
+        lines = [Text(no_wrap=True, overflow="ellipsis") for _ in range(4)]
+        lines[0].append("Legs: ", style="bold")
         for i, leg in enumerate(legs):
-            style = "reverse" if i == selected else ""
-            out.append(f"{leg.quantity:+d} {_describe(leg.instrument)}", style=style)
-            out.append("  ")
-        out.append("\nWhat-if: ", style="bold")
-        out.append(whatif_text(whatif, days_to_last))
-        out.append("\n")
+            lines[0].append(
+                f"{leg.quantity:+d} {_label(leg)}", style="reverse" if i == selected else ""
+            )
+            lines[0].append("  ")
+        lines[1].append("What-if: ", style="bold")
+        lines[1].append(whatif_text(whatif, days_to_last))
         if numbers is not None:
             g = numbers.greeks
-            out.append(f"value ${money(numbers.value)}  ")
-            out.append(
+            lines[2].append(f"value ${money(numbers.value)}  ")
+            lines[2].append(
                 f"P&L ${money(numbers.pnl, signed=True)}  ",
                 style="green" if numbers.pnl >= 0 else "red",
             )
-            out.append(
+            lines[2].append(
                 f"delta {num(g.delta, '.1f')} sh  vega ${money(g.vega)}/pt  theta ${money(g.theta)}/d"
             )
         if report is not None:
             be = ", ".join(num(b) for b in report["breakevens"]) or "none"
-            out.append(f"  | PoP {pct(report['pop'])}  BE {be}")
+            lines[3].append(f"PoP {pct(report['pop'])}  BE {be}  ")
         if busy:
-            out.append("  computing…", style="italic yellow")
-        self.update(out)
+            lines[3].append("computing…", style="italic yellow")
+        self.update(Group(*lines))
 
 
-def _describe(instrument: object) -> str:
-    from strategies.legs import describe
+def _label(leg: Leg) -> str:
+    from tui.widgets.legs_table import short_label
 
-    return describe(instrument)  # type: ignore[arg-type]
+    return short_label(leg)
