@@ -1,7 +1,7 @@
 """Pilot tests of the hedge-sizing screen on the demo data with a fixed clock: the ranked row on
 screen equals :func:`strategies.sizing.search.size_hedge` for the same inputs, choosing it puts
-its legs into the builder, a bad field is a notification naming it, 80x24 renders; and one SVG
-snapshot of the results at 120x40."""
+its legs into the builder, a bad field is a notification naming it (f5 or the Size button),
+80x24 and 200x60 render; and one SVG snapshot of the results at 120x40."""
 
 from __future__ import annotations
 
@@ -75,9 +75,12 @@ async def open_and_fill(app: HedgeApp, pilot: Any, **changes: str) -> SizingScre
     return screen
 
 
-async def run_search(app: HedgeApp, pilot: Any) -> None:
-    """Press f5 and wait for the worker."""
-    await pilot.press("f5")
+async def run_search(app: HedgeApp, pilot: Any, *, click: bool = False) -> None:
+    """Press f5 (or click the Size button) and wait for the worker."""
+    if click:
+        await pilot.click("#size")
+    else:
+        await pilot.press("f5")
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
@@ -150,8 +153,9 @@ async def test_top_row_equals_the_core_and_opens_in_the_builder(expected: Sizing
         assert any("RUT strikes" in n.message for n in app._notifications)
         await pilot.press("h")
         await pilot.pause()
-        await pilot.resize_terminal(80, 24)
-        await pilot.pause()
+        for size in ((80, 24), (200, 60)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
@@ -169,7 +173,7 @@ async def test_a_bad_field_is_a_notification_naming_it(field: str, text: str, na
     app = sizing_app()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_and_fill(app, pilot, **{field: text})
-        await run_search(app, pilot)
+        await run_search(app, pilot, click=field == "book-value")
         messages = [f"{n.title}: {n.message}" for n in app._notifications]
         assert any(named in m and text in m for m in messages), messages
         assert screen.result is None
