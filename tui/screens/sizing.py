@@ -225,7 +225,10 @@ class SizingScreen(Screen[None]):
         yield SizingTable(id="sizing-table")
         yield Label("", id="sizing-detail")
         yield FrontierChart(id="frontier-chart")
-        yield Label("", id="sizing-notes")
+        yield Label(
+            "the ranked hedges and the cost-vs-protection frontier appear here after f5",
+            id="sizing-notes",
+        )
         yield Footer()
 
     def on_mount(self) -> None:
