@@ -220,7 +220,7 @@ class SizingScreen(Screen[None]):
                     yield Checkbox(name, name in DEFAULT_STRUCTURES, id=f"s-{name}", compact=True)
             with Horizontal(classes="form-row"):
                 yield Button("Size (f5)", id="size", variant="primary", compact=True)
-                yield ProgressBar(total=None, show_eta=False, id="sizing-progress")
+                yield ProgressBar(total=1, show_eta=False, id="sizing-progress")
             yield Label("fill the form, then f5 or enter", id="sizing-status")
         yield SizingTable(id="sizing-table")
         yield Label("", id="sizing-detail")
