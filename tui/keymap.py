@@ -141,6 +141,9 @@ KEYS: tuple[KeySpec, ...] = (
     ),
     KeySpec("f5", "size", "Size: run the search (enter in a field too)", "Sizing screen", True),
     KeySpec("enter", "choose", "Open the highlighted hedge in the builder", "Sizing screen", True),
+    KeySpec(
+        "n", "toggle_method", "Show / hide the method notes and reference sizes", "Sizing screen"
+    ),
     KeySpec("escape", "back", "Back to the builder", "Sizing screen", True, "esc"),
 )
 

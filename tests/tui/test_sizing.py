@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
-from textual.widgets import Checkbox, Input
+from textual.widgets import Checkbox, Input, Label
 
 from marketdata.snapshot import MarketSnapshot
 from marketdata.sources.resolve import load_snapshot
@@ -113,6 +113,17 @@ async def test_top_row_equals_the_core_and_opens_in_the_builder(expected: Sizing
             money(top.weighted_pnl, signed=True),
             money(top.carry_per_day, signed=True),
         ]
+        # n shows the core's method notes (rounding, settlement) and reference sizes.
+        method = screen.query_one("#sizing-method", Label)
+        assert not method.display
+        await pilot.press("n")
+        await pilot.pause()
+        assert method.display
+        shown = str(method.content)
+        for line in (*expected.notes, *(r.rule for r in expected.reference_sizes)):
+            assert line in shown
+        await pilot.press("n")
+        await pilot.pause()
         # Enter on the highlighted (top) row: its legs become the builder's position.
         assert app.focused is table
         await pilot.press("enter")
@@ -196,7 +207,7 @@ def test_the_key_table_drives_the_sizing_keys_and_help() -> None:
     from tui.screens.help import help_table
 
     screen_keys = {b.key for b in bindings("Sizing screen")}
-    assert screen_keys == {"f5", "enter", "escape"}
+    assert screen_keys == {"f5", "enter", "escape", "n"}
     assert {b.key for b in SizingScreen.BINDINGS if hasattr(b, "key")} == screen_keys
     app_keys = {b.key for b in bindings()}
     assert "h" in app_keys and not screen_keys & app_keys - {"escape"}

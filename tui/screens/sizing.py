@@ -229,6 +229,7 @@ class SizingScreen(Screen[None]):
             "the ranked hedges and the cost-vs-protection frontier appear here after f5",
             id="sizing-notes",
         )
+        yield Label("", id="sizing-method")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -282,6 +283,13 @@ class SizingScreen(Screen[None]):
     @on(Button.Pressed, "#size")
     def _size_pressed(self, event: Button.Pressed) -> None:
         self.action_size()
+
+    def action_toggle_method(self) -> None:
+        """Show or hide the search's method notes and the reference sizes."""
+        method = self.query_one("#sizing-method", Label)
+        method.toggle_class("shown")
+        if method.has_class("shown"):
+            self.call_after_refresh(method.scroll_visible)
 
     def action_back(self) -> None:
         """Back to the builder."""
@@ -371,9 +379,17 @@ class SizingScreen(Screen[None]):
         )
         budget = "no budget" if req.budget is None else f"budget ${req.budget:,.0f}"
         self.query_one("#sizing-notes", Label).update(
-            f"target {cover} at every drawdown, {budget}; dim rows miss it | all in $: cost = "
+            f"target {cover} at every drawdown, {budget}; dim rows miss it; n: method | in $: cost = "
             "premium at the fill (options) or carry (TZA, shares); prot = protection, resid = "
             "residual loss at a drawdown; wtd P&L: house view; theta/d: carry a day"
+        )
+        refs = [
+            f"- {ref.rule}: {ref.contracts:,} {ref.instrument} ({ref.exact:,.2f} exact; "
+            f"{ref.rounding})"
+            for ref in r.reference_sizes
+        ]
+        self.query_one("#sizing-method", Label).update(
+            "\n".join([f"data: {r.source}", *(f"- {n}" for n in r.notes), *refs])
         )
         if table.row_count:
             table.focus()
