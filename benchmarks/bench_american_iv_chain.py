@@ -57,7 +57,9 @@ def captured_inputs() -> dict[str, Any]:
 
     american.american_implied_vol = spy  # type: ignore[assignment]
     try:
-        analyze_chain(load_demo("IWM")).chain  # lazy: asking for the chain analyses every expiry
+        _ = analyze_chain(
+            load_demo("IWM")
+        ).chain  # lazy: asking for the chain analyses every expiry
     finally:
         american.american_implied_vol = original  # type: ignore[assignment]
     calls = [kw for kw in calls if kw.get("dividends") is not None]

@@ -28,6 +28,7 @@ from tui.keymap import bindings
 from tui.messages import (
     AnalysisFailed,
     AnalysisReady,
+    CandidateChosen,
     ChainLoaded,
     LoadFailed,
     LoadProgress,
@@ -38,6 +39,7 @@ from tui.palette import FileCommands, TemplateCommands
 from tui.screens.dialogs import PromptDialog
 from tui.screens.help import HelpScreen
 from tui.screens.main import EMPTY_HINT, MainScreen
+from tui.screens.sizing import SizingScreen
 from tui.state import (
     Market,
     Position,
@@ -373,6 +375,13 @@ class HedgeApp(WorkersMixin, App[None]):
         if c is None:
             self.notify("the selected leg is not an option", severity="warning")
             return
+        if c.underlying.upper() != self.market.symbol.upper():
+            self.notify(
+                f"the chain on screen is {self.market.symbol}: {c.underlying} strikes and "
+                "expiries are not loaded here",
+                severity="warning",
+            )
+            return
         strikes = self.market.strikes(c.expiry, c.kind.value)
         ahead = [k for k in strikes if (k > c.strike if step > 0 else k < c.strike)]
         if not ahead:
@@ -397,6 +406,13 @@ class HedgeApp(WorkersMixin, App[None]):
         c = leg.contract
         if c is None:
             self.notify("the selected leg is not an option", severity="warning")
+            return
+        if c.underlying.upper() != self.market.symbol.upper():
+            self.notify(
+                f"the chain on screen is {self.market.symbol}: {c.underlying} strikes and "
+                "expiries are not loaded here",
+                severity="warning",
+            )
             return
         expiries = self.market.expiries
         ahead = [e for e in expiries if (e > c.expiry if step > 0 else e < c.expiry)]
@@ -716,6 +732,48 @@ class HedgeApp(WorkersMixin, App[None]):
         """Open the help screen."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    # --- hedge sizing ---------------------------------------------------------------------
+    def action_open_sizing(self) -> None:
+        """Open the hedge-sizing screen (installed once: its form and results stay)."""
+        if isinstance(self.screen, SizingScreen):
+            return
+        if not self.is_screen_installed("sizing"):
+            self.install_screen(SizingScreen(), "sizing")
+        self.push_screen("sizing")
+
+    def on_candidate_chosen(self, message: CandidateChosen) -> None:
+        """Open a sized hedge in the builder: its legs (entered at their fill prices) become the
+        position. Legs outside the app's market (RUT, MRUT, TZA) are priced in the sizing
+        market, which holds the app's snapshot too."""
+        if self.market is None:
+            self.notify("no market loaded yet", severity="warning")
+            return
+        strategy = message.candidate.strategy()
+        own = self.market.symbol.upper()
+        others = sorted(
+            {
+                str(
+                    getattr(leg.instrument, "underlying", getattr(leg.instrument, "symbol", ""))
+                ).upper()
+                for leg in strategy.flat_legs()
+            }
+            - {own}
+        )
+        if others:
+            self.market = replace(self.market, ctx=message.market.ctx)
+            self.notify(
+                f"{', '.join(others)} priced in the sizing market (until the next refresh)",
+                timeout=6,
+            )
+        while not isinstance(self.screen, MainScreen):
+            self.pop_screen()
+        self.position.legs = list(strategy.flat_legs())
+        self.position.name = strategy.name
+        self.position.selected = 0
+        self.position_changed()
+        self.action_show_tab("analysis")
+        self.notify(f"opened {strategy.name} in the builder")
 
     # --- files and data -------------------------------------------------------------------
     def action_edit_weights(self) -> None:

@@ -39,7 +39,10 @@ SCOPES: tuple[str, ...] = (
     "Position (any tab)",
     "What-if (any tab)",
     "Files and data",
+    "Sizing screen",
 )
+#: Scopes whose keys are bound on their own screen, not on the app.
+SCREEN_SCOPES = frozenset({"Sizing screen"})
 
 KEYS: tuple[KeySpec, ...] = (
     KeySpec("question_mark", "help", "Help: every key", "Anywhere", True, "?"),
@@ -53,6 +56,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("4", "show_tab('scenarios')", "Scenarios tab", "Anywhere"),
     KeySpec("5", "show_tab('heatmap')", "P&L heat map tab (spot x date)", "Anywhere"),
     KeySpec("6", "show_tab('smile')", "Smile and term structure tab", "Anywhere"),
+    KeySpec("h", "open_sizing", "Hedge sizing screen: size a hedge for a book", "Anywhere"),
     KeySpec(
         "c",
         "trade('call', 1)",
@@ -135,11 +139,18 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec(
         "ctrl+r", "refresh", "Reload market data from the source", "Files and data", False, "ctrl+r"
     ),
+    KeySpec("f5", "size", "Size: run the search (enter in a field too)", "Sizing screen", True),
+    KeySpec("enter", "choose", "Open the highlighted hedge in the builder", "Sizing screen", True),
+    KeySpec(
+        "n", "toggle_method", "Show / hide the method notes and reference sizes", "Sizing screen"
+    ),
+    KeySpec("escape", "back", "Back to the builder", "Sizing screen", True, "esc"),
 )
 
 
-def bindings() -> list[Binding]:
-    """Textual bindings for :data:`KEYS` (the footer shows those marked ``footer``)."""
+def bindings(scope: str | None = None) -> list[Binding]:
+    """Textual bindings for :data:`KEYS` (the footer shows those marked ``footer``): the app's
+    (every scope but :data:`SCREEN_SCOPES`) when ``scope`` is None, else that scope's."""
     return [
         Binding(
             k.key,
@@ -151,6 +162,7 @@ def bindings() -> list[Binding]:
         )
         for k in KEYS
         if k.action != "command_palette"
+        and (k.scope == scope if scope is not None else k.scope not in SCREEN_SCOPES)
     ]
 
 
@@ -175,4 +187,7 @@ FOOTER_TEXT = {
     "move_strike(1)": "Strike",
     "slide_date(1)": "Date",
     "shift_vol(1)": "Vol",
+    "size": "Size",
+    "choose": "Open in builder",
+    "back": "Builder",
 }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from strategies.sizing.search import Candidate, SizingMarket, SizingResult
     from strategies.whatif import HeatMap, PayoffChartData, WhatIfNumbers
     from tui.state import Market
 
@@ -74,3 +75,45 @@ class AnalysisFailed(Message):
         super().__init__()
         self.version = version
         self.error = error
+
+
+class SizingProgress(Message):
+    """Progress of a hedge-sizing search: ``done`` of ``total`` steps and what was done (the
+    core's progress callback, :data:`strategies.sizing.search.ProgressFn`)."""
+
+    def __init__(self, done: int, total: int, label: str) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+        self.label = label
+
+
+class SizingReady(Message):
+    """A hedge-sizing search finished: its :class:`~strategies.sizing.search.SizingResult` and the
+    :class:`~strategies.sizing.search.SizingMarket` it ran in (the builder prices a chosen
+    candidate there when its legs are outside the app's market)."""
+
+    def __init__(self, result: SizingResult, market: SizingMarket) -> None:
+        super().__init__()
+        self.result = result
+        self.market = market
+
+
+class SizingFailed(Message):
+    """A hedge-sizing search failed: ``field`` names the input at fault (empty when the failure
+    is not an input's, e.g. market data) and ``error`` says why."""
+
+    def __init__(self, field: str, error: str) -> None:
+        super().__init__()
+        self.field = field
+        self.error = error
+
+
+class CandidateChosen(Message):
+    """The user chose a sized hedge: the app opens ``candidate`` in the builder (pricing it in
+    ``market`` when its legs are outside the app's market)."""
+
+    def __init__(self, candidate: Candidate, market: SizingMarket) -> None:
+        super().__init__()
+        self.candidate = candidate
+        self.market = market

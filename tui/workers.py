@@ -7,6 +7,9 @@ cancelled worker posts nothing): ``load`` (market data) and ``quant`` (the posit
 Each worker has a fixed ``description``: Textual would otherwise build one from the ``repr``
 of its arguments, which prints whole chain frames (80 ms a key press). Pricing (numba kernels and QuantLib under :mod:`pricing`) is entered under one lock,
 :data:`PRICING_LOCK`, so at most one thread prices at a time whatever the group.
+
+The sizing screen's worker (group ``sizing``, :meth:`tui.screens.sizing.SizingScreen.run_search`)
+builds its market with :func:`sizing_market` and searches with :func:`run_sizing`, both here.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from tui.state import Market
 
 if TYPE_CHECKING:
     from marketdata.snapshot import MarketSnapshot
+    from strategies.sizing.book import Book
+    from strategies.sizing.search import SizingMarket, SizingRequest, SizingResult
     from strategies.strategy import Strategy
     from strategies.whatif import HeatMap, WhatIf
 
@@ -209,3 +214,51 @@ class WorkersMixin:
             self.post_message(AnalysisReady("heat", out))
         except Exception as exc:
             self.post_message(AnalysisFailed(version, f"{type(exc).__name__}: {exc}"))
+
+
+def sizing_market(
+    loader: Loader,
+    now: datetime,
+    structures: tuple[str, ...],
+    shown: Market | None,
+) -> SizingMarket:
+    """The market a hedge-sizing search needs (:func:`strategies.sizing.market.symbols_for`):
+    the snapshot already on screen for its symbol (so the builder and the search see the same
+    quotes), the others from ``loader``; leveraged-ETF spots (and SPY's, for the builder's
+    beta-weighting) loaded best effort, the core's nominal ETF prices on SYNTHETIC data, and
+    :class:`~pricing.errors.InputError` naming ``spots`` when live data lack one."""
+    from strategies.sizing.market import NOMINAL_ETF_SPOTS, market_from_snapshots, symbols_for
+
+    snaps: dict[str, MarketSnapshot] = {}
+    lines: list[str] = []
+    for sym in symbols_for(structures):
+        if shown is not None and shown.symbol.upper() == sym:
+            snaps[sym], description = shown.snapshot, shown.description
+        else:
+            snaps[sym], description = loader(sym, now)
+        lines.append(f"{sym}: {description}")
+    synthetic = any(s.synthetic for s in snaps.values())
+    spots: dict[str, float] = {}
+    wanted = [*BENCHMARKS, *([] if synthetic else NOMINAL_ETF_SPOTS)]
+    for sym in wanted:
+        if sym in snaps:
+            continue
+        try:
+            spots[sym] = float(loader(sym, now)[0].spot)
+        except Exception:  # best effort: the core names a missing ETF spot
+            continue
+    with PRICING_LOCK:
+        return market_from_snapshots(snaps, etf_spots=spots, description="; ".join(lines))
+
+
+def run_sizing(
+    market: SizingMarket,
+    book: Book,
+    request: SizingRequest,
+    progress: Callable[[int, int, str], None],
+) -> SizingResult:
+    """:func:`strategies.sizing.search.size_hedge` under the pricing lock."""
+    from strategies.sizing.search import size_hedge
+
+    with PRICING_LOCK:
+        return size_hedge(market, book, request, progress=progress)
