@@ -27,7 +27,7 @@ $(COMPILED): $(STAMP) $(wildcard pricing/*.py)
 compile: $(COMPILED)
 
 run: $(COMPILED)
-	$(BIN)/hedge
+	$(BIN)/hedge app --source demo
 
 test: $(COMPILED)
 	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=$(HYPOTHESIS_PROFILE) $(PYTEST_ARGS)
