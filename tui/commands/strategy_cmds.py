@@ -57,6 +57,38 @@ EXIT_NO_DATA = 1
 EXIT_BAD_INPUT = 2
 
 
+# Options the strategy and payoff verbs share: one declaration each.
+FileOpt = Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")]
+TemplateOpt = Annotated[
+    str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")
+]
+UnderlyingOpt = Annotated[
+    str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
+]
+DteOpt = Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")]
+ExpiryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--expiry",
+        help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).",
+    ),
+]
+SourceOpt = Annotated[str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")]
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")]
+SpotOpt = Annotated[
+    list[str] | None,
+    typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5)."),
+]
+OverrideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--override",
+        help="Price --file legs that differ from the listed product (style, settlement, "
+        "multiplier, expiry).",
+    ),
+]
+
+
 class CliFailure(Exception):
     """A failure to report on stderr with an exit code (1 no data, 2 bad input; see
     :mod:`tui.errors`)."""
@@ -396,23 +428,11 @@ def register(app: typer.Typer) -> None:
 
     @app.command("strategy")
     def strategy_cmd(
-        file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
-        template: Annotated[
-            str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")
-        ] = None,
-        underlying: Annotated[
-            str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
-        ] = None,
-        dte: Annotated[
-            int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")
-        ] = None,
-        expiry: Annotated[
-            str | None,
-            typer.Option(
-                "--expiry",
-                help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).",
-            ),
-        ] = None,
+        file: FileOpt = None,
+        template: TemplateOpt = None,
+        underlying: UnderlyingOpt = None,
+        dte: DteOpt = None,
+        expiry: ExpiryOpt = None,
         strikes: Annotated[str | None, typer.Option("--strikes", help="Strikes K1,K2,...")] = None,
         otm: Annotated[
             str | None, typer.Option("--otm", help="Percent out of the money: 5,10.")
@@ -421,9 +441,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--delta", help="Absolute deltas: 0.30,0.15.")
         ] = None,
         quantity: Annotated[int | None, typer.Option("--quantity", "-q", help="Contracts.")] = None,
-        source: Annotated[
-            str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
-        ] = "auto",
+        source: SourceOpt = "auto",
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
         save: Annotated[
             Path | None, typer.Option("--save", help="Write the legs to this position file.")
@@ -432,16 +450,8 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--force", help="Let --save replace a file that is not a position file."),
         ] = False,
-        override: Annotated[
-            bool,
-            typer.Option(
-                "--override",
-                help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).",
-            ),
-        ] = False,
-        store: Annotated[
-            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
-        ] = None,
+        override: OverrideOpt = False,
+        store: StoreOpt = None,
         horizon: Annotated[
             str | None,
             typer.Option(
@@ -454,10 +464,7 @@ def register(app: typer.Typer) -> None:
         dynamics: Annotated[
             str, typer.Option("--dynamics", help="sticky_strike or sticky_moneyness.")
         ] = "sticky_strike",
-        spot: Annotated[
-            list[str] | None,
-            typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5)."),
-        ] = None,
+        spot: SpotOpt = None,
     ) -> None:
         """Value a strategy (position file or template): legs, Greeks, max profit/loss, breakevens,
         PoP / expected P&L / CVaR, house-view scenarios, stop levels and assignment alerts."""
@@ -501,49 +508,25 @@ def register(app: typer.Typer) -> None:
     @app.command("payoff")
     def payoff_cmd(
         png: Annotated[Path, typer.Option("--png", help="Output PNG file.")],
-        file: Annotated[Path | None, typer.Option("--file", help="Position file (TOML).")] = None,
-        template: Annotated[
-            str | None, typer.Option("--template", "-t", help="Template name.")
-        ] = None,
-        underlying: Annotated[
-            str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
-        ] = None,
-        dte: Annotated[
-            int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")
-        ] = None,
-        expiry: Annotated[
-            str | None,
-            typer.Option(
-                "--expiry",
-                help="Expiry YYYY-MM-DD (exactly; nearest:YYYY-MM-DD for the nearest listed).",
-            ),
-        ] = None,
+        file: FileOpt = None,
+        template: TemplateOpt = None,
+        underlying: UnderlyingOpt = None,
+        dte: DteOpt = None,
+        expiry: ExpiryOpt = None,
         when: Annotated[
             str | None,
             typer.Option(
                 "--date", help="Extra curve date YYYY-MM-DD (default: halfway to expiry)."
             ),
         ] = None,
-        source: Annotated[
-            str, typer.Option("--source", help="demo, yahoo, auto, store or a CSV file.")
-        ] = "auto",
-        store: Annotated[
-            Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")
-        ] = None,
-        spot: Annotated[
-            list[str] | None, typer.Option("--spot", help="Extra spot SYMBOL=PRICE.")
-        ] = None,
+        source: SourceOpt = "auto",
+        store: StoreOpt = None,
+        spot: SpotOpt = None,
         force: Annotated[
             bool,
             typer.Option("--force", help="Let --png replace a file that is not one of our charts."),
         ] = False,
-        override: Annotated[
-            bool,
-            typer.Option(
-                "--override",
-                help="Price --file legs that differ from the listed product (style, settlement, multiplier, expiry).",
-            ),
-        ] = False,
+        override: OverrideOpt = False,
     ) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
