@@ -13,7 +13,14 @@ from typing import Annotated
 import typer
 
 from tui import app_cmd
-from tui.commands import fetch_cmds, marketdata_cmds, pricing_cmds, size_cmds, strategy_cmds
+from tui.commands import (
+    fetch_cmds,
+    marketdata_cmds,
+    pair_cmds,
+    pricing_cmds,
+    size_cmds,
+    strategy_cmds,
+)
 from tui.errors import HedgeGroup, set_verbose
 
 app = typer.Typer(
@@ -55,7 +62,15 @@ def _root(
         run_tour()
 
 
-for _module in (pricing_cmds, marketdata_cmds, fetch_cmds, strategy_cmds, size_cmds, app_cmd):
+for _module in (
+    pricing_cmds,
+    marketdata_cmds,
+    fetch_cmds,
+    strategy_cmds,
+    size_cmds,
+    pair_cmds,
+    app_cmd,
+):
     _module.register(app)
 
 
