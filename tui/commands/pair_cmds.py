@@ -34,7 +34,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tui.errors import EXIT_DATA, EXIT_USAGE, HedgeError, words
+from tui.errors import EXIT_USAGE, HedgeError, source_failure, words
 
 FORMATS = ("table", "json")
 
@@ -59,6 +59,7 @@ _FIELD_TO_OPTION = {
     "history.date": "--history",
     "window_days": "--window",
     "n_obs": "--history",
+    "source": "--source",
 }
 
 
@@ -140,6 +141,7 @@ def run_pair(
     (:mod:`strategies.pairs`); returns ``{"sizing", "report", "prices", "as_of"}``.
     Raises :class:`HedgeError` (exit 2 bad input, 1 no market data)."""
     from marketdata.errors import MarketDataError
+    from marketdata.files import check_input_file
     from pricing.errors import InputError
     from strategies import pairs
     from strategies.sizing.book import load_price_history
@@ -160,7 +162,7 @@ def run_pair(
             tuple(pairs.BasketLeg(t, "long", w) for t, w in long_legs)
             + tuple(pairs.BasketLeg(t, "short", w) for t, w in short_legs)
         )
-        hist = load_price_history(history) if history is not None else None
+        hist = load_price_history(check_input_file(history)) if history is not None else None
         if neutral not in pairs.NEUTRALS:
             raise InputError("neutral", neutral, "must be 'dollar' or 'beta'")
         leg_betas = pairs.resolve_betas(
@@ -170,20 +172,27 @@ def run_pair(
             history=hist,
             window_days=window,
         )
-        loader = pairs.source_price_loader(
+        from_source = pairs.source_price_loader(
             source, now=moment, store_path=None if store is None else str(store)
         )
+        asked: list[str] = []
+
+        def loader(symbol: str) -> tuple[float, str, bool]:
+            asked.append(symbol)
+            return from_source(symbol)
+
         try:
             leg_prices = pairs.resolve_prices(
                 basket.tickers, given=given_prices, history=hist, loader=loader
             )
         except MarketDataError as exc:
-            missing = [t for t in basket.tickers if t not in given_prices]
+            ticker = asked[-1] if asked else basket.tickers[0]
+            failure = source_failure(exc, symbol=ticker, source=source)
             raise HedgeError(
-                f"--price: {', '.join(missing)}: no price from --source {source}: "
-                f"{str(exc).splitlines()[0][:200]} (give --price TICKER=... or --history)",
-                EXIT_DATA,
-                detail=str(exc),
+                f"{failure.message} (no price for {ticker}: give --price {ticker}=... "
+                "or --history)",
+                failure.code,
+                failure.detail,
             ) from None
         sizing = pairs.size_basket(
             basket,
