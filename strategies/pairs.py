@@ -521,7 +521,7 @@ def _side_notionals(
     if len(given) != 1:
         raise InputError(
             "notional",
-            {f"{n}_notional_dollars": v for n, v in given} or None,
+            ", ".join(f"{n}_notional_dollars={v:g}" for n, v in given) or None,
             "give exactly one of gross_notional_dollars, long_notional_dollars, "
             "short_notional_dollars",
         )
@@ -544,14 +544,14 @@ def _side_notionals(
         if b_short == 0.0 or b_long == 0.0:
             raise InputError(
                 "betas",
-                {"long side": b_long, "short side": b_short},
+                f"long side {b_long:.6g}, short side {b_short:.6g}",
                 "a side's weighted beta is zero: it cannot be sized beta-neutral",
             )
         ratio = b_long / b_short
         if ratio <= 0.0:
             raise InputError(
                 "betas",
-                {"long side": round(b_long, 6), "short side": round(b_short, 6)},
+                f"long side {b_long:.6g}, short side {b_short:.6g}",
                 "the sides' weighted betas have opposite signs: shorting the short side adds "
                 "to the long side's exposure, so no sizes are beta-neutral",
             )
@@ -908,14 +908,14 @@ def basket_document(
     report: BasketScenarioReport | None = None,
     *,
     prices: Mapping[str, LegPrice] | None = None,
-    as_of: datetime | None = None,
+    computed_at: datetime | None = None,
 ) -> dict[str, Any]:
     """A JSON-ready document of the sizing (and scenarios): units in the key names."""
     doc: dict[str, Any] = {
         "basket": sizing.basket.name,
         "neutral": sizing.neutral,
         "benchmark": sizing.benchmark,
-        "as_of": None if as_of is None else as_of.isoformat(),
+        "computed_at": None if computed_at is None else computed_at.isoformat(),
         "hedge_ratio_short_per_long_dollar": sizing.hedge_ratio,
         "target_gross_dollars": sizing.target_gross_dollars,
         "gross_dollars": sizing.gross_dollars,

@@ -17,6 +17,10 @@ NEXT_STEPS = (
         "save the position file",
     ),
     ("hedge payoff --file pos.toml --png payoff.png --source demo", "payoff chart"),
+    (
+        "hedge pair --long IWM --short SPY --notional 100000 --source demo",
+        "a beta-neutral pair in whole shares, across the house view",
+    ),
     ("hedge price --input rows.csv / hedge iv --input quotes.csv", "batch prices, Greeks, IVs"),
     ("hedge fetch --symbols IWM RUT SPY", "live Yahoo chains into the local store"),
 )

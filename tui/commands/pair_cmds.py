@@ -154,6 +154,21 @@ def run_pair(
             f"{len(long_legs)} long and {len(short_legs)} short legs: need at least one of each",
             EXIT_USAGE,
         )
+    notionals = [
+        f"{opt} {value:g}"
+        for opt, value in (
+            ("--notional", notional),
+            ("--long-notional", long_notional),
+            ("--short-notional", short_notional),
+        )
+        if value is not None
+    ]
+    if len(notionals) != 1:
+        raise HedgeError(
+            f"--notional: {', '.join(notionals) or 'missing'}: give exactly one of --notional "
+            "(gross dollars), --long-notional or --short-notional",
+            EXIT_USAGE,
+        )
     given_betas = parse_assignments(betas, "--beta")
     given_prices = parse_assignments(prices, "--price")
     moment = now or now_new_york()
@@ -394,7 +409,10 @@ def register(app: typer.Typer) -> None:
             from strategies.pairs import basket_document
 
             doc = basket_document(
-                result["sizing"], result["report"], prices=result["prices"], as_of=result["as_of"]
+                result["sizing"],
+                result["report"],
+                prices=result["prices"],
+                computed_at=result["as_of"],
             )
             sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
             return
