@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pricing.errors import InputError
-from strategies.betas import HOUSE_BETAS, IWM_BETA_TO_SPY, SPY_BETA_TO_IWM
+from strategies.betas import HISTORICAL_SPY_BETA, HOUSE_BETAS, IWM_BETA_TO_SPY, SPY_BETA_TO_IWM
 from strategies.legs import TNA
 from strategies.leveraged import leveraged_ratio
 from strategies.pairs import (
@@ -38,6 +39,7 @@ from strategies.pairs import (
     size_pair,
 )
 from strategies.scenarios import HOUSE_VIEW
+from strategies.sizing.book import load_price_history
 
 PRICES = {"IWM": 277.66, "SPY": 660.0}
 
@@ -380,6 +382,10 @@ def test_basket_validation() -> None:
     with pytest.raises(InputError):
         LegBeta("KRE", "IWM", 50.0)
     assert pair("iwm", "spy").name == "long IWM / short SPY"
+    many = (*tuple(BasketLeg(f"L{i}", "long") for i in range(16)), BasketLeg("S", "short"))
+    with pytest.raises(InputError) as err2:
+        Basket(many)
+    assert err2.value.field == "legs" and err2.value.value == 17
 
 
 # --- scenario P&L ------------------------------------------------------------------------------
@@ -506,3 +512,28 @@ def test_document_carries_units_and_sources() -> None:
     with pytest.raises(InputError) as err:
         resolve_prices(["XSMO"])
     assert err.value.field == "prices[XSMO]"
+
+
+SHARED = Path("/work/shared/data/daily_2016_2021.csv")
+
+
+@pytest.mark.skipif(not SHARED.is_file(), reason="shared data folder absent")
+def test_ols_betas_from_the_real_history_match_the_documented_table() -> None:
+    # daily_2016_2021.csv names its columns iwm_adj_close, spy_adj_close, tna_adj_close...: the
+    # OLS over all 1,257 returns gives the documented 1.1038 (strategies.betas.HISTORICAL_SPY_BETA)
+    hist = load_price_history(SHARED)
+    b = resolve_betas(["IWM", "TNA"], benchmark="SPY", history=hist, window_days=5000)
+    assert b["IWM"].source == "ols" and b["IWM"].n_obs == 1257
+    assert b["IWM"].beta == pytest.approx(HISTORICAL_SPY_BETA, abs=5e-4)
+    assert (b["IWM"].start, b["IWM"].end) == ("2016-04-29", "2021-04-27")
+    s = size_pair(
+        "IWM",
+        "SPY",
+        prices_per_share={
+            t: p.price_per_share for t, p in resolve_prices(["IWM", "SPY"], history=hist).items()
+        },
+        betas=b | resolve_betas(["SPY"], benchmark="SPY"),
+        benchmark="SPY",
+        gross_notional_dollars=250_000.0,
+    )
+    assert abs(s.net_beta_dollars) <= 0.01 * s.gross_dollars

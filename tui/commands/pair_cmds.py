@@ -252,7 +252,8 @@ def run_pair(
 
 
 def _money(x: float) -> str:
-    return f"{x:,.0f}"
+    text = f"{x:,.0f}"
+    return "0" if text == "-0" else text
 
 
 def render_table(result: dict[str, Any], console: Any) -> None:
@@ -291,7 +292,7 @@ def render_table(result: dict[str, Any], console: Any) -> None:
             s.ticker,
             f"{s.weight:g}",
             f"{s.signed_shares:+,}",
-            f"{s.exact_shares:,.2f}",
+            f"{s.exact_shares if s.side == 'long' else -s.exact_shares:+,.2f}",
             f"{s.price_per_share:,.2f}",
             f"{s.dollars:,.0f}",
             f"{s.beta.beta:.4g}",
