@@ -72,6 +72,8 @@ NEUTRALS: tuple[Neutral, ...] = ("dollar", "beta")
 BENCHMARKS = ("IWM", "RUT", "MRUT", "SPY")
 #: Most legs in a basket: the rounding tries all 2^n floor/ceil combinations.
 MAX_LEGS = 16
+#: Largest notional accepted (dollars).
+MAX_NOTIONAL_DOLLARS = 1e12
 #: Largest |beta| accepted (given or estimated).
 MAX_ABS_BETA = 10.0
 #: The bar a sized basket is held to: |residual| <= 1 % of gross dollars (a warning otherwise).
@@ -527,6 +529,10 @@ def _side_notionals(
         )
     which, raw = given[0]
     amount = _positive(f"{which}_notional_dollars", raw, "dollars")
+    if amount > MAX_NOTIONAL_DOLLARS:
+        raise InputError(
+            f"{which}_notional_dollars", raw, f"must be at most {MAX_NOTIONAL_DOLLARS:,.0f} dollars"
+        )
     if neutral == "dollar":
         ratio = 1.0
     else:
@@ -587,12 +593,14 @@ def size_basket(
     bench = _ticker("benchmark", benchmark)
     if bench not in BENCHMARKS:
         raise InputError("benchmark", benchmark, f"must be one of {', '.join(BENCHMARKS)}")
+    given_prices = {str(k).strip().upper(): v for k, v in prices_per_share.items()}
+    given_betas = {str(k).strip().upper(): v for k, v in betas.items()}
     prices: dict[str, float] = {}
     for t in basket.tickers:
-        if t not in prices_per_share:
+        if t not in given_prices:
             raise InputError(f"prices[{t}]", None, f"no price per share for {t}")
-        prices[t] = _positive(f"prices[{t}]", prices_per_share[t], "dollars per share")
-    leg_betas = _leg_betas(basket, betas, bench)
+        prices[t] = _positive(f"prices[{t}]", given_prices[t], "dollars per share")
+    leg_betas = _leg_betas(basket, given_betas, bench)
     long_d, short_d, ratio = _side_notionals(
         basket,
         leg_betas,

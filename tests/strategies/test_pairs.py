@@ -344,6 +344,7 @@ def test_zero_beta_for_beta_neutral_names_the_leg() -> None:
         ({"gross_notional_dollars": 1e5, "long_notional_dollars": 1e5}, "notional"),
         ({}, "notional"),
         ({"gross_notional_dollars": math.nan}, "gross_notional_dollars"),
+        ({"short_notional_dollars": 1e300}, "short_notional_dollars"),
         ({"gross_notional_dollars": 100.0}, "notional"),  # under half a share of SPY
         ({"gross_notional_dollars": 1e5, "neutral": "gamma"}, "neutral"),
         ({"gross_notional_dollars": 1e5, "benchmark": "QQQ"}, "benchmark"),
