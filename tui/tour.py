@@ -19,7 +19,7 @@ NEXT_STEPS = (
     ("hedge payoff --file pos.toml --png payoff.png --source demo", "payoff chart"),
     (
         "hedge pair --long IWM --short SPY --notional 100000 --source demo",
-        "a beta-neutral pair in whole shares, across the house view",
+        "a beta-neutral pair of shares",
     ),
     ("hedge price --input rows.csv / hedge iv --input quotes.csv", "batch prices, Greeks, IVs"),
     ("hedge fetch --symbols IWM RUT SPY", "live Yahoo chains into the local store"),
