@@ -271,6 +271,8 @@ def _parse_curve(text: str) -> RateCurve:
 
 
 def _parse_dividends(text: str) -> DividendForecast:
+    if text.strip().lower() == "none":
+        return DividendForecast()
     dates: list[date] = []
     amounts: list[float] = []
     for part in [p for p in text.replace(",", ";").split(";") if p.strip()]:
@@ -476,7 +478,9 @@ def read_chain_lines(
     columns = {name: pos for pos, name in keep if name in SNAPSHOT_COLUMNS}
     file_spot = meta_value("spot", number, "a price")
     if file_spot is None and "spot" in columns:
-        file_spot = _column_value(raw_rows, columns["spot"], names_raw, file, number, "a price")
+        file_spot = _column_value(
+            raw_rows, columns["spot"], names_raw, file, number, "a price", given=spot is not None
+        )
     file_as_of = meta_value("asof", _parse_as_of, "an ISO time")
     if file_as_of is None and "quote_time" in columns:
         file_as_of = _column_value(
@@ -493,7 +497,13 @@ def read_chain_lines(
         flat = meta_value("rate", number, "a decimal rate")
         if flat is None and "rate" in columns:
             flat = _column_value(
-                raw_rows, columns["rate"], names_raw, file, number, "a decimal rate"
+                raw_rows,
+                columns["rate"],
+                names_raw,
+                file,
+                number,
+                "a decimal rate",
+                given=rate is not None or rate_curve is not None,
             )
         file_curve = RateCurve.flat(flat) if flat is not None else None
     file_divs = meta_value("dividends", _parse_dividends, "'YYYY-MM-DD:amount;...'")
@@ -667,9 +677,11 @@ def _column_value(
     what: str,
     *,
     latest: bool = False,
+    given: bool = False,
 ) -> Any:
     """The one value of a snapshot column (spot, quote time, rate) over the quote rows: blank
-    cells are skipped; differing values are an error (``latest``: the latest time is taken)."""
+    cells are skipped; differing values are an error (``latest``: the latest time is taken;
+    ``given``: the caller gives the value, so differing values are None, not an error)."""
     found: list[tuple[int, Any]] = []
     for line, row in rows:
         if pos >= len(row) or _is_blank(row[pos]):
@@ -687,6 +699,8 @@ def _column_value(
     first_line, first = found[0]
     for line, value in found[1:]:
         if value != first:
+            if given:
+                return None
             raise SchemaError(
                 f"{file}:{line}: column {names_raw[pos]!r}: value {value!r} differs from "
                 f"{first!r} on line {first_line}; a chain has one {what}: pass it on the "
