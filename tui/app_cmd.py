@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tui.commands.chain_options import (
+from tui.chain_options import (
     AsOfOpt,
     ChainSpotOpt,
     DividendsOpt,

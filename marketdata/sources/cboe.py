@@ -58,7 +58,7 @@ _DATE_RE = re.compile(
     r"(?:\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?"
     r"\s*(?P<zone>[A-Za-z]{2,4})?\s*$"
 )
-_HEADER_CELLS = ("calls", "puts", "strike")
+_HEADER_CELLS = ("calls", "puts")
 #: Lines searched for the preamble and the header row.
 PREAMBLE_LINES = 6
 
@@ -76,14 +76,9 @@ def _header_index(lines: list[str]) -> int | None:
 
 
 def is_cboe_quotedata(lines: list[str]) -> bool:
-    """True if ``lines`` look like Cboe's ``quotedata.csv``: a ``Last:`` cell in the preamble and
-    a header row with ``Calls``, ``Strike`` and ``Puts``."""
-    index = _header_index(lines)
-    if index is None:
-        return False
-    return any(
-        c.strip().lower().startswith("last:") for line in lines[:index] for c in _cells(line)
-    )
+    """True if ``lines`` look like a Cboe download: a header row with ``Calls`` and ``Puts``
+    within the first lines (side by side; a file of ours has a ``kind`` column instead)."""
+    return _header_index(lines) is not None
 
 
 def _spot(lines: list[str], file: Path) -> tuple[str, float | None]:
@@ -173,6 +168,12 @@ def read_cboe_quotedata(
     moment = _time(lines[:header_at], file)
     names = [c.strip() for c in _cells(lines[header_at])]
     keys = [n.lower() for n in names]
+    if "strike" not in keys:
+        raise SchemaError(
+            f"{file}:{header_at + 1}: a Cboe download without a 'Strike' column (columns "
+            f"{names}): an older Cboe layout; download the chain again from Cboe's delayed "
+            "quotes page (columns 'Expiration Date,Calls,Last Sale,...,Strike,Puts,...')"
+        )
     strike_at = keys.index("strike")
     sides: list[tuple[str, int, int]] = []
     for kind, label in (("call", "calls"), ("put", "puts")):

@@ -2,7 +2,8 @@
 
 File layout: optional ``# key: value`` header lines, then a header row, then one quote a row.
 
-Header keys (case-insensitive; arguments to :func:`read_chain_csv` override them):
+Header keys (case-insensitive; arguments to :func:`read_chain_csv` and the command line's
+overrides, :mod:`marketdata.sources.overrides`, replace them, and the replacements are stated):
 
 ==================  ===========================================================================
 ``symbol``          the underlying (``IWM``, ``RUT``, ...); else taken from the OCC symbols
@@ -11,7 +12,9 @@ Header keys (case-insensitive; arguments to :func:`read_chain_csv` override them
                     an offset is New York time (required)
 ``rate``            a flat continuously compounded decimal rate, e.g. ``0.039``; or
 ``rate_curve``      ``t_years:rate;t_years:rate`` (one of the two is required)
-``dividends``       ``YYYY-MM-DD:amount;YYYY-MM-DD:amount`` (cash per share; default none)
+``dividends``       ``YYYY-MM-DD:amount;YYYY-MM-DD:amount`` (cash per share), or ``none`` / empty;
+                    absent: none assumed, and an American chain then carries the
+                    missing-dividends warning (:func:`~marketdata.sources.overrides.dividend_warning`)
 ``source``          a label kept in ``meta``; ``synthetic``: ``true`` marks generated data
 ==================  ===========================================================================
 
@@ -36,9 +39,15 @@ ours                also accepted                           if absent
                                                             Yahoo gives it; epoch seconds too)
 ``source_iv``       impliedVolatility                       NaN (kept, never trusted)
 ``contract_symbol`` contractSymbol                          ""
+``spot``            underlyingPrice, underlying_last,       the ``# spot`` line (one value per
+                    spot_price                              file; differing values are an error)
+``quote_time``      time, as_of, quotedatetime, fetched_at  the ``# as_of`` line (the latest)
+``rate``            risk_free_rate                          the ``# rate`` line (one value)
 ==================  ======================================  ====================================
 
-yfinance's ``change``, ``percentChange``, ``inTheMoney``, ``contractSize`` and ``currency`` are
+The ``spot``, ``quote_time`` and ``rate`` columns are the snapshot's values, not quote columns.
+
+yfinance's ``change``, ``percentChange``, ``inTheMoney`` (or ``inMoney``), ``contractSize`` and ``currency`` are
 read and dropped, as is an unnamed index column; any other column is kept as an extra column.
 Every error names the file, the line and the column.
 
@@ -566,7 +575,7 @@ def read_chain_lines(
         )
     if as_of_value is None:
         raise SchemaError(
-            f"{file}: as_of (the quotes' time) is missing: pass --as-of (e.g. --as-of "
+            f"{file}: as_of is missing (the quotes' time): pass --as-of (e.g. --as-of "
             "2026-11-19T16:10, New York time), or add '# as_of: 2026-11-19T16:10:00-05:00'"
         )
     if curve is None:
@@ -746,6 +755,8 @@ def write_chain_csv(
         handle.write(f"# rate_curve: {curve}\n")
         if divs:
             handle.write(f"# dividends: {divs}\n")
+        elif snapshot.meta.get(DIVIDENDS_GIVEN) is not False:
+            handle.write("# dividends: none\n")  # known to pay none (not: nobody said)
         handle.write(f"# source: {snapshot.source}\n")
         handle.write(f"# synthetic: {'true' if snapshot.synthetic else 'false'}\n")
         writer = csv.writer(handle, lineterminator="\n")

@@ -300,11 +300,15 @@ def _same(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.4f}".rstrip("0").rstrip(".") + "%"
+
+
 def _curve_text(curve: RateCurve) -> str:
     if len(curve.tenors_years) == 1:
-        return f"{curve.zero_rates[0]:.4%}".rstrip("0").rstrip(".") + " flat"
+        return f"{_percent(curve.zero_rates[0])} flat"
     return ",".join(
-        f"{t:g}:{r:.4%}" for t, r in zip(curve.tenors_years, curve.zero_rates, strict=True)
+        f"{t:g}:{_percent(r)}" for t, r in zip(curve.tenors_years, curve.zero_rates, strict=True)
     )
 
 

@@ -157,3 +157,16 @@ def test_readme_chain_file_commands_run_as_written(monkeypatch: pytest.MonkeyPat
         assert code == 0, (words, err)
         assert "SYNTHETIC" in out  # the example is generated and says so
         assert WARNING not in out  # it gives its dividends
+
+
+def test_the_app_loader_applies_the_overrides() -> None:
+    from datetime import UTC, datetime
+
+    from marketdata.sources.overrides import parse_overrides
+    from tui.app_cmd import app_source
+
+    assert app_source("demo", None, None) == "demo"
+    loader = app_source(f"csv:{IWM}", None, parse_overrides(rate="3.9%", spot="236"))
+    snapshot, description = loader("IWM", datetime(2026, 12, 3, 22, 0, tzinfo=UTC))
+    assert snapshot.spot == 236.0
+    assert "--spot 236 replaces the file's spot 234.56" in description and WARNING in description

@@ -185,3 +185,33 @@ def test_spot_column_that_varies_is_refused(tmp_path: Path) -> None:
         [bad], overrides=parse_overrides(rate="0.039", as_of="2026-12-03", spot="681")
     )
     assert snap.spot == 681.0
+
+
+def test_spot_time_and_rate_columns_of_a_chain_csv(tmp_path: Path) -> None:
+    path = tmp_path / "cols.csv"
+    path.write_text(
+        "# symbol: IWM\n# dividends: none\n"
+        "expiry,kind,strike,bid,ask,underlyingPrice,quote_time,rate\n"
+        "2026-12-18,call,235,4.10,4.30,234.5,2026-12-03T15:59:00-05:00,0.04\n"
+        "2026-12-18,put,235,4.20,4.40,234.5,2026-12-03T16:01:00-05:00,0.04\n"
+    )
+    snap = read_chain_file([path])
+    assert snap.spot == 234.5 and snap.rate_curve.zero_rates == (0.04,)
+    assert snap.as_of == datetime(2026, 12, 3, 16, 1, tzinfo=NEW_YORK)  # the latest
+    assert dividend_warning(snap) is None  # '# dividends: none' says it pays none
+    over = read_chain_file([path], overrides=parse_overrides(rate="4.5%"))
+    assert over.rate_curve.zero_rates == (0.045,)
+    assert over.meta["override_notes"] == ["--rate 4.5% replaces the file's rate 4% flat"]
+
+
+def test_an_older_cboe_layout_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "quotedata.csv"
+    path.write_text(
+        "SPX (S&P 500 INDEX),4174.14,+9.48,\n"
+        "Apr 23 2021 @ 15:40 ET,Bid,4173.93,Ask,4174.61,Size,1x1,Vol,0,\n"
+        "Calls,Last Sale,Net,Bid,Ask,Vol,Open Int,Puts,Last Sale,Net,Bid,Ask,Vol,Open Int\n"
+        "21 Apr 23 3000.00 (SPXW2123D3000),0,0,1170.1,1178.4,0,0,"
+        "21 Apr 23 3000.00 (SPXW2123P3000),0,0,0,0.05,0,10\n"
+    )
+    with pytest.raises(SchemaError, match=r"quotedata\.csv:3: .*older Cboe layout"):
+        read_chain_file([path], overrides=RATE)

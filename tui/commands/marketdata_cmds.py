@@ -7,7 +7,7 @@ Usage::
                 [--format table|csv|json] [--store PATH] [--schema]
                 [--spot PRICE] [--as-of TIME] [--rate RATE] [--dividends D | --div-yield Q]
 
-The chain-file options (:mod:`tui.commands.chain_options`) give or replace a file's spot, time,
+The chain-file options (:mod:`tui.chain_options`) give or replace a file's spot, time,
 rate and dividends.
 
 The snapshot comes from :func:`marketdata.sources.resolve.load_snapshot`; the current time is read
@@ -34,7 +34,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tui.commands.chain_options import (
+from tui.chain_options import (
     AsOfOpt,
     ChainSpotOpt,
     DividendsOpt,

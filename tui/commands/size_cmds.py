@@ -44,7 +44,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tui.commands.chain_options import AsOfOpt, DividendsOpt, DivYieldOpt, RateOpt
+from tui.chain_options import AsOfOpt, DividendsOpt, DivYieldOpt, RateOpt
 from tui.commands.strategy_cmds import CliFailure, now_new_york
 
 EXIT_NO_DATA = 1
@@ -173,8 +173,8 @@ def run_size(
     """Parse the options, load the market, run :func:`strategies.sizing.search.size_hedge`;
     returns the :class:`SizingResult` (CliFailure with an exit code on failure).
     ``chain_options`` (``as_of``, ``rate``, ``dividends``, ``div_yield`` texts) and a bare
-    ``--spot`` PRICE apply to a chain file (:mod:`tui.commands.chain_options`)."""
-    from tui.commands.chain_options import (
+    ``--spot`` PRICE apply to a chain file (:mod:`tui.chain_options`)."""
+    from tui.chain_options import (
         OverrideOptionError,
         chain_overrides,
         snapshot_loader,

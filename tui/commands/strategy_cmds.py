@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tui.commands.chain_options import (
+from tui.chain_options import (
     AsOfOpt,
     DividendsOpt,
     DivYieldOpt,
@@ -185,7 +185,7 @@ def load_strategy(
     """Parse the options and load the strategy (from ``file`` or ``template``) with its market
     through :mod:`strategies.loading`. ``chain_options`` (``as_of``, ``rate``, ``dividends``,
     ``div_yield`` texts) and a bare ``--spot`` PRICE apply to a chain file
-    (:mod:`tui.commands.chain_options`)."""
+    (:mod:`tui.chain_options`)."""
     from pricing.errors import InputError
     from strategies.loading import (
         UNDERLYINGS,
