@@ -14,9 +14,19 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from tui.chain_options import (
+    AsOfOpt,
+    ChainSpotOpt,
+    DividendsOpt,
+    DivYieldOpt,
+    OverrideOptionError,
+    RateOpt,
+    chain_overrides,
+)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -33,10 +43,23 @@ def parse_size(text: str) -> tuple[int, int]:
     return size
 
 
+def app_source(source: str, store: Path | None, overrides: Any = None) -> Any:
+    """What :func:`tui.app.make_app` takes as its source: the name itself, or (with chain-file
+    ``overrides``, :class:`marketdata.sources.overrides.ChainOverrides`) a loader that applies
+    them, named after the source."""
+    if overrides is None:
+        return source
+    from tui.workers import source_loader
+
+    loader = source_loader(source, store, overrides=overrides)
+    loader.__name__ = source  # type: ignore[attr-defined]  # make_app shows the source's name
+    return loader
+
+
 def screenshot(
     path: Path,
     *,
-    source: str,
+    source: Any,
     symbol: str,
     file: Path | None,
     store: Path | None,
@@ -63,7 +86,7 @@ def screenshot(
     return loaded
 
 
-def run_app(*, source: str, symbol: str, file: Path | None, store: Path | None) -> None:
+def run_app(*, source: Any, symbol: str, file: Path | None, store: Path | None) -> None:
     """Open the app on this terminal."""
     from tui.app import make_app
 
@@ -97,9 +120,24 @@ def register(app: typer.Typer) -> None:
             bool,
             typer.Option("--force", help="Let --screenshot replace a file that is not ours."),
         ] = False,
+        spot: ChainSpotOpt = None,
+        as_of: AsOfOpt = None,
+        rate: RateOpt = None,
+        dividends: DividendsOpt = None,
+        div_yield: DivYieldOpt = None,
     ) -> None:
         """Open the terminal app: chain, strategy builder, payoff by date, Greeks, scenarios,
         heat map and smile (press ? inside for every key)."""
+        from tui.errors import HedgeError
+
+        try:
+            overrides = chain_overrides(
+                source, spot=spot, as_of=as_of, rate=rate, dividends=dividends, div_yield=div_yield
+            )
+        except OverrideOptionError as exc:
+            raise HedgeError(exc.message) from None
+        name = source
+        source = app_source(source, store, overrides)
         if shot is not None:
             ok = screenshot(
                 shot,
@@ -112,7 +150,7 @@ def register(app: typer.Typer) -> None:
             )
             if not ok:
                 typer.echo(
-                    f"hedge app: no {symbol} data from {source!r}; screenshot shows the error",
+                    f"hedge app: no {symbol} data from {name!r}; screenshot shows the error",
                     err=True,
                 )
                 raise typer.Exit(1)

@@ -56,9 +56,10 @@ NUMBERS_FIRST_WAIT_S = 0.5
 BENCHMARKS = ("IWM", "SPY")
 
 
-def source_loader(source: str, store: Any = None) -> Loader:
+def source_loader(source: str, store: Any = None, overrides: Any = None) -> Loader:
     """A loader over :func:`marketdata.sources.resolve.load_snapshot` for a source name
-    (demo, yahoo, auto, store or csv:FILE)."""
+    (demo, yahoo, auto, store or csv:FILE); ``overrides``
+    (:class:`marketdata.sources.overrides.ChainOverrides`) apply to a chain file."""
 
     def load(symbol: str, now: datetime) -> tuple[MarketSnapshot, str]:
         from marketdata.sources.resolve import load_snapshot
@@ -67,6 +68,8 @@ def source_loader(source: str, store: Any = None) -> Loader:
         kwargs: dict[str, Any] = {"now": now}
         if store is not None:
             kwargs["store_path"] = store
+        if overrides is not None:
+            kwargs["overrides"] = overrides
         resolved = load_snapshot(symbol, path, **kwargs)
         return resolved.snapshot, str(resolved.description)
 

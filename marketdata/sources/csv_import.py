@@ -2,7 +2,8 @@
 
 File layout: optional ``# key: value`` header lines, then a header row, then one quote a row.
 
-Header keys (case-insensitive; arguments to :func:`read_chain_csv` override them):
+Header keys (case-insensitive; arguments to :func:`read_chain_csv` and the command line's
+overrides, :mod:`marketdata.sources.overrides`, replace them, and the replacements are stated):
 
 ==================  ===========================================================================
 ``symbol``          the underlying (``IWM``, ``RUT``, ...); else taken from the OCC symbols
@@ -11,7 +12,9 @@ Header keys (case-insensitive; arguments to :func:`read_chain_csv` override them
                     an offset is New York time (required)
 ``rate``            a flat continuously compounded decimal rate, e.g. ``0.039``; or
 ``rate_curve``      ``t_years:rate;t_years:rate`` (one of the two is required)
-``dividends``       ``YYYY-MM-DD:amount;YYYY-MM-DD:amount`` (cash per share; default none)
+``dividends``       ``YYYY-MM-DD:amount;YYYY-MM-DD:amount`` (cash per share), or ``none`` / empty;
+                    absent: none assumed, and an American chain then carries the
+                    missing-dividends warning (:func:`~marketdata.sources.overrides.dividend_warning`)
 ``source``          a label kept in ``meta``; ``synthetic``: ``true`` marks generated data
 ==================  ===========================================================================
 
@@ -36,9 +39,15 @@ ours                also accepted                           if absent
                                                             Yahoo gives it; epoch seconds too)
 ``source_iv``       impliedVolatility                       NaN (kept, never trusted)
 ``contract_symbol`` contractSymbol                          ""
+``spot``            underlyingPrice, underlying_last,       the ``# spot`` line (one value per
+                    spot_price                              file; differing values are an error)
+``quote_time``      time, as_of, quotedatetime, fetched_at  the ``# as_of`` line (the latest)
+``rate``            risk_free_rate                          the ``# rate`` line (one value)
 ==================  ======================================  ====================================
 
-yfinance's ``change``, ``percentChange``, ``inTheMoney``, ``contractSize`` and ``currency`` are
+The ``spot``, ``quote_time`` and ``rate`` columns are the snapshot's values, not quote columns.
+
+yfinance's ``change``, ``percentChange``, ``inTheMoney`` (or ``inMoney``), ``contractSize`` and ``currency`` are
 read and dropped, as is an unnamed index column; any other column is kept as an extra column.
 Every error names the file, the line and the column.
 
@@ -69,6 +78,12 @@ from marketdata.sources.base import (
     normalize_chain_frame,
     parse_occ_symbol,
 )
+from marketdata.sources.overrides import (
+    DIVIDENDS_GIVEN,
+    FILE_VALUES,
+    ChainOverrides,
+    finish_file_snapshot,
+)
 from pricing.errors import InputError
 from pricing.types import NEW_YORK
 
@@ -86,11 +101,34 @@ ALIASES: dict[str, str] = {
     "right": "kind",
     "cp": "kind",
     "putcall": "kind",
+    "underlyingprice": "spot",
+    "underlyinglast": "spot",
+    "spotprice": "spot",
+    "quotetime": "quote_time",
+    "quotedatetime": "quote_time",
+    "asof": "quote_time",
+    "time": "quote_time",
+    "fetchedat": "quote_time",
+    "rate": "rate",
+    "riskfreerate": "rate",
 }
 """Accepted column names (lower case, no spaces/underscores) mapped to ours."""
 
+#: Columns that carry the snapshot's own values (one value for the whole file), not quotes.
+SNAPSHOT_COLUMNS: tuple[str, ...] = ("spot", "quote_time", "rate")
+
 DROPPED: frozenset[str] = frozenset(
-    {"change", "percentchange", "inthemoney", "contractsize", "currency", "", "unnamed0", "index"}
+    {
+        "change",
+        "percentchange",
+        "inthemoney",
+        "inmoney",
+        "contractsize",
+        "currency",
+        "",
+        "unnamed0",
+        "index",
+    }
 )
 """yfinance's cosmetic columns and unnamed index columns, read and dropped."""
 
@@ -242,6 +280,8 @@ def _parse_curve(text: str) -> RateCurve:
 
 
 def _parse_dividends(text: str) -> DividendForecast:
+    if text.strip().lower() == "none":
+        return DividendForecast()
     dates: list[date] = []
     amounts: list[float] = []
     for part in [p for p in text.replace(",", ";").split(";") if p.strip()]:
@@ -295,14 +335,55 @@ def read_chain_csv(
     rate: float | None = None,
     rate_curve: RateCurve | None = None,
     dividends: DividendForecast | None = None,
+    overrides: ChainOverrides | None = None,
 ) -> MarketSnapshot:
     """Read a chain CSV (module docstring) into a :class:`MarketSnapshot` with source
-    ``csv:<path>``. Arguments override the file's ``#`` header; ``spot``, ``as_of`` and a rate
-    are required from one or the other. Raises :class:`SchemaError` naming file, line and
-    column, or :class:`NoDataError` for a missing file or one without quotes.
+    ``csv:<path>``. Arguments override the file's ``#`` header and its ``spot``, ``quote_time``
+    and ``rate`` columns; ``overrides`` (the command line's, :mod:`marketdata.sources.overrides`)
+    override both, and what they replaced is noted in ``meta["override_notes"]``. ``spot``,
+    ``as_of`` and a rate are required from one or the other. Raises :class:`SchemaError` naming
+    file, line and column, or :class:`NoDataError` for a missing file or one without quotes.
     """
     file = Path(path)
-    lines = _read_lines(file)
+    return read_chain_lines(
+        _read_lines(file),
+        file,
+        symbol=symbol,
+        spot=spot,
+        as_of=as_of,
+        rate=rate,
+        rate_curve=rate_curve,
+        dividends=dividends,
+        overrides=overrides,
+    )
+
+
+def read_chain_lines(
+    lines: list[str],
+    file: Path,
+    *,
+    symbol: str | None = None,
+    spot: float | None = None,
+    as_of: datetime | None = None,
+    rate: float | None = None,
+    rate_curve: RateCurve | None = None,
+    dividends: DividendForecast | None = None,
+    overrides: ChainOverrides | None = None,
+    line_numbers_of: list[int] | None = None,
+    source: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> MarketSnapshot:
+    """:func:`read_chain_csv` on the text ``lines`` of ``file`` (other readers, e.g.
+    :mod:`marketdata.sources.cboe`, reshape a download into these lines). ``line_numbers_of``
+    maps the i-th quote row to its line in the original file (for error messages); ``source``
+    replaces ``csv:<file>``; ``meta`` is merged into the snapshot's."""
+    if overrides:
+        spot = overrides.spot if overrides.spot is not None else spot
+        as_of = overrides.as_of if overrides.as_of is not None else as_of
+        if overrides.rate_curve is not None:
+            rate_curve, rate = overrides.rate_curve, None
+        if overrides.dividends is not None:
+            dividends = overrides.dividends
     header: dict[str, tuple[int, str]] = {}
     first = 0
     while first < len(lines) and (
@@ -359,6 +440,10 @@ def read_chain_csv(
     raw_rows: list[tuple[int, list[str]]] = []
     for row in reader:
         raw_rows.append((first + reader.line_num, row))
+    if line_numbers_of is not None:
+        quote_rows = [i for i, (_, row) in enumerate(raw_rows) if any(c.strip() for c in row)]
+        for i, original in zip(quote_rows, line_numbers_of, strict=False):
+            raw_rows[i] = (original, raw_rows[i][1])
     numeric = [pos for pos, name in keep if name in _NUMERIC_COLUMNS]
     decimal = detect_decimal(
         [row[pos] for _, row in raw_rows for pos in numeric if pos < len(row)], where=str(file)
@@ -399,21 +484,47 @@ def read_chain_csv(
     sym_text = (
         symbol or meta_value("symbol", str, "a symbol") or meta_value("underlying", str, "a symbol")
     )
-    spot_value = spot if spot is not None else meta_value("spot", number, "a price")
-    as_of_value = as_of if as_of is not None else meta_value("asof", _parse_as_of, "an ISO time")
+    columns = {name: pos for pos, name in keep if name in SNAPSHOT_COLUMNS}
+    file_spot = meta_value("spot", number, "a price")
+    if file_spot is None and "spot" in columns:
+        file_spot = _column_value(
+            raw_rows, columns["spot"], names_raw, file, number, "a price", given=spot is not None
+        )
+    file_as_of = meta_value("asof", _parse_as_of, "an ISO time")
+    if file_as_of is None and "quote_time" in columns:
+        file_as_of = _column_value(
+            raw_rows,
+            columns["quote_time"],
+            names_raw,
+            file,
+            _parse_as_of,
+            "an ISO time",
+            latest=True,
+        )
+    file_curve = meta_value("ratecurve", _parse_curve, "'t_years:rate;...'")
+    if file_curve is None:
+        flat = meta_value("rate", number, "a decimal rate")
+        if flat is None and "rate" in columns:
+            flat = _column_value(
+                raw_rows,
+                columns["rate"],
+                names_raw,
+                file,
+                number,
+                "a decimal rate",
+                given=rate is not None or rate_curve is not None,
+            )
+        file_curve = RateCurve.flat(flat) if flat is not None else None
+    file_divs = meta_value("dividends", _parse_dividends, "'YYYY-MM-DD:amount;...'")
+    spot_value = spot if spot is not None else file_spot
+    as_of_value = as_of if as_of is not None else file_as_of
     curve = rate_curve
     if curve is None and rate is not None:
         curve = RateCurve.flat(rate)
     if curve is None:
-        curve = meta_value("ratecurve", _parse_curve, "'t_years:rate;...'")
-    if curve is None:
-        flat = meta_value("rate", number, "a decimal rate")
-        curve = RateCurve.flat(flat) if flat is not None else None
-    divs = (
-        dividends
-        if dividends is not None
-        else meta_value("dividends", _parse_dividends, "'YYYY-MM-DD:amount;...'")
-    )
+        curve = file_curve
+    divs = dividends if dividends is not None else file_divs
+    keep = [(pos, name) for pos, name in keep if name not in SNAPSHOT_COLUMNS]
     synthetic = bool(meta_value("synthetic", _parse_bool, "true/false") or False)
 
     records: list[dict[str, Any]] = []
@@ -458,13 +569,20 @@ def read_chain_csv(
     except InputError as exc:
         raise SchemaError(f"{file}: symbol {sym_text!r} is not valid ({exc.reason})") from None
     if spot_value is None:
-        raise SchemaError(f"{file}: spot is missing: pass spot= (--spot) or add '# spot: 238.52'")
+        raise SchemaError(
+            f"{file}: spot is missing: pass --spot PRICE (e.g. --spot 238.52), or add a "
+            "'# spot: 238.52' line or a spot column to the file"
+        )
     if as_of_value is None:
         raise SchemaError(
-            f"{file}: as_of is missing: pass as_of= or add '# as_of: 2026-11-19T16:10:00-05:00'"
+            f"{file}: as_of is missing (the quotes' time): pass --as-of (e.g. --as-of "
+            "2026-11-19T16:10, New York time), or add '# as_of: 2026-11-19T16:10:00-05:00'"
         )
     if curve is None:
-        raise SchemaError(f"{file}: the rate is missing: pass rate= or add '# rate: 0.039'")
+        raise SchemaError(
+            f"{file}: the rate is missing: pass --rate (e.g. --rate 3.9% or --rate 0.039), "
+            "or add '# rate: 0.039' (a decimal)"
+        )
 
     derived = {"expiry": 0, "kind": 0, "strike": 0, "terms": 0}
     for rec, line in zip(records, line_numbers, strict=True):
@@ -523,9 +641,17 @@ def read_chain_csv(
             rate_curve=curve,
             dividends=divs if divs is not None else DividendForecast(),
             chain=OptionChain(chain),
-            source=f"csv:{file}",
+            source=source or f"csv:{file}",
             synthetic=synthetic,
-            meta={
+            meta=(meta or {})
+            | {
+                FILE_VALUES: {
+                    "spot": file_spot,
+                    "as_of": file_as_of,
+                    "rate": file_curve,
+                    "dividends": file_divs,
+                },
+                DIVIDENDS_GIVEN: divs is not None,
                 "csv_path": str(file),
                 "csv_rows": len(records),
                 "derived_from_contract_symbol": {k: v for k, v in derived.items() if v},
@@ -548,7 +674,48 @@ def read_chain_csv(
         )
     except InputError as exc:
         raise SchemaError(f"{file}: {exc}") from None
-    return snapshot
+    return finish_file_snapshot(snapshot, overrides)
+
+
+def _column_value(
+    rows: list[tuple[int, list[str]]],
+    pos: int,
+    names_raw: list[str],
+    file: Path,
+    parse: Callable[[str], Any],
+    what: str,
+    *,
+    latest: bool = False,
+    given: bool = False,
+) -> Any:
+    """The one value of a snapshot column (spot, quote time, rate) over the quote rows: blank
+    cells are skipped; differing values are an error (``latest``: the latest time is taken;
+    ``given``: the caller gives the value, so differing values are None, not an error)."""
+    found: list[tuple[int, Any]] = []
+    for line, row in rows:
+        if pos >= len(row) or _is_blank(row[pos]):
+            continue
+        try:
+            found.append((line, parse(row[pos])))
+        except (ValueError, TypeError, InputError) as exc:
+            raise SchemaError(
+                f"{file}:{line}: column {names_raw[pos]!r}: value {row[pos]!r} is not {what} ({exc})"
+            ) from None
+    if not found:
+        return None
+    if latest:
+        return max(value for _, value in found)
+    first_line, first = found[0]
+    for line, value in found[1:]:
+        if value != first:
+            if given:
+                return None
+            raise SchemaError(
+                f"{file}:{line}: column {names_raw[pos]!r}: value {value!r} differs from "
+                f"{first!r} on line {first_line}; a chain has one {what}: pass it on the "
+                "command line (--spot, --rate) to choose"
+            )
+    return first
 
 
 def _format_float(value: Any) -> str:
@@ -588,6 +755,8 @@ def write_chain_csv(
         handle.write(f"# rate_curve: {curve}\n")
         if divs:
             handle.write(f"# dividends: {divs}\n")
+        elif snapshot.meta.get(DIVIDENDS_GIVEN) is not False:
+            handle.write("# dividends: none\n")  # known to pay none (not: nobody said)
         handle.write(f"# source: {snapshot.source}\n")
         handle.write(f"# synthetic: {'true' if snapshot.synthetic else 'false'}\n")
         writer = csv.writer(handle, lineterminator="\n")

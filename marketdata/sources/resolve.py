@@ -24,6 +24,7 @@ from marketdata.errors import MarketDataError, NoDataError, RateLimitedError, So
 from marketdata.paths import resolve_store_path
 from marketdata.snapshot import MarketSnapshot, require_aware
 from marketdata.sources.base import canonical_symbol, describe_age, format_et
+from marketdata.sources.overrides import ChainOverrides, OverrideError, source_notes
 from pricing.errors import InputError
 
 KEYWORDS = ("auto", "yahoo", "store", "demo")
@@ -142,24 +143,40 @@ def _demo(symbol: str, now: datetime, expiries: list[date] | None) -> ResolvedSn
     return ResolvedSnapshot(snap, "demo", f"{kind} as of {format_et(snap.as_of)}")
 
 
-def _csv(path: Path, symbol: str, now: datetime, expiries: list[date] | None) -> ResolvedSnapshot:
+def _csv(
+    paths: list[Path],
+    symbol: str,
+    now: datetime,
+    expiries: list[date] | None,
+    overrides: ChainOverrides | None,
+) -> ResolvedSnapshot:
     from marketdata.errors import SchemaError
-    from marketdata.sources.csv_import import read_chain_csv
+    from marketdata.sources.chain_file import read_chain_file
 
     try:
-        snap = read_chain_csv(path)
+        snap = read_chain_file(paths, overrides=overrides)
     except SchemaError as exc:
         if "underlying is unknown" not in str(exc):
             raise
-        snap = read_chain_csv(path, symbol=symbol)
+        snap = read_chain_file(paths, symbol=symbol, overrides=overrides)
+    shown = ",".join(str(p) for p in paths)
     if snap.underlying != symbol:
-        raise InputError("symbol", symbol, f"the CSV file {path} holds {snap.underlying} options")
-    snap = _restrict(snap, expiries, f"CSV file {path}")
+        raise InputError("symbol", symbol, f"the CSV file {shown} holds {snap.underlying} options")
+    snap = _restrict(snap, expiries, f"CSV file {shown}")
+    what = "Cboe download" if snap.meta.get("format") == "cboe quotedata" else "CSV file"
     text = _labelled(
         snap,
-        f"CSV file {path.name}, quotes as of {format_et(snap.as_of)}, {describe_age(snap.age_seconds(now))}",
+        f"{what} {' + '.join(p.name for p in paths)}, quotes as of {format_et(snap.as_of)}, "
+        f"{describe_age(snap.age_seconds(now))}",
     )
-    return ResolvedSnapshot(snap, "csv", text)
+    return ResolvedSnapshot(snap, "csv", with_source_notes(text, snap))
+
+
+def with_source_notes(description: str, snapshot: MarketSnapshot) -> str:
+    """``description`` followed by what the command line replaced in a chain file and the
+    missing-dividends warning (:func:`marketdata.sources.overrides.source_notes`)."""
+    notes = source_notes(snapshot)
+    return "; ".join([description, *notes]) if notes else description
 
 
 #: Longest upstream message kept in a one-line description (the full text stays in ``reasons``).
@@ -197,6 +214,7 @@ def load_snapshot(
     expiry: date | Sequence[date] | None = None,
     yahoo_factory: Any = None,
     yahoo_options: Mapping[str, Any] | None = None,
+    overrides: ChainOverrides | None = None,
 ) -> ResolvedSnapshot:
     """Load ``symbol``'s snapshot from ``source`` (``auto``, ``yahoo``, ``store``, ``demo`` or a
     CSV path) as seen at ``now`` (tz-aware; ages are measured to it, and a stored snapshot is
@@ -205,6 +223,12 @@ def load_snapshot(
     yfinance ticker factory (tests pass a replaying fake) and ``yahoo_options`` extra
     :class:`~marketdata.sources.yahoo.YahooSource` settings (``timeout_s``, ``max_retries``,
     ``backoff_s``, ``sleep``; ``auto`` defaults to one retry and a 15 s timeout).
+
+    ``overrides`` (the command line's ``--spot``, ``--as-of``, ``--rate``, ``--dividends``,
+    ``--div-yield``) apply to a chain file only: with another source they raise
+    :class:`~marketdata.sources.overrides.OverrideError` naming the flag. A file may also be
+    a calls/puts pair ``calls.csv,puts.csv``; its format is detected from its content
+    (:mod:`marketdata.sources.chain_file`).
 
     ``auto`` tries live Yahoo, then the store, then the demo, and says which one it used and
     why the others were passed over. The other sources raise their typed errors
@@ -216,6 +240,13 @@ def load_snapshot(
     expiries = _expiry_list(expiry)
     choice = (source or "auto").strip()
     key = choice.lower()
+    if overrides and key in (*KEYWORDS, "live"):
+        flag = overrides.given[0]
+        raise OverrideError(
+            flag,
+            overrides.text(flag),
+            f"applies to a chain file (--source FILE), not to the {key} source",
+        )
     if key in ("yahoo", "live", "auto"):
         from marketdata.paths import cache_dir
         from marketdata.sources.yahoo import use_cache_folder
@@ -254,9 +285,11 @@ def load_snapshot(
         except (MarketDataError, InputError, KeyError) as exc:
             reasons.append(f"no demo data: {exc}")
         raise NoDataError(f"no data for {name} from any source: " + "; ".join(reasons))
-    path = Path(choice).expanduser()
-    if path.is_file():
-        return _csv(path, name, now, expiries)
+    from marketdata.sources.chain_file import split_paths
+
+    paths = split_paths(choice)
+    if paths is not None:
+        return _csv(paths, name, now, expiries, overrides)
     raise InputError(
         "source", source, f"must be one of {', '.join(KEYWORDS)} or an existing CSV file"
     )

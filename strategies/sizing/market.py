@@ -3,9 +3,10 @@ decay, its spot labels the band), RUT and MRUT when their structures are asked f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from marketdata.snapshot import MarketSnapshot
 from pricing.errors import InputError
@@ -65,16 +66,18 @@ def load_sizing_market(
     now: datetime,
     store_path: str | Path | None = None,
     etf_spots: Mapping[str, float] | None = None,
+    loader: Callable[..., Any] | None = None,
 ) -> SizingMarket:
     """Snapshots of every symbol the structures need from ``source`` (``demo``, ``yahoo``,
     ``store``, ``auto`` or a CSV path, via :func:`marketdata.sources.resolve.load_snapshot`, as
-    seen at the tz-aware ``now``), turned into a :class:`SizingMarket`."""
+    seen at the tz-aware ``now``), turned into a :class:`SizingMarket`. ``loader`` replaces
+    ``load_snapshot`` (same arguments; e.g. one that applies a chain file's overrides)."""
     from marketdata.sources.resolve import load_snapshot
 
     snaps: dict[str, MarketSnapshot] = {}
     lines: list[str] = []
     for sym in symbols_for(structures):
-        resolved = load_snapshot(sym, source, now=now, store_path=store_path)
+        resolved = (loader or load_snapshot)(sym, source, now=now, store_path=store_path)
         snaps[sym] = resolved.snapshot
         lines.append(f"{sym}: {resolved.description}")
     market = market_from_snapshots(snaps, etf_spots=etf_spots, description="; ".join(lines))

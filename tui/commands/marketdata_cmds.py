@@ -5,6 +5,10 @@ Usage::
 
     hedge chain --symbol IWM --source demo|yahoo|auto|store|FILE [--expiry YYYY-MM-DD]
                 [--format table|csv|json] [--store PATH] [--schema]
+                [--spot PRICE] [--as-of TIME] [--rate RATE] [--dividends D | --div-yield Q]
+
+The chain-file options (:mod:`tui.chain_options`) give or replace a file's spot, time,
+rate and dividends.
 
 The snapshot comes from :func:`marketdata.sources.resolve.load_snapshot`; the current time is read
 here (the CLI layer) and nowhere below it. ``--format table`` shows one expiry (``--expiry``, or by
@@ -30,6 +34,15 @@ from typing import Annotated, Any
 
 import typer
 
+from tui.chain_options import (
+    AsOfOpt,
+    ChainSpotOpt,
+    DividendsOpt,
+    DivYieldOpt,
+    OverrideOptionError,
+    RateOpt,
+    chain_overrides,
+)
 from tui.errors import HedgeError, source_failure
 
 FORMATS = ("table", "csv", "json")
@@ -48,9 +61,15 @@ def _parse_expiry(text: str | None) -> Any:
 
 
 def run_chain(
-    symbol: str, source: str, expiry_text: str | None, fmt: str, store: Path | None
+    symbol: str,
+    source: str,
+    expiry_text: str | None,
+    fmt: str,
+    store: Path | None,
+    overrides: Any = None,
 ) -> str | Any:
-    """Load, analyse and render; returns the text (csv/json) or a rich renderable (table)."""
+    """Load, analyse and render; returns the text (csv/json) or a rich renderable (table).
+    ``overrides`` (:class:`marketdata.sources.overrides.ChainOverrides`) apply to a chain file."""
     from datetime import UTC, datetime
 
     from marketdata.analysis import analyze_chain_cached
@@ -68,6 +87,8 @@ def run_chain(
     kwargs: dict[str, Any] = {"now": now}
     if store is not None:
         kwargs["store_path"] = store
+    if overrides is not None:
+        kwargs["overrides"] = overrides
     try:
         resolved = load_snapshot(symbol, source, **kwargs)
     except (InputError, MarketDataError) as exc:
@@ -132,6 +153,11 @@ def register(app: typer.Typer) -> None:
         schema: Annotated[
             bool, typer.Option("--schema", help="Print the JSON Schema of --format json and exit.")
         ] = False,
+        spot: ChainSpotOpt = None,
+        as_of: AsOfOpt = None,
+        rate: RateOpt = None,
+        dividends: DividendsOpt = None,
+        div_yield: DivYieldOpt = None,
     ) -> None:
         """Show an option chain with clean mids, flags, parity forward, implied vols (never the
         source's), deltas and the fitted SVI smile. Demo data are marked SYNTHETIC."""
@@ -140,7 +166,13 @@ def register(app: typer.Typer) -> None:
 
             sys.stdout.write(json.dumps(ChainDocument.model_json_schema(), indent=2) + "\n")
             return
-        out = run_chain(symbol, source, expiry, fmt, store)
+        try:
+            overrides = chain_overrides(
+                source, spot=spot, as_of=as_of, rate=rate, dividends=dividends, div_yield=div_yield
+            )
+        except OverrideOptionError as exc:
+            raise HedgeError(exc.message) from None
+        out = run_chain(symbol, source, expiry, fmt, store, overrides)
         if isinstance(out, str):
             sys.stdout.write(out)
         else:

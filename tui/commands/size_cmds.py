@@ -44,6 +44,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tui.chain_options import AsOfOpt, DividendsOpt, DivYieldOpt, RateOpt
 from tui.commands.strategy_cmds import CliFailure, now_new_york
 
 EXIT_NO_DATA = 1
@@ -167,9 +168,24 @@ def run_size(
     top: int = 10,
     progress: Any = None,
     now: Any = None,
+    chain_options: dict[str, str | None] | None = None,
 ) -> Any:
     """Parse the options, load the market, run :func:`strategies.sizing.search.size_hedge`;
-    returns the :class:`SizingResult` (CliFailure with an exit code on failure)."""
+    returns the :class:`SizingResult` (CliFailure with an exit code on failure).
+    ``chain_options`` (``as_of``, ``rate``, ``dividends``, ``div_yield`` texts) and a bare
+    ``--spot`` PRICE apply to a chain file (:mod:`tui.chain_options`)."""
+    from tui.chain_options import (
+        OverrideOptionError,
+        chain_overrides,
+        snapshot_loader,
+        split_spot_items,
+    )
+
+    try:
+        chain_spot, spots = split_spot_items(spots)
+        overrides = chain_overrides(source, spot=chain_spot, **(chain_options or {}))
+    except OverrideOptionError as exc:
+        raise CliFailure(exc.message) from None
     from marketdata.errors import MarketDataError
     from pricing.errors import InputError
     from strategies.sizing.market import load_sizing_market
@@ -212,6 +228,7 @@ def run_size(
             now=now or now_new_york(),
             store_path=store,
             etf_spots=_spots(spots),
+            loader=snapshot_loader(overrides),
         )
     except MarketDataError as exc:
         raise CliFailure(f"no market data from {source!r}: {exc}", EXIT_NO_DATA) from None
@@ -441,8 +458,15 @@ def register(app: typer.Typer) -> None:
         ] = None,
         spot: Annotated[
             list[str] | None,
-            typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5)."),
+            typer.Option(
+                "--spot",
+                help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5); a bare PRICE is the chain file's spot.",
+            ),
         ] = None,
+        as_of: AsOfOpt = None,
+        rate: RateOpt = None,
+        dividends: DividendsOpt = None,
+        div_yield: DivYieldOpt = None,
         top: Annotated[int, typer.Option("--top", help="Candidates reported.")] = 10,
         paths: Annotated[
             int,
@@ -506,6 +530,12 @@ def register(app: typer.Typer) -> None:
                 store=store,
                 spots=spot,
                 top=top,
+                chain_options={
+                    "as_of": as_of,
+                    "rate": rate,
+                    "dividends": dividends,
+                    "div_yield": div_yield,
+                },
             )
             chosen = pick_candidate(result, pick) if save is not None else None
             compared = compare_paths(result, paths, path_history) if paths > 0 else None

@@ -48,6 +48,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tui.chain_options import (
+    AsOfOpt,
+    DividendsOpt,
+    DivYieldOpt,
+    OverrideOptionError,
+    RateOpt,
+    chain_overrides,
+    snapshot_loader,
+    split_spot_items,
+)
+
 if TYPE_CHECKING:
     from strategies.loading import LoadedStrategy, LoadError
 
@@ -77,7 +88,10 @@ SourceOpt = Annotated[str, typer.Option("--source", help="demo, yahoo, auto, sto
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Snapshot store (SQLite) path.")]
 SpotOpt = Annotated[
     list[str] | None,
-    typer.Option("--spot", help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5)."),
+    typer.Option(
+        "--spot",
+        help="Extra spot SYMBOL=PRICE (e.g. TZA=10.5); a bare PRICE is the chain file's spot.",
+    ),
 ]
 OverrideOpt = Annotated[
     bool,
@@ -166,9 +180,12 @@ def load_strategy(
     dynamics: str,
     now: datetime,
     override: bool = False,
+    chain_options: dict[str, str | None] | None = None,
 ) -> LoadedStrategy:
     """Parse the options and load the strategy (from ``file`` or ``template``) with its market
-    through :mod:`strategies.loading`."""
+    through :mod:`strategies.loading`. ``chain_options`` (``as_of``, ``rate``, ``dividends``,
+    ``div_yield`` texts) and a bare ``--spot`` PRICE apply to a chain file
+    (:mod:`tui.chain_options`)."""
     from pricing.errors import InputError
     from strategies.loading import (
         UNDERLYINGS,
@@ -190,6 +207,12 @@ def load_strategy(
             raise CliFailure(
                 f"--underlying: {underlying!r} must be one of {', '.join(UNDERLYINGS)}"
             )
+        try:
+            chain_spot, spots = split_spot_items(spots)
+            overrides = chain_overrides(source, spot=chain_spot, **(chain_options or {}))
+        except OverrideOptionError as exc:
+            raise CliFailure(exc.message) from None
+        loader = snapshot_loader(overrides)
         extra_spots = parse_spots(spots or ())
         if file is not None:
             if any(v is not None for v in (strikes, otm, delta, dte, expiry, quantity)):
@@ -204,6 +227,7 @@ def load_strategy(
                 spots=extra_spots,
                 dynamics=dynamics,
                 override=override,
+                loader=loader,
             )
         assert template is not None
         expiry_request = _expiry_request(expiry)
@@ -244,7 +268,13 @@ def load_strategy(
         )
         request.params()  # option errors before any data is loaded
         return load_template(
-            request, source=source, now=now, store=store, spots=extra_spots, dynamics=dynamics
+            request,
+            source=source,
+            now=now,
+            store=store,
+            spots=extra_spots,
+            dynamics=dynamics,
+            loader=loader,
         )
     except LoadError as exc:
         raise _failure(exc, strike_option) from None
@@ -302,9 +332,12 @@ def run_strategy(
     spots: Sequence[str] | None = None,
     now: datetime | None = None,
     override: bool = False,
+    chain_options: dict[str, str | None] | None = None,
 ) -> tuple[dict[str, Any], LoadedStrategy]:
     """Load, value and report a strategy; save it as a position file when ``save`` is given.
-    Returns the report (see :mod:`strategies.report`) and what was loaded."""
+    Returns the report (see :mod:`strategies.report`) and what was loaded. ``chain_options``:
+    see :func:`load_strategy`; the missing-dividends warning of a chain file
+    (:func:`marketdata.sources.overrides.dividend_warning`) joins the report's warnings."""
     from pricing.errors import InputError
     from strategies.loading import source_info
     from strategies.positions import PositionFileError, position_from_legs, save_position_file
@@ -338,6 +371,7 @@ def run_strategy(
         dynamics=dynamics,
         now=now or now_new_york(),
         override=override,
+        chain_options=chain_options,
     )
     if when is not None and when <= loaded.ctx.as_of:
         raise CliFailure(
@@ -357,6 +391,12 @@ def run_strategy(
             )
     except InputError as exc:
         raise CliFailure(str(exc)) from None
+    from marketdata.sources.overrides import dividend_warning
+
+    for snap in loaded.snapshots.values():
+        warning = dividend_warning(snap)
+        if warning is not None and warning not in report["warnings"]:
+            report["warnings"].append(warning)
     if save is not None:
         try:
             position = position_from_legs(
@@ -465,6 +505,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--dynamics", help="sticky_strike or sticky_moneyness.")
         ] = "sticky_strike",
         spot: SpotOpt = None,
+        as_of: AsOfOpt = None,
+        rate: RateOpt = None,
+        dividends: DividendsOpt = None,
+        div_yield: DivYieldOpt = None,
     ) -> None:
         """Value a strategy (position file or template): legs, Greeks, max profit/loss, breakevens,
         PoP / expected P&L / CVaR, house-view scenarios, stop levels and assignment alerts."""
@@ -489,6 +533,12 @@ def register(app: typer.Typer) -> None:
                 method=method,
                 dynamics=dynamics,
                 spots=spot,
+                chain_options={
+                    "as_of": as_of,
+                    "rate": rate,
+                    "dividends": dividends,
+                    "div_yield": div_yield,
+                },
             )
         except CliFailure as exc:
             _fail(exc)
@@ -527,6 +577,10 @@ def register(app: typer.Typer) -> None:
             typer.Option("--force", help="Let --png replace a file that is not one of our charts."),
         ] = False,
         override: OverrideOpt = False,
+        as_of: AsOfOpt = None,
+        rate: RateOpt = None,
+        dividends: DividendsOpt = None,
+        div_yield: DivYieldOpt = None,
     ) -> None:
         """Draw the P&L at expiry, today and on --date against the underlying, with breakevens,
         spot and the scenario markers, to a PNG."""
@@ -555,6 +609,12 @@ def register(app: typer.Typer) -> None:
                 dynamics="sticky_strike",
                 now=now_new_york(),
                 override=override,
+                chain_options={
+                    "as_of": as_of,
+                    "rate": rate,
+                    "dividends": dividends,
+                    "div_yield": div_yield,
+                },
             )
             drawn = draw_payoff(loaded, png, when=_horizon(when, "--date"), force=force)
         except CliFailure as exc:

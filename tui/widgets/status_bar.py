@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from marketdata.sources.overrides import dividend_warning
 from tui.state import Market
 
 
@@ -43,6 +44,9 @@ class StatusBar(Static):
                 out.append(" DEMO ", style="bold white on red")
                 out.append(" ")
             snap = m.snapshot
+            if dividend_warning(snap) is not None:  # the full text is in the description
+                out.append(" NO DIVIDEND SCHEDULE ", style="bold black on yellow")
+                out.append(" ")
             out.append(f"{snap.underlying} {snap.spot:,.2f}", style="bold")
             out.append(f"  as of {snap.as_of:%Y-%m-%d %H:%M} ET  ")
             room = (self.size.width or 200) - len(out.plain) - 10
