@@ -54,7 +54,8 @@ ZONES: dict[str, ZoneInfo] = {
     "CT": ZoneInfo("America/Chicago"),
 }
 _DATE_RE = re.compile(
-    r"Date:\s*(?P<month>[A-Za-z]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
+    r"Date:\s*(?:(?P<month>[A-Za-z]+)\.?\s+(?P<day>\d{1,2})"
+    r"|(?P<eu_day>\d{1,2})\s+(?P<eu_month>[A-Za-z]+)\.?),?\s+(?P<year>\d{4})"
     r"(?:\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?\s*(?P<ampm>[AaPp][Mm])?)?"
     r"\s*(?P<zone>[A-Za-z]{2,4})?\s*$"
 )
@@ -124,7 +125,9 @@ def _time(lines: list[str], file: Path) -> datetime | None:
                 hour = 0
             try:
                 return datetime.strptime(
-                    f"{match['month'][:3]} {match['day']} {match['year']}", "%b %d %Y"
+                    f"{(match['month'] or match['eu_month'])[:3]} "
+                    f"{match['day'] or match['eu_day']} {match['year']}",
+                    "%b %d %Y",
                 ).replace(
                     hour=hour,
                     minute=int(match["minute"] or 0),

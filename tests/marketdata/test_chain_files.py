@@ -56,6 +56,18 @@ def test_cboe_download_reads_spot_time_and_settlement_by_root() -> None:
     assert dividend_warning(snap) is None  # European: no warning
 
 
+def test_cboe_download_with_a_title_line_and_a_day_first_date(tmp_path: Path) -> None:
+    # Downloads seen in the wild start with a title (or blank) line before the "Last:" line,
+    # and Cboe's site writes the date day first in some locales ("3 December 2026").
+    text = RUT.read_text().replace("December 3, 2026", "3 December 2026")
+    download = tmp_path / "quotedata.csv"
+    download.write_text("RUT Options Quotes\n" + text)
+    snap = read_chain_file([download], overrides=RATE)
+    assert snap.spot == 2345.67
+    assert snap.as_of == datetime(2026, 12, 3, 16, 15, tzinfo=NEW_YORK)
+    assert len(snap.chain.frame) == 4 * 21 * 2
+
+
 def test_cboe_errors_name_the_downloaded_files_line(tmp_path: Path) -> None:
     lines = RUT.read_text().splitlines(keepends=True)
     cells = lines[5].split(",")
