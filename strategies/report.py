@@ -98,10 +98,12 @@ from strategies.probability import (
 from strategies.scenarios import (
     DEFAULT_LEVELS,
     HOUSE_VIEW,
+    RUSSELL,
     Dynamics,
     Level,
     Scenario,
     ScenarioSet,
+    index_beta,
     level_pnls,
     reference_symbol,
     run_scenarios,
@@ -166,7 +168,8 @@ class SourceInfo:
 class ReportOptions:
     """What to compute: probability ``horizon`` (default the first expiry), ``method``
     (risk_neutral | lognormal) for the headline ``pop``/``expected_pnl``/``cvar``, CVaR ``level``,
-    the house ``scenarios`` and ``stress`` scenarios, ``levels``, ``betas``, the ``benchmark`` for
+    the house ``scenarios`` and ``stress`` scenarios, ``levels`` (None: :func:`default_levels` of the
+    strategy's reference symbol), ``betas``, the ``benchmark`` for
     beta-weighting (default IWM when its spot is known) and the smile ``dynamics``."""
 
     horizon: date | datetime | None = None
@@ -174,7 +177,7 @@ class ReportOptions:
     level: float = DEFAULT_LEVEL
     scenarios: ScenarioSet = HOUSE_VIEW
     stress: tuple[Scenario, ...] = field(default_factory=stress_scenarios)
-    levels: tuple[Level, ...] = DEFAULT_LEVELS
+    levels: tuple[Level, ...] | None = None
     betas: MarketBetas = HOUSE_BETAS
     benchmark: str | None = None
     dynamics: Dynamics | None = None
@@ -190,6 +193,22 @@ class ReportOptions:
             )
         if not isinstance(self.scenarios, ScenarioSet):
             raise InputError("scenarios", self.scenarios, "must be a ScenarioSet")
+
+
+#: Stop and target moves of the reference symbol when it is not in the Russell family.
+STOP_MOVE = -0.06
+TARGET_MOVE = 0.05
+
+
+def default_levels(reference: str) -> tuple[Level, ...]:
+    """The stop / target levels of a strategy whose scenarios are labelled by ``reference``: the
+    small-cap levels (:data:`strategies.scenarios.DEFAULT_LEVELS`: IWM -6 %, TNA -12 %, IWM +5 %)
+    for the Russell family, else a stop at ``reference`` -6 % and a target at +5 % (decimal
+    moves of that symbol's own price)."""
+    ref = reference.upper()
+    if ref in RUSSELL:
+        return DEFAULT_LEVELS
+    return (Level("stop", ref, STOP_MOVE), Level("target", ref, TARGET_MOVE))
 
 
 def _finite(x: float | None) -> float | None:
@@ -361,8 +380,19 @@ def build_report(
             "spot": _finite(lv.spot),
             "pnl": _finite(lv.pnl),
         }
-        for lv in level_pnls(strategy, base, opts.levels, betas=opts.betas)
+        for lv in level_pnls(
+            strategy,
+            base,
+            opts.levels if opts.levels is not None else default_levels(ref),
+            betas=opts.betas,
+        )
     ]
+    if index_beta(ref, opts.betas) is None:
+        warnings.append(
+            f"no beta of {ref} to IWM is known (underlyings table): the scenarios and levels move "
+            f"{ref} one for one with the small-cap index, an assumption, not an estimate; give "
+            f"[{ref}.beta_to_iwm] in an underlyings file (hedge --underlyings FILE)"
+        )
     alerts = [a.as_dict() for a in assignment_alerts(strategy, base)]
     total = risk.position
     expired, value = expired_section(settlement, risk.value, warnings)
