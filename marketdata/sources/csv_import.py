@@ -62,6 +62,7 @@ import pandas as pd
 from marketdata.errors import NoDataError, SchemaError
 from marketdata.files import CHAIN_CSV, atomic_output
 from marketdata.snapshot import DividendForecast, MarketSnapshot, OptionChain, RateCurve
+from marketdata.underlyings import underlyings
 from marketdata.sources.base import (
     CHAIN_COLUMNS,
     canonical_symbol,
@@ -449,7 +450,7 @@ def read_chain_csv(
         for rec in records:
             occ = parse_occ_symbol(rec.get("contract_symbol", ""))
             if occ is not None:
-                sym_text = ROOT_UNDERLYING.get(occ.root, occ.root)
+                sym_text = underlyings().owner_of_root(occ.root) or occ.root
                 break
     if sym_text is None:
         raise SchemaError(f"{file}: the underlying is unknown: pass symbol= or add '# symbol: IWM'")
