@@ -82,7 +82,7 @@ import numpy as np
 from pricing.errors import InputError, PricingError
 from pricing.types import OptionContract
 from strategies.alerts import assignment_alerts
-from strategies.betas import HOUSE_BETAS, MarketBetas
+from strategies.betas import HOUSE_BETAS, MarketBetas, beta_of
 from strategies.legs import LeveragedETF, Shares, describe
 from strategies.payoff import PayoffAnalysis, analyze, sampled_profit_loss
 from strategies.pricing_context import PricingContext
@@ -261,6 +261,21 @@ def _benchmark(ctx: PricingContext, strategy: Strategy, wanted: str | None) -> s
     return reference_symbol(strategy)
 
 
+def unknown_betas(strategy: Strategy, benchmark: str) -> tuple[str, ...]:
+    """The risk drivers of ``strategy`` whose beta to ``benchmark`` is unknown (neither the same
+    family nor estimated in the underlyings table), in leg order."""
+    out: list[str] = []
+    for leg in strategy.flat_legs():
+        driver = leg.driver
+        if driver in out:
+            continue
+        try:
+            beta_of(driver, benchmark)
+        except InputError:
+            out.append(driver)
+    return tuple(out)
+
+
 def build_report(
     strategy: Strategy,
     ctx: PricingContext,
@@ -283,7 +298,16 @@ def build_report(
         warnings.append("SYNTHETIC data: generated for demonstration, not market prices")
     ref = reference_symbol(strategy)
     bench = _benchmark(base, strategy, opts.benchmark or strategy.benchmark)
-    risk = strategy.risk(base, benchmark=bench)
+    unknown = unknown_betas(strategy, bench)
+    if unknown:
+        warnings.append(
+            f"no beta of {', '.join(unknown)} to {bench} is known (underlyings table): "
+            "beta-weighted delta is n/a; give beta_to_iwm / beta_to_spy in an underlyings file "
+            "(hedge --underlyings FILE)"
+        )
+    # unknown betas are placeholders here only so the other Greeks can be summed; every
+    # beta-weighted number they touch is reported as null, never as a value
+    risk = strategy.risk(base, benchmark=bench, betas=dict.fromkeys(((d, bench) for d in unknown), 0.0))
 
     legs: list[dict[str, Any]] = []
     for row in risk.legs:
@@ -306,7 +330,9 @@ def build_report(
                     "per_share": {k: _finite(v) for k, v in row.per_share.as_dict().items()},
                     "position": {k: _finite(v) for k, v in row.position.as_dict().items()},
                     "dollar_delta": _finite(row.dollar_delta),
-                    "beta_weighted_delta": _finite(row.beta_weighted_delta),
+                    "beta_weighted_delta": (
+                        None if leg.driver in unknown else _finite(row.beta_weighted_delta)
+                    ),
                 },
             }
         )
@@ -436,8 +462,10 @@ def build_report(
             "theta": _finite(total.theta),
             "rho": _finite(total.rho),
             "dollar_delta": _finite(risk.dollar_delta),
-            "beta_weighted_delta": _finite(risk.beta_weighted_delta),
-            "beta_weighted_dollar_delta": _finite(risk.beta_weighted_dollar_delta),
+            "beta_weighted_delta": None if unknown else _finite(risk.beta_weighted_delta),
+            "beta_weighted_dollar_delta": (
+                None if unknown else _finite(risk.beta_weighted_dollar_delta)
+            ),
             "benchmark": risk.benchmark,
             "delta_by_driver": {k: _finite(v) for k, v in risk.delta_by_driver.items()},
             "gamma_by_driver": gamma_by_driver(risk),
