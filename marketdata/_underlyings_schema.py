@@ -39,5 +39,3 @@ class EntryModel(BaseModel):
     moves_with: Symbol | None = None
     beta_to_iwm: BetaModel | None = None
     beta_to_spy: BetaModel | None = None
-
-

@@ -208,9 +208,9 @@ def _check_symbol(symbol: object) -> str:
 def _value_at(raw: Mapping[str, Any], loc: tuple[int | str, ...]) -> Any:
     node: Any = raw
     for part in loc:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        in_map = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if in_map or in_list:
             node = node[part]
         else:
             return "missing"
@@ -384,7 +384,6 @@ class UnderlyingTable(Mapping[str, Underlying]):
                 )
         return None
 
-
     def beta_note(self, symbol: str) -> str:
         """A sentence on ``symbol``'s betas to IWM and SPY: values with their windows, or
         "unknown" (never an assumed value)."""
@@ -417,7 +416,9 @@ def load_underlyings(
         except FileNotFoundError:
             raise UnderlyingsFileError("underlyings", str(path), "no such file") from None
         except IsADirectoryError:
-            raise UnderlyingsFileError("underlyings", str(path), "is a folder, not a file") from None
+            raise UnderlyingsFileError(
+                "underlyings", str(path), "is a folder, not a file"
+            ) from None
         except UnicodeDecodeError:
             raise UnderlyingsFileError("underlyings", str(path), "is not UTF-8 text") from None
         except OSError as exc:

@@ -278,7 +278,9 @@ def option_for(
     try:
         facts = underlying_facts(sym)
     except InputError:
-        raise InputError("underlying", underlying, "must be a ticker such as 'IWM' or 'SPX'") from None
+        raise InputError(
+            "underlying", underlying, "must be a ticker such as 'IWM' or 'SPX'"
+        ) from None
     settle = (
         SettlementTime(settlement)
         if settlement is not None

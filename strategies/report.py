@@ -307,7 +307,9 @@ def build_report(
         )
     # unknown betas are placeholders here only so the other Greeks can be summed; every
     # beta-weighted number they touch is reported as null, never as a value
-    risk = strategy.risk(base, benchmark=bench, betas=dict.fromkeys(((d, bench) for d in unknown), 0.0))
+    risk = strategy.risk(
+        base, benchmark=bench, betas=dict.fromkeys(((d, bench) for d in unknown), 0.0)
+    )
 
     legs: list[dict[str, Any]] = []
     for row in risk.legs:

@@ -62,7 +62,6 @@ import pandas as pd
 from marketdata.errors import NoDataError, SchemaError
 from marketdata.files import CHAIN_CSV, atomic_output
 from marketdata.snapshot import DividendForecast, MarketSnapshot, OptionChain, RateCurve
-from marketdata.underlyings import underlyings
 from marketdata.sources.base import (
     CHAIN_COLUMNS,
     canonical_symbol,
@@ -70,6 +69,7 @@ from marketdata.sources.base import (
     normalize_chain_frame,
     parse_occ_symbol,
 )
+from marketdata.underlyings import underlyings
 from pricing.errors import InputError
 from pricing.types import NEW_YORK
 

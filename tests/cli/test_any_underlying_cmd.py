@@ -39,8 +39,17 @@ def _json(args: list[str]) -> dict[str, Any]:
 
 def test_strategy_on_spx_from_a_chain_file() -> None:
     doc = _json(
-        ["strategy", "--template", "put-spread", "--underlying", "SPX", "--expiry", "2026-12-18"]
-        + ["--source", SPX]
+        [
+            "strategy",
+            "--template",
+            "put-spread",
+            "--underlying",
+            "SPX",
+            "--expiry",
+            "2026-12-18",
+            "--source",
+            SPX,
+        ]
     )
     terms = [leg["instrument"] for leg in doc["legs"]]
     assert {(t["underlying"], t["style"], t["settlement"]) for t in terms} == {
@@ -48,20 +57,33 @@ def test_strategy_on_spx_from_a_chain_file() -> None:
     }
     assert [lv["label"] for lv in doc["levels"]] == ["stop SPX -6%", "target SPX +5%"]
     weekly = _json(
-        ["strategy", "--template", "put-spread", "-u", "spx", "--expiry", "2026-12-11"]
-        + ["--source", SPX]
+        [
+            "strategy",
+            "--template",
+            "put-spread",
+            "-u",
+            "spx",
+            "--expiry",
+            "2026-12-11",
+            "--source",
+            SPX,
+        ]
     )
     assert {leg["instrument"]["settlement"] for leg in weekly["legs"]} == {"pm"}
 
 
 def test_spx_on_the_demo_source_says_what_the_demo_has() -> None:
-    result = _run(["strategy", "--template", "put-spread", "--underlying", "SPX", "--source", "demo"])
+    result = _run(
+        ["strategy", "--template", "put-spread", "--underlying", "SPX", "--source", "demo"]
+    )
     assert result.exit_code == 1  # no data, not a refused symbol
     assert "no demo data for symbol 'SPX'" in result.output and "IWM" in result.output
 
 
 def test_bad_underlying_text_is_refused_by_name() -> None:
-    result = _run(["strategy", "--template", "put-spread", "--underlying", "SP X!", "--source", "demo"])
+    result = _run(
+        ["strategy", "--template", "put-spread", "--underlying", "SP X!", "--source", "demo"]
+    )
     assert result.exit_code == 2 and "--underlying" in result.output and "SP X!" in result.output
 
 

@@ -31,7 +31,9 @@ from strategies.templates import AtStrike
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "chains"
 ZION = FIXTURES / "zion_overwrite.csv"
 SPX = FIXTURES / "spx_roots.csv"
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # after the files' quotes: they are read as of their time
+NOW = datetime(
+    2026, 11, 20, 12, 0, tzinfo=UTC
+)  # after the files' quotes: they are read as of their time
 DIVIDEND = 0.45  # per share, ex 2026-12-10 (the fixture's "# dividends:" line)
 
 
@@ -191,7 +193,9 @@ entry_price = 7.2
 
 
 def test_position_file_with_share_legs_on_any_ticker(tmp_path: Path) -> None:
-    position = parse_position_text(POSITION.replace('"ZION"\nquantity = 100', '"BRK.B"\nquantity = 100'))
+    position = parse_position_text(
+        POSITION.replace('"ZION"\nquantity = 100', '"BRK.B"\nquantity = 100')
+    )
     legs = position_legs(position)
     assert legs[0].instrument == Shares("BRK.B")
     path = tmp_path / "zion.toml"
