@@ -205,3 +205,35 @@ def test_position_file_with_share_legs_on_any_ticker(tmp_path: Path) -> None:
     assert shares.symbol == "ZION" and loaded.ctx.spot("ZION") == 52.0
     assert call.contract is not None and call.contract.style is ExerciseStyle.AMERICAN
     assert [a.rule for a in assignment_alerts(loaded.strategy, loaded.ctx)] == ["dividend"]
+
+
+SPX_LEG = """\
+schema_version = 1
+name = "SPX put"
+
+[[legs]]
+id = "put"
+instrument = "option"
+underlying = "SPX"
+kind = "put"
+strike = 5800.0
+expiry = {expiry}
+quantity = 1
+entry_price = 40.0
+{extra}
+"""
+
+
+def test_spx_position_legs_follow_the_table_conventions() -> None:
+    from strategies.positions import PositionFileError
+
+    ok = position_legs(parse_position_text(SPX_LEG.format(expiry="2026-12-18", extra="")))
+    assert ok[0].contract is not None and ok[0].contract.settlement is SettlementTime.AM
+    weekly = position_legs(parse_position_text(SPX_LEG.format(expiry="2026-12-11", extra="")))
+    assert weekly[0].contract is not None and weekly[0].contract.settlement is SettlementTime.PM
+    with pytest.raises(
+        PositionFileError, match=r"legs\[0\]\.settlement.*only the standard monthly SPX"
+    ):
+        parse_position_text(SPX_LEG.format(expiry="2026-12-11", extra='settlement = "am"'))
+    with pytest.raises(PositionFileError, match=r"legs\[0\]\.style.*SPX options are european"):
+        parse_position_text(SPX_LEG.format(expiry="2026-12-18", extra='style = "american"'))
