@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -198,8 +199,6 @@ def _check_symbol(symbol: object) -> str:
     if not isinstance(symbol, str):
         raise InputError("symbol", symbol, "must be a ticker such as 'IWM' or 'SPX'")
     text = symbol.strip().upper().lstrip("^")
-    import re
-
     if not re.fullmatch(r"[A-Z0-9][A-Z0-9.\-]{0,14}", text):
         raise InputError("symbol", symbol, "must be a ticker such as 'IWM', 'SPY' or 'SPX'")
     return text
