@@ -3,7 +3,7 @@ option roots with their AM/PM settlement, the dividend model, the family an inde
 betas to IWM and SPY with the window and data they were estimated over.
 
 Where the facts come from, in order (each layer is merged over the previous one, field by field;
-a ``beta_to_*`` table is replaced whole):
+a table value, ``roots`` or ``beta_to_*``, is replaced whole):
 
 1. the bundled file ``marketdata/data/underlyings.toml`` (IWM, SPY, RUT, MRUT, SPX, XSP, NDX, VIX);
 2. the user's file: the one given to :func:`set_user_file` (the ``--underlyings FILE`` option),
