@@ -17,7 +17,8 @@ Expiry rules (``listed_expiries``):
 - LEAPS: the standard monthly of the LEAPS months (January, and for some roots June, March or
   December) beyond the monthly horizon, up to ``horizon_years``.
 
-Per underlying (``LISTING_RULES``; the horizons model what the exchanges list, not every series):
+Per underlying (``LISTING_HORIZONS``, with the contract facts of :mod:`marketdata.underlyings`;
+the horizons model what the exchanges list, not every series):
 
 - IWM and SPY: American, physical delivery, PM-settled, multiplier 100, root = symbol; dailies
   for 2 weeks, Friday weeklies for 6 weeks, monthlies for 12 months, quarterlies for 12 months,
@@ -276,31 +277,38 @@ class ListingRules:
             raise InputError("multiplier", self.multiplier, "must be > 0")
 
 
-LISTING_RULES: dict[str, ListingRules] = {
-    "IWM": ListingRules(
-        "IWM", ExerciseStyle.AMERICAN, Delivery.PHYSICAL, pm_root="IWM", leaps_months=(1, 6)
-    ),
-    "SPY": ListingRules(
-        "SPY", ExerciseStyle.AMERICAN, Delivery.PHYSICAL, pm_root="SPY", leaps_months=(1, 3, 6, 12)
-    ),
-    "RUT": ListingRules(
-        "RUT",
-        ExerciseStyle.EUROPEAN,
-        Delivery.CASH,
-        pm_root="RUTW",
-        am_root="RUT",
-        end_of_month_months=3,
-        leaps_months=(12,),
-    ),
-    "MRUT": ListingRules(
-        "MRUT",
-        ExerciseStyle.EUROPEAN,
-        Delivery.CASH,
-        pm_root="MRUT",
-        leaps_months=(),
-    ),
+#: How far out each class of expiry is listed, per underlying (keyword arguments of
+#: :class:`ListingRules`); the contract facts (style, delivery, multiplier, AM and PM roots) come
+#: from the underlyings table (:mod:`marketdata.underlyings`), never restated here.
+LISTING_HORIZONS: dict[str, dict[str, Any]] = {
+    "IWM": {"leaps_months": (1, 6)},
+    "SPY": {"leaps_months": (1, 3, 6, 12)},
+    "RUT": {"end_of_month_months": 3, "leaps_months": (12,)},
+    "MRUT": {"leaps_months": ()},
 }
-"""Listing rules per underlying (see the module docstring for the sources of each choice)."""
+
+
+def _rules_from_table(symbol: str) -> ListingRules:
+    from marketdata.underlyings import underlying
+
+    facts = underlying(symbol)
+    return ListingRules(
+        facts.symbol,
+        facts.style,
+        facts.delivery,
+        pm_root=facts.pm_root,
+        am_root=facts.am_root,
+        multiplier=facts.multiplier,
+        **LISTING_HORIZONS[facts.symbol],
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # ``LISTING_RULES`` (symbol -> ListingRules) is composed when first asked for, from
+    # LISTING_HORIZONS and the underlyings table in force.
+    if name == "LISTING_RULES":
+        return {sym: _rules_from_table(sym) for sym in LISTING_HORIZONS}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,16 +358,16 @@ class ListedExpiry:
 
 
 def listing_rules(symbol: str) -> ListingRules:
-    """The listing rules of ``symbol`` (IWM, SPY, RUT, MRUT; ``^RUT`` and lower case accepted)."""
+    """The listing rules of ``symbol`` (IWM, SPY, RUT, MRUT; ``^RUT`` and lower case accepted):
+    the horizons of :data:`LISTING_HORIZONS` with the contract facts of the underlyings table."""
     if not isinstance(symbol, str):
         raise InputError("symbol", symbol, "must be a ticker such as 'IWM'")
     key = symbol.strip().upper().lstrip("^")
-    try:
-        return LISTING_RULES[key]
-    except KeyError:
+    if key not in LISTING_HORIZONS:
         raise InputError(
-            "symbol", symbol, f"no expiry calendar; known: {', '.join(sorted(LISTING_RULES))}"
-        ) from None
+            "symbol", symbol, f"no expiry calendar; known: {', '.join(sorted(LISTING_HORIZONS))}"
+        )
+    return _rules_from_table(key)
 
 
 def listed_expiries(
@@ -369,7 +377,7 @@ def listed_expiries(
 
     Only series not yet expired at ``as_of`` are returned (a PM expiry is listed until 16:00 New
     York on its day, an AM expiry until 09:30). Sorted by expiry moment. ``rules`` overrides the
-    built-in :data:`LISTING_RULES` for ``symbol``.
+    built-in rules (:func:`listing_rules`) for ``symbol``.
     """
     require_aware("as_of", as_of)
     if (

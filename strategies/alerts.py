@@ -1,5 +1,6 @@
-"""Early-assignment alerts for short American options (IWM, SPY; RUT and MRUT are European and
-cannot be assigned early).
+"""Early-assignment alerts for short American options (IWM, SPY and any US equity or ETF: the
+style comes from the underlyings table, :mod:`marketdata.underlyings`; SPX, XSP, RUT, MRUT and NDX
+are European and cannot be assigned early).
 
 Two rules, each with its numbers (per share, price units; dates in New York):
 

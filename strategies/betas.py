@@ -4,10 +4,15 @@
   symbol and the Russell family (RUT, MRUT, IWM: one index) have beta 1 without an entry.
   :meth:`BetaTable.beta` reads it, :meth:`BetaTable.co_moves` moves a driver with an axis,
   :meth:`BetaTable.merged` lays overrides on it.
-- :data:`DEFAULT_BETAS`: the table position risk (beta-weighted delta) and templates use
-  (IWM on SPY 1.104, SPY on IWM 0.705; OLS of daily simple returns, 1,257 days 2016-04-29 to
-  2021-04-27, adjusted closes of /work/shared/data/daily_2016_2021.csv; log returns give 1.111,
-  correlation 0.885). :func:`beta_of` and :func:`co_moves` read it with optional overrides.
+- The one set of betas is the underlyings table (:mod:`marketdata.underlyings`): each symbol's
+  beta to IWM and to SPY with the window and data it was estimated over (IWM on SPY 1.1038, SPY on
+  IWM 0.7049; OLS of daily simple returns, 1,257 days 2016-04-29 to 2021-04-27, adjusted closes
+  of /work/shared/data/daily_2016_2021.csv; log returns give 1.111, correlation 0.885), and the
+  families that move one for one (RUT, MRUT, IWM; SPX, XSP, SPY). A symbol with no beta in the
+  table has none: :meth:`BetaTable.beta` says so rather than assume one.
+- :data:`DEFAULT_BETAS`: the empty :class:`BetaTable`, which reads the underlyings table; position
+  risk (beta-weighted delta) and templates use it. :func:`beta_of` and :func:`co_moves` read it
+  with optional overrides.
 - :class:`MarketBetas`: the sensitivities that map a scenario onto the underlyings (rate beta,
   SPY betas, spot-vol beta); :attr:`MarketBetas.table` is its :class:`BetaTable`.
   :data:`HOUSE_BETAS` (stress-regime rate beta, historical SPY betas) and
@@ -24,16 +29,26 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
+from marketdata.underlyings import underlyings
 from pricing.black_scholes import FloatArray
 from pricing.errors import InputError
 
-#: One index: RUT, MRUT (a tenth of RUT) and IWM (the ETF on it) move together, beta 1.
-RUSSELL_FAMILY = frozenset({"RUT", "MRUT", "IWM"})
 
-#: IWM on SPY and SPY on IWM, OLS beta of daily simple returns rounded to 3 decimals (see the
-#: module docstring); the table that position risk uses.
-IWM_BETA_TO_SPY = 1.104
-SPY_BETA_TO_IWM = 0.705
+def _table_beta(symbol: str, benchmark: str) -> float:
+    beta = underlyings().beta(symbol, benchmark)
+    if beta is None:  # pragma: no cover - the bundled table carries both
+        raise InputError("betas", (symbol, benchmark), "missing from the bundled underlyings table")
+    return beta.value
+
+
+#: One index: RUT, MRUT (a tenth of RUT) and IWM (the ETF on it) move together, beta 1 (the
+#: underlyings table's ``moves_with``).
+RUSSELL_FAMILY = underlyings().family("IWM")
+
+#: IWM on SPY and SPY on IWM, OLS beta of daily simple returns from the underlyings table (see
+#: the module docstring): the one pair of SPY betas, used by position risk and scenarios alike.
+IWM_BETA_TO_SPY = _table_beta("IWM", "SPY")
+SPY_BETA_TO_IWM = _table_beta("SPY", "IWM")
 
 BetaPairs = Mapping[tuple[str, str], float]
 
@@ -71,40 +86,52 @@ class BetaTable(Mapping[tuple[str, str], float]):
         return BetaTable({**self.pairs, **BetaTable(overrides).pairs})
 
     def beta(self, driver: str, benchmark: str) -> float:
-        """Beta of ``driver``'s returns to ``benchmark``'s: the table's entry, else 1 for the same
-        symbol or the same Russell family; else :class:`InputError` naming the missing pair."""
+        """Beta of ``driver``'s returns to ``benchmark``'s: this table's entry, else 1 for the
+        same symbol or family (RUT, MRUT, IWM; SPX, XSP, SPY), else the underlyings table's
+        estimate (to the benchmark's family head, IWM or SPY); else :class:`InputError` naming
+        the missing pair (a beta is never assumed)."""
         d, b = driver.upper(), benchmark.upper()
         if (d, b) in self.pairs:
             return self.pairs[(d, b)]
-        if d == b or (d in RUSSELL_FAMILY and b in RUSSELL_FAMILY):
+        if same_family(d, b):
             return 1.0
+        table = underlyings()
+        estimate = table.beta(d, table.facts(b).family)
+        if estimate is not None:
+            return estimate.value
         raise InputError(
             "betas",
-            sorted(self.pairs),
-            f"no beta of {d} to {b}: pass betas={{({d!r}, {b!r}): ...}}",
+            f"{d} to {b}",
+            f"no beta of {d} to {b} is known: give beta_to_iwm / beta_to_spy for {d} in an "
+            f"underlyings file (--underlyings FILE), or pass betas={{({d!r}, {b!r}): ...}}",
         )
 
     def co_moves(self, driver: str, axis: str, moves: ArrayLike) -> FloatArray:
         """Decimal moves of ``driver`` when ``axis`` moves by ``moves`` (decimal): the same for
-        the same symbol and the Russell family, ``beta x move`` otherwise (floored at -99 %)."""
+        the same symbol or family, ``beta x move`` otherwise (floored at -99 %)."""
         m = np.asarray(moves, dtype=np.float64)
         d, a = driver.upper(), axis.upper()
-        if d == a or (d in RUSSELL_FAMILY and a in RUSSELL_FAMILY):
+        if same_family(d, a):
             return m
         return np.asarray(np.maximum(self.beta(d, a) * m, -0.99), dtype=np.float64)
 
 
-#: (risk driver, benchmark) -> beta. Same-symbol and same-family pairs are 1 without an entry.
-DEFAULT_BETAS = BetaTable(
-    {
-        ("IWM", "SPY"): IWM_BETA_TO_SPY,
-        ("RUT", "SPY"): IWM_BETA_TO_SPY,
-        ("MRUT", "SPY"): IWM_BETA_TO_SPY,
-        ("SPY", "IWM"): SPY_BETA_TO_IWM,
-        ("SPY", "RUT"): SPY_BETA_TO_IWM,
-        ("SPY", "MRUT"): SPY_BETA_TO_IWM,
-    }
-)
+def same_family(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` are the same symbol or move one for one (the underlyings
+    table's families: RUT, MRUT, IWM; SPX, XSP, SPY)."""
+    x, y = a.upper(), b.upper()
+    if x == y:
+        return True
+    try:
+        table = underlyings()
+        return table.facts(x).family == table.facts(y).family
+    except InputError:
+        return False
+
+
+#: (risk driver, benchmark) -> beta: no entries of its own, so every beta comes from the
+#: underlyings table (same symbol and family 1, estimated betas with their windows).
+DEFAULT_BETAS = BetaTable()
 
 
 def beta_of(driver: str, benchmark: str, betas: BetaPairs | None = None) -> float:
@@ -126,11 +153,12 @@ def co_moves(
 HISTORICAL_RATE_BETA_PCT_PER_100BP = 13.885
 #: Standard error of the estimate above (same units).
 HISTORICAL_RATE_BETA_STDERR = 0.917
-#: IWM return per unit SPY return, univariate daily OLS on all 1,257 daily returns (R² 0.78);
-#: the same regression as :data:`IWM_BETA_TO_SPY` (which rounds it).
-HISTORICAL_SPY_BETA = 1.1038
-#: SPY return per unit IWM return (the mirror regression; used to move SPY in an IWM scenario).
-HISTORICAL_SPY_PER_IWM = 0.7049
+#: IWM return per unit SPY return, univariate daily OLS on all 1,257 daily returns (R² 0.78):
+#: :data:`IWM_BETA_TO_SPY`, the underlyings table's (one set of betas).
+HISTORICAL_SPY_BETA = IWM_BETA_TO_SPY
+#: SPY return per unit IWM return (the mirror regression; used to move SPY in an IWM scenario):
+#: :data:`SPY_BETA_TO_IWM`, the underlyings table's.
+HISTORICAL_SPY_PER_IWM = SPY_BETA_TO_IWM
 #: IWM % per +100 bp in the joint regression on SPY returns and yield changes.
 HISTORICAL_JOINT_RATE_BETA_PCT_PER_100BP = 1.840
 #: SPY beta in the joint regression.

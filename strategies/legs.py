@@ -4,11 +4,12 @@ Public API (stable; other modules build on it)
 ----------------------------------------------
 Instruments (the ``Instrument`` union):
 
-- :class:`pricing.OptionContract` — a listed option. Helpers build the listed products with their
-  conventions: :func:`iwm_option` / :func:`spy_option` (American, physical, PM, x100),
-  :func:`rut_option` (European, cash, AM monthlies by default or PM weeklies, x100) and
-  :func:`mrut_option` (European, cash, on the Mini-Russell 2000 = RUT/10, x100).
-- :class:`Shares` — shares (units) of an underlying such as IWM or SPY; multiplier 1.
+- :class:`pricing.OptionContract` — a listed option. :func:`option_for` builds one on any
+  underlying with its conventions from the underlyings table (:mod:`marketdata.underlyings`:
+  SPX/SPXW, RUT/RUTW, XSP, MRUT, NDX; any other symbol an American, physical, PM, x100
+  equity/ETF option); :func:`iwm_option`, :func:`spy_option`, :func:`rut_option` and
+  :func:`mrut_option` are shorthands.
+- :class:`Shares` — shares (units) of any ticker (IWM, SPY, a single name); multiplier 1.
 - :class:`LeveragedETF` — a daily-reset leveraged ETF on an index with its ``leverage``
   (:data:`TNA` = +3x and :data:`TZA` = -3x the Russell 2000), annual ``expense_ratio`` and
   ``financing_spread`` (decimal per year); multiplier 1. Its price is its own symbol's spot; its
@@ -37,13 +38,7 @@ from numbers import Integral
 from typing import TypeAlias
 
 from pricing.errors import InputError
-from pricing.types import (
-    Delivery,
-    ExerciseStyle,
-    OptionContract,
-    OptionKind,
-    SettlementTime,
-)
+from pricing.types import OptionContract, OptionKind, SettlementTime
 
 #: The Russell 2000 family: RUT (index), MRUT (RUT/10), IWM (ETF, about RUT/10.06).
 RUSSELL_INDEX = "RUT"
@@ -265,32 +260,52 @@ class Leg:
 
 
 # --- contract helpers -------------------------------------------------------------------------
-def iwm_option(kind: OptionKind | str, strike: float, expiry: date) -> OptionContract:
-    """An IWM option: American, physical delivery, PM-settled, 100 shares."""
+def option_for(
+    underlying: str,
+    kind: OptionKind | str,
+    strike: float,
+    expiry: date,
+    settlement: SettlementTime | str | None = None,
+) -> OptionContract:
+    """The listed option on ``underlying`` with that product's conventions from the underlyings
+    table (:mod:`marketdata.underlyings`): style, delivery and multiplier, and the settlement of
+    the root that lists ``expiry`` (SPX and RUT third-Friday monthlies AM, their weeklies SPXW and
+    RUTW PM; XSP and MRUT PM) unless ``settlement`` is given. Any symbol not in the table gets an
+    American, physical, PM, x100 equity/ETF option."""
+    from marketdata.underlyings import underlying as underlying_facts
+
+    sym = _symbol("underlying", underlying)
+    try:
+        facts = underlying_facts(sym)
+    except InputError:
+        raise InputError(
+            "underlying", underlying, "must be a ticker such as 'IWM' or 'SPX'"
+        ) from None
+    settle = (
+        SettlementTime(settlement)
+        if settlement is not None
+        else facts.settlement_of(facts.root_for(expiry))
+    )
     return OptionContract(
-        "IWM",
+        facts.symbol,
         OptionKind.parse(kind),
         strike,
         expiry,
-        ExerciseStyle.AMERICAN,
-        100.0,
-        SettlementTime.PM,
-        Delivery.PHYSICAL,
+        facts.style,
+        facts.multiplier,
+        settle,
+        facts.delivery,
     )
+
+
+def iwm_option(kind: OptionKind | str, strike: float, expiry: date) -> OptionContract:
+    """An IWM option (American, physical delivery, PM-settled, 100 shares: the table's facts)."""
+    return option_for("IWM", kind, strike, expiry)
 
 
 def spy_option(kind: OptionKind | str, strike: float, expiry: date) -> OptionContract:
-    """A SPY option: American, physical delivery, PM-settled, 100 shares."""
-    return OptionContract(
-        "SPY",
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.AMERICAN,
-        100.0,
-        SettlementTime.PM,
-        Delivery.PHYSICAL,
-    )
+    """A SPY option (American, physical delivery, PM-settled, 100 shares: the table's facts)."""
+    return option_for("SPY", kind, strike, expiry)
 
 
 def rut_option(
@@ -299,18 +314,9 @@ def rut_option(
     expiry: date,
     settlement: SettlementTime | str = SettlementTime.AM,
 ) -> OptionContract:
-    """A RUT index option: European, cash-settled, $100 a point; AM-settled (monthlies, the
-    default) or PM-settled (weeklies, root RUTW)."""
-    return OptionContract(
-        "RUT",
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.EUROPEAN,
-        100.0,
-        SettlementTime(settlement),
-        Delivery.CASH,
-    )
+    """A RUT index option (European, cash-settled, $100 a point: the table's facts);
+    AM-settled (monthlies, the default) or PM-settled (weeklies, root RUTW)."""
+    return option_for("RUT", kind, strike, expiry, settlement)
 
 
 def mrut_option(
@@ -320,40 +326,5 @@ def mrut_option(
     settlement: SettlementTime | str = SettlementTime.PM,
 ) -> OptionContract:
     """An MRUT option on the Mini-Russell 2000 (RUT/10): European, cash-settled, $100 a point,
-    PM-settled by default. Strikes are in MRUT points (RUT 2000 = MRUT 200)."""
-    return OptionContract(
-        "MRUT",
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.EUROPEAN,
-        100.0,
-        SettlementTime(settlement),
-        Delivery.CASH,
-    )
-
-
-def option_for(
-    underlying: str,
-    kind: OptionKind | str,
-    strike: float,
-    expiry: date,
-    settlement: SettlementTime | str | None = None,
-) -> OptionContract:
-    """The listed option on ``underlying`` (IWM, SPY, RUT, MRUT) with that product's conventions;
-    any other symbol gets an American, physical, PM, x100 equity option."""
-    sym = _symbol("underlying", underlying)
-    if sym == "RUT":
-        return rut_option(kind, strike, expiry, settlement or SettlementTime.AM)
-    if sym == "MRUT":
-        return mrut_option(kind, strike, expiry, settlement or SettlementTime.PM)
-    return OptionContract(
-        sym,
-        OptionKind.parse(kind),
-        strike,
-        expiry,
-        ExerciseStyle.AMERICAN,
-        100.0,
-        SettlementTime(settlement or SettlementTime.PM),
-        Delivery.PHYSICAL,
-    )
+    PM-settled by default (the table's facts). Strikes are in MRUT points (RUT 2000 = MRUT 200)."""
+    return option_for("MRUT", kind, strike, expiry, settlement)

@@ -7,7 +7,7 @@ both call (issue 8, "one core for the command line and the app").
   else from ``spots``, else (SYNTHETIC data only) a nominal price (:data:`NOMINAL_ETF_SPOTS`).
 - :func:`build_template`: a :class:`TemplateRequest` (template name, strikes as
   :data:`~strategies.templates.StrikeSpec` by strike / % OTM / delta, expiry by date or DTE,
-  quantity, underlying) turned into a strategy in a market, entered at the fill price now (ask
+  quantity, underlying: any symbol) turned into a strategy in a market, entered at the fill price now (ask
   to buy, bid to sell; the model where there is no quote).
 - :func:`load_template`, :func:`load_position`: the two together, from a template or a
   position file (:mod:`strategies.positions`).
@@ -53,7 +53,8 @@ SnapshotLoader = Callable[..., ResolvedSnapshot]
 
 #: Smile dynamics a market can be built with.
 DYNAMICS = ("sticky_strike", "sticky_moneyness")
-#: Option underlyings a template can be built on.
+#: The underlyings of the bundled demo data; a template can be built on any symbol (options on
+#: any US equity or ETF, and the indexes of the underlyings table: SPX, XSP, RUT, MRUT, NDX).
 UNDERLYINGS = ("IWM", "RUT", "MRUT", "SPY")
 #: Largest quantity of a template (contracts): the position file's limit on a leg.
 MAX_CONTRACTS = 10_000_000
@@ -88,12 +89,24 @@ class LoadError(Exception):
         super().__init__(f"{field}: {detail}" if field else detail)
 
 
+def check_underlying(symbol: str) -> str:
+    """``symbol`` as the project names it (upper case, no ``^``): any ticker is accepted (its
+    facts come from :mod:`marketdata.underlyings`); :class:`LoadError` (field ``underlying``)
+    for text that is not a ticker."""
+    from marketdata.sources.base import canonical_symbol
+
+    try:
+        return canonical_symbol(symbol)
+    except InputError as exc:
+        raise LoadError(f"{symbol!r} {exc.reason}", field="underlying") from None
+
+
 @dataclass(frozen=True, slots=True)
 class TemplateRequest:
     """A template and its options: ``strikes`` fill the template's strike slots in order
     (:attr:`strategies.templates.Template.strike_slots`), ``expiry`` (a date) or ``dte`` (days,
-    >= 1) the expiry (nearest listed), ``quantity`` contracts (>= 1), ``underlying`` one of
-    :data:`UNDERLYINGS`; None keeps the template's default."""
+    >= 1) the expiry (nearest listed), ``quantity`` contracts (>= 1), ``underlying`` any
+    ticker (:func:`check_underlying`); None keeps the template's default."""
 
     name: str
     strikes: tuple[StrikeSpec, ...] = ()
@@ -114,10 +127,8 @@ class TemplateRequest:
             )
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "strikes", tuple(self.strikes))
-        if self.underlying is not None and self.underlying.upper() not in UNDERLYINGS:
-            raise LoadError(
-                f"{self.underlying!r} must be one of {', '.join(UNDERLYINGS)}", field="underlying"
-            )
+        if self.underlying is not None:
+            object.__setattr__(self, "underlying", check_underlying(self.underlying))
         if self.quantity is not None and not 1 <= self.quantity <= MAX_CONTRACTS:
             raise LoadError(
                 f"{self.quantity} must be a number of contracts from 1 to {MAX_CONTRACTS:,}",

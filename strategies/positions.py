@@ -325,10 +325,11 @@ def _nearest_sessions(day: date) -> str:
 
 def convention_problem(leg: OptionLegSpec) -> tuple[str, str] | None:
     """``(field, message)`` when an option leg contradicts its listed product (style, settlement,
-    multiplier from :data:`marketdata.calendar.LISTING_RULES`) or expires on a day with no
-    trading session; None when it agrees (or the underlying has no listing rules, in which case
-    only the session check applies)."""
-    from marketdata.calendar import LISTING_RULES, is_session, monthly_expiry
+    multiplier from the underlyings table, :mod:`marketdata.underlyings`) or expires on a day
+    with no trading session; None when it agrees (or the underlying is not in the table, in
+    which case only the session check applies)."""
+    from marketdata.calendar import is_session, monthly_expiry
+    from marketdata.underlyings import underlyings
 
     if not is_session(leg.expiry):
         return (
@@ -336,7 +337,7 @@ def convention_problem(leg: OptionLegSpec) -> tuple[str, str] | None:
             f"{leg.expiry.isoformat()} ({leg.expiry.strftime('%A')}) is not a trading session, so no "
             f"option expires on it; the nearest sessions are {_nearest_sessions(leg.expiry)}",
         )
-    rules = LISTING_RULES.get(leg.underlying)
+    rules = underlyings().get(leg.underlying)
     if rules is None:
         return None
     hint = "; set override = true on the leg to price a non-standard contract"
@@ -356,7 +357,8 @@ def convention_problem(leg: OptionLegSpec) -> tuple[str, str] | None:
                 "settlement",
                 f"listed {leg.underlying} options are PM-settled, not AM-settled{hint}",
             )
-        if monthly_expiry(leg.expiry.year, leg.expiry.month) != leg.expiry:
+        every_series_am = rules.settlement_of(rules.series_root).value == "am"  # VIX
+        if not every_series_am and monthly_expiry(leg.expiry.year, leg.expiry.month) != leg.expiry:
             return (
                 "settlement",
                 f"only the standard monthly {leg.underlying} options are AM-settled; "
@@ -784,13 +786,13 @@ def check_listed_expiries(
     expiry is not listed for its underlying as of ``as_of`` (the message names the nearest listed
     expiries); legs with ``override = true`` (or a file-level override) and underlyings without
     listing rules are not checked. ``text``: the file's TOML text, for line numbers."""
-    from marketdata.calendar import LISTING_RULES, listed_expiries
+    from marketdata.calendar import LISTING_HORIZONS, listed_expiries
 
     issues: list[PositionIssue] = []
     for i, spec in enumerate(position.legs):
         if not isinstance(spec, OptionLegSpec) or override or position.override or spec.override:
             continue
-        if spec.underlying not in LISTING_RULES:
+        if spec.underlying not in LISTING_HORIZONS:
             continue
         leg = spec_to_leg(spec)
         contract = leg.contract

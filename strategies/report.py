@@ -82,7 +82,7 @@ import numpy as np
 from pricing.errors import InputError, PricingError
 from pricing.types import OptionContract
 from strategies.alerts import assignment_alerts
-from strategies.betas import HOUSE_BETAS, MarketBetas
+from strategies.betas import HOUSE_BETAS, MarketBetas, beta_of
 from strategies.legs import LeveragedETF, Shares, describe
 from strategies.payoff import PayoffAnalysis, analyze, sampled_profit_loss
 from strategies.pricing_context import PricingContext
@@ -98,10 +98,12 @@ from strategies.probability import (
 from strategies.scenarios import (
     DEFAULT_LEVELS,
     HOUSE_VIEW,
+    RUSSELL,
     Dynamics,
     Level,
     Scenario,
     ScenarioSet,
+    index_beta,
     level_pnls,
     reference_symbol,
     run_scenarios,
@@ -166,7 +168,8 @@ class SourceInfo:
 class ReportOptions:
     """What to compute: probability ``horizon`` (default the first expiry), ``method``
     (risk_neutral | lognormal) for the headline ``pop``/``expected_pnl``/``cvar``, CVaR ``level``,
-    the house ``scenarios`` and ``stress`` scenarios, ``levels``, ``betas``, the ``benchmark`` for
+    the house ``scenarios`` and ``stress`` scenarios, ``levels`` (None: :func:`default_levels` of the
+    strategy's reference symbol), ``betas``, the ``benchmark`` for
     beta-weighting (default IWM when its spot is known) and the smile ``dynamics``."""
 
     horizon: date | datetime | None = None
@@ -174,7 +177,7 @@ class ReportOptions:
     level: float = DEFAULT_LEVEL
     scenarios: ScenarioSet = HOUSE_VIEW
     stress: tuple[Scenario, ...] = field(default_factory=stress_scenarios)
-    levels: tuple[Level, ...] = DEFAULT_LEVELS
+    levels: tuple[Level, ...] | None = None
     betas: MarketBetas = HOUSE_BETAS
     benchmark: str | None = None
     dynamics: Dynamics | None = None
@@ -190,6 +193,22 @@ class ReportOptions:
             )
         if not isinstance(self.scenarios, ScenarioSet):
             raise InputError("scenarios", self.scenarios, "must be a ScenarioSet")
+
+
+#: Stop and target moves of the reference symbol when it is not in the Russell family.
+STOP_MOVE = -0.06
+TARGET_MOVE = 0.05
+
+
+def default_levels(reference: str) -> tuple[Level, ...]:
+    """The stop / target levels of a strategy whose scenarios are labelled by ``reference``: the
+    small-cap levels (:data:`strategies.scenarios.DEFAULT_LEVELS`: IWM -6 %, TNA -12 %, IWM +5 %)
+    for the Russell family, else a stop at ``reference`` -6 % and a target at +5 % (decimal
+    moves of that symbol's own price)."""
+    ref = reference.upper()
+    if ref in RUSSELL:
+        return DEFAULT_LEVELS
+    return (Level("stop", ref, STOP_MOVE), Level("target", ref, TARGET_MOVE))
 
 
 def _finite(x: float | None) -> float | None:
@@ -242,6 +261,21 @@ def _benchmark(ctx: PricingContext, strategy: Strategy, wanted: str | None) -> s
     return reference_symbol(strategy)
 
 
+def unknown_betas(strategy: Strategy, benchmark: str) -> tuple[str, ...]:
+    """The risk drivers of ``strategy`` whose beta to ``benchmark`` is unknown (neither the same
+    family nor estimated in the underlyings table), in leg order."""
+    out: list[str] = []
+    for leg in strategy.flat_legs():
+        driver = leg.driver
+        if driver in out:
+            continue
+        try:
+            beta_of(driver, benchmark)
+        except InputError:
+            out.append(driver)
+    return tuple(out)
+
+
 def build_report(
     strategy: Strategy,
     ctx: PricingContext,
@@ -264,7 +298,18 @@ def build_report(
         warnings.append("SYNTHETIC data: generated for demonstration, not market prices")
     ref = reference_symbol(strategy)
     bench = _benchmark(base, strategy, opts.benchmark or strategy.benchmark)
-    risk = strategy.risk(base, benchmark=bench)
+    unknown = unknown_betas(strategy, bench)
+    if unknown:
+        warnings.append(
+            f"no beta of {', '.join(unknown)} to {bench} is known (underlyings table): "
+            "beta-weighted delta is n/a; give beta_to_iwm / beta_to_spy in an underlyings file "
+            "(hedge --underlyings FILE)"
+        )
+    # unknown betas are placeholders here only so the other Greeks can be summed; every
+    # beta-weighted number they touch is reported as null, never as a value
+    risk = strategy.risk(
+        base, benchmark=bench, betas=dict.fromkeys(((d, bench) for d in unknown), 0.0)
+    )
 
     legs: list[dict[str, Any]] = []
     for row in risk.legs:
@@ -287,7 +332,9 @@ def build_report(
                     "per_share": {k: _finite(v) for k, v in row.per_share.as_dict().items()},
                     "position": {k: _finite(v) for k, v in row.position.as_dict().items()},
                     "dollar_delta": _finite(row.dollar_delta),
-                    "beta_weighted_delta": _finite(row.beta_weighted_delta),
+                    "beta_weighted_delta": (
+                        None if leg.driver in unknown else _finite(row.beta_weighted_delta)
+                    ),
                 },
             }
         )
@@ -361,8 +408,19 @@ def build_report(
             "spot": _finite(lv.spot),
             "pnl": _finite(lv.pnl),
         }
-        for lv in level_pnls(strategy, base, opts.levels, betas=opts.betas)
+        for lv in level_pnls(
+            strategy,
+            base,
+            opts.levels if opts.levels is not None else default_levels(ref),
+            betas=opts.betas,
+        )
     ]
+    if index_beta(ref, opts.betas) is None:
+        warnings.append(
+            f"no beta of {ref} to IWM is known (underlyings table): the scenarios and levels move "
+            f"{ref} one for one with the small-cap index, an assumption, not an estimate; give "
+            f"[{ref}.beta_to_iwm] in an underlyings file (hedge --underlyings FILE)"
+        )
     alerts = [a.as_dict() for a in assignment_alerts(strategy, base)]
     total = risk.position
     expired, value = expired_section(settlement, risk.value, warnings)
@@ -406,8 +464,10 @@ def build_report(
             "theta": _finite(total.theta),
             "rho": _finite(total.rho),
             "dollar_delta": _finite(risk.dollar_delta),
-            "beta_weighted_delta": _finite(risk.beta_weighted_delta),
-            "beta_weighted_dollar_delta": _finite(risk.beta_weighted_dollar_delta),
+            "beta_weighted_delta": None if unknown else _finite(risk.beta_weighted_delta),
+            "beta_weighted_dollar_delta": (
+                None if unknown else _finite(risk.beta_weighted_dollar_delta)
+            ),
             "benchmark": risk.benchmark,
             "delta_by_driver": {k: _finite(v) for k, v in risk.delta_by_driver.items()},
             "gamma_by_driver": gamma_by_driver(risk),

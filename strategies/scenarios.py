@@ -76,6 +76,27 @@ def _number(name: str, value: object) -> float:
     return number
 
 
+def index_beta(symbol: str, betas: MarketBetas = HOUSE_BETAS) -> float | None:
+    """``symbol``'s move per unit move of the small-cap index: 1 for the Russell family,
+    ``betas.spy_per_iwm`` for SPY and its family (SPX, XSP), the underlyings table's estimated
+    beta to IWM for other symbols, None when none is known (the scenarios then move the symbol
+    one for one with the index, an assumption the report states)."""
+    from marketdata.underlyings import underlyings
+
+    sym = symbol.upper()
+    if sym in RUSSELL:
+        return 1.0
+    table = underlyings()
+    try:
+        family = table.facts(sym).family
+    except InputError:
+        return None
+    if family == "SPY":
+        return betas.spy_per_iwm
+    estimate = table.beta(sym, "IWM")
+    return None if estimate is None else estimate.value
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     """One scenario (units in the module docstring): ``spot_move`` decimal index return (> -1),
@@ -141,11 +162,13 @@ class Scenario:
 
     def symbol_move(self, symbol: str, betas: MarketBetas = HOUSE_BETAS) -> float:
         """Decimal move of ``symbol``'s price in this scenario: the index move for the Russell
-        family (and unknown symbols), ``spy_per_iwm`` times it for SPY. Leveraged ETFs are moved
-        by :func:`scenario_context` through their model, not here."""
-        if symbol.upper() == "SPY":
-            return max(betas.spy_per_iwm * self.spot_move, -0.99)
-        return self.spot_move
+        family (and symbols with no known beta), ``spy_per_iwm`` times it for SPY and its family
+        (SPX, XSP), the underlyings table's beta to IWM times it for other symbols that have one.
+        Leveraged ETFs are moved by :func:`scenario_context` through their model, not here."""
+        beta = index_beta(symbol, betas)
+        if beta is None or beta == 1.0:
+            return self.spot_move
+        return max(beta * self.spot_move, -0.99)
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +360,10 @@ def scenario_context(
     ``horizon_days``; smile dynamics ``dynamics`` (default: the context's)."""
     base = ctx.base()
     moves: dict[str, float] = {"SPY": scenario.symbol_move("SPY", betas)}
+    for sym in base.spots:
+        beta = index_beta(sym, betas)
+        if beta is not None and beta != 1.0:
+            moves[sym] = scenario.symbol_move(sym, betas)
     return base.bumped(
         spot_move=scenario.spot_move,
         spot_moves=moves,
@@ -520,7 +547,8 @@ def index_move_for(
     etfs: Mapping[str, LeveragedETF] | None = None,
 ) -> float:
     """The index move (decimal) at which ``level`` triggers: the move itself for the Russell
-    family, ``move / spy_per_iwm`` for SPY, and for a leveraged ETF the index move that gives
+    family (and symbols with no known beta), ``move / beta`` for a symbol with a beta to the
+    index (:func:`index_beta`: SPY, SPX, XSP by ``spy_per_iwm``), and for a leveraged ETF the index move that gives
     the ETF that move over ``horizon_days`` (one daily reset when 0, i.e. ``move / leverage``)."""
     etf_map = {**_ETFS, **{k.upper(): v for k, v in (etfs or {}).items()}}
     sym = level.symbol
@@ -549,8 +577,9 @@ def index_move_for(
                 "level.move", level.move, f"{sym} cannot reach this move through its index"
             )
         return bracketed_root(gap, lo, hi, xtol=1e-12) - 1.0
-    if sym == "SPY":
-        return level.move / betas.spy_per_iwm
+    beta = index_beta(sym, betas)
+    if beta is not None and beta != 0.0:
+        return level.move / beta
     return level.move
 
 

@@ -41,8 +41,9 @@ import numpy as np
 import pricing
 from marketdata import calendar
 from marketdata.snapshot import OptionChain
+from marketdata.underlyings import underlying as underlying_facts
 from pricing.errors import InputError
-from pricing.types import ExerciseStyle, OptionContract, OptionKind, SettlementTime
+from pricing.types import Delivery, ExerciseStyle, OptionContract, OptionKind, SettlementTime
 from strategies.betas import beta_of
 from strategies.legs import TZA, Leg, LeveragedETF, Shares, option_for
 from strategies.pricing_context import PricingContext
@@ -138,7 +139,17 @@ def parse_strike(value: StrikeSpec | float | str, field_name: str = "strike") ->
 
 # --- listings ------------------------------------------------------------------------------------
 
-STRIKE_STEP: Mapping[str, float] = {"IWM": 1.0, "SPY": 1.0, "RUT": 5.0, "MRUT": 1.0}
+#: Strike increments of the generated listings (used only without a chain); other symbols get
+#: about 0.5 % of spot.
+STRIKE_STEP: Mapping[str, float] = {
+    "IWM": 1.0,
+    "SPY": 1.0,
+    "RUT": 5.0,
+    "MRUT": 1.0,
+    "SPX": 5.0,
+    "XSP": 1.0,
+    "NDX": 10.0,
+}
 
 
 def third_friday(year: int, month: int) -> date:
@@ -350,6 +361,14 @@ class _Builder:
         )
 
     def shares_per_contract(self, contract: OptionContract) -> int:
+        if contract.delivery is Delivery.CASH:
+            family = underlying_facts(contract.underlying).moves_with
+            hint = f" (hold {family} shares, or use {family} options)" if family else ""
+            raise InputError(
+                "underlying",
+                contract.underlying,
+                f"is a cash-settled index: there are no shares to hold against its options{hint}",
+            )
         return round(contract.multiplier)
 
 
@@ -785,7 +804,7 @@ class Template:
     name: str
     summary: str
     build: Callable[..., Strategy]
-    underlyings: tuple[str, ...] = ("IWM", "SPY", "RUT", "MRUT")
+    underlyings: tuple[str, ...] = ("*",)
     strike_slots: tuple[str, ...] = ()
     expiry_param: str | None = "expiry"
     dte_param: str | None = "dte"

@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, settings
 _CACHE_DIR = tempfile.mkdtemp(prefix="hedge-analysis-cache-")
 os.environ["HEDGE_CACHE"] = _CACHE_DIR
 atexit.register(shutil.rmtree, _CACHE_DIR, True)
+# The suite reads the bundled underlyings table only, never the user's config-folder file.
+os.environ["HEDGE_UNDERLYINGS"] = "off"
 
 _common = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile(

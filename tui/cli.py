@@ -41,12 +41,21 @@ def _root(
         Path | None,
         typer.Option("--screenshot", help="Render the app on the demo data to this SVG and exit."),
     ] = None,
+    underlyings: Annotated[
+        Path | None,
+        typer.Option(
+            "--underlyings",
+            help="Per-underlying facts (TOML) merged over the bundled table; "
+            "default $HEDGE_UNDERLYINGS or underlyings.toml in the config folder.",
+        ),
+    ] = None,
 ) -> None:
     """With no verb: the terminal app on a terminal, the printed tour otherwise.
 
     Exit codes of every verb: 0 ok, 1 some rows or data failed, 2 bad input or usage, 3 a file
     could not be written (see :mod:`tui.errors`)."""
     set_verbose(verbose)
+    _use_underlyings(underlyings)
     if ctx.invoked_subcommand is not None:
         return
     if screenshot is not None:
@@ -60,6 +69,25 @@ def _root(
         from tui.tour import run_tour
 
         run_tour()
+
+
+def _use_underlyings(path: Path | None) -> None:
+    """Put the user's underlyings file in force (``--underlyings``, else ``$HEDGE_UNDERLYINGS``
+    or the config folder's) and check it now: a bad file is one error line naming the file, the
+    field and the value, exit 2, before any verb runs."""
+    from marketdata.underlyings import UnderlyingsFileError, set_user_file, user_file_path
+    from marketdata.underlyings import underlyings as table_in_force
+    from tui.errors import EXIT_USAGE, fail
+
+    if path is not None:
+        set_user_file(path)
+    if user_file_path() is None:
+        return
+    try:
+        table_in_force()
+    except UnderlyingsFileError as exc:
+        option = "--underlyings" if path is not None else "underlyings file"
+        fail(f"{option}: {exc}", EXIT_USAGE)
 
 
 for _module in (

@@ -19,6 +19,8 @@ import pandas as pd
 
 from marketdata.errors import SchemaError
 from marketdata.snapshot import MarketSnapshot, OptionChain
+from marketdata.underlyings import is_third_friday as is_third_friday
+from marketdata.underlyings import underlyings
 from pricing.errors import InputError
 from pricing.types import Delivery, ExerciseStyle, SettlementTime
 
@@ -82,35 +84,46 @@ class ContractTerms:
             raise InputError("multiplier", self.multiplier, "must be > 0")
 
 
-CASH_INDEXES: frozenset[str] = frozenset({"RUT", "MRUT", "SPX", "XSP", "NDX", "VIX"})
-"""Underlyings whose options are European and cash-settled."""
+def cash_indexes() -> frozenset[str]:
+    """Underlyings whose options are European and cash-settled, from the underlyings table in
+    force (:mod:`marketdata.underlyings`: SPX, XSP, RUT, MRUT, NDX, VIX and any the user adds)."""
+    return underlyings().cash_indexes
 
 
-def is_third_friday(day: date) -> bool:
-    """True if ``day`` is the third Friday of its month (the standard monthly expiry)."""
-    return day.weekday() == 4 and 15 <= day.day <= 21
+def __getattr__(name: str) -> Any:
+    # ``CASH_INDEXES`` is read from the underlyings table when first asked for (not at import).
+    if name == "CASH_INDEXES":
+        return cash_indexes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def contract_terms(
     underlying: str, root: str | None = None, expiry: date | None = None
 ) -> ContractTerms:
-    """Contract terms of ``underlying``'s options with option ``root`` (from the OCC symbol).
+    """Contract terms of ``underlying``'s options with option ``root`` (from the OCC symbol),
+    from the underlyings table (:mod:`marketdata.underlyings`).
 
-    IWM, SPY, TNA, TZA and other equities/ETFs: American, PM-settled, physical, x100.
-    RUT: European, cash; root ``RUT`` is the AM-settled monthly (last trade the day before),
-    ``RUTW`` (and any other RUT root) the PM-settled weekly/quarterly. With no root, a RUT
-    option expiring on the third Friday is taken as the AM monthly. MRUT: European, cash, PM, x100.
+    Equities and ETFs (any symbol not in the table): American, PM-settled, physical, x100.
+    Indexes: the table's style, delivery and multiplier, and the settlement of the root: ``RUT``
+    and ``SPX`` (AM monthlies, last trade the day before) vs ``RUTW`` and ``SPXW`` (PM);
+    ``NDX`` vs ``NDXP``; ``XSP`` and ``MRUT`` PM. With no root, an option expiring on the third
+    Friday (or with no date) is taken as the monthly root, any other as the series root. An
+    option root given as the underlying (``SPXW``) is read as its index (``SPX``).
     """
+    table = underlyings()
     name = canonical_symbol(underlying)
-    if name not in CASH_INDEXES:
-        return ContractTerms(
-            root or name, ExerciseStyle.AMERICAN, SettlementTime.PM, Delivery.PHYSICAL
-        )
+    if name not in table:
+        owner = table.owner_of_root(name)
+        if owner is not None:
+            root = root or name
+            name = owner
+    facts = table.facts(name)
     if root is None:
-        monthly = name in ("RUT", "SPX", "NDX") and expiry is not None and is_third_friday(expiry)
-        root = name if monthly else f"{name}W"
-    settlement = SettlementTime.AM if root in ("RUT", "SPX", "NDX", "VIX") else SettlementTime.PM
-    return ContractTerms(root, ExerciseStyle.EUROPEAN, settlement, Delivery.CASH)
+        root = facts.root_for(expiry)
+    root = root.strip().upper()
+    return ContractTerms(
+        root, facts.style, facts.settlement_of(root), facts.delivery, facts.multiplier
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,7 @@ from marketdata.sources.overrides import (
     ChainOverrides,
     finish_file_snapshot,
 )
+from marketdata.underlyings import underlyings
 from pricing.errors import InputError
 from pricing.types import NEW_YORK
 
@@ -560,7 +561,7 @@ def read_chain_lines(
         for rec in records:
             occ = parse_occ_symbol(rec.get("contract_symbol", ""))
             if occ is not None:
-                sym_text = ROOT_UNDERLYING.get(occ.root, occ.root)
+                sym_text = underlyings().owner_of_root(occ.root) or occ.root
                 break
     if sym_text is None:
         raise SchemaError(f"{file}: the underlying is unknown: pass symbol= or add '# symbol: IWM'")

@@ -199,7 +199,7 @@ def test_bad_file_is_a_clear_error(tmp_path: Path) -> None:
         (["strategy", "--template", "put-spread", "--format", "xml"], "--format"),
         (["strategy", "--template", "put-spread", "--otm", "5,x"], "--otm"),
         (["strategy", "--template", "put-spread", "--otm", "1,2,3"], "at most 2"),
-        (["strategy", "--template", "put-spread", "--underlying", "QQQ"], "--underlying"),
+        (["strategy", "--template", "put-spread", "--underlying", "QQ Q!"], "--underlying"),
         (["strategy", "--template", "pair", "--quantity", "3"], "--quantity"),
         (["strategy", "--template", "long-put", "--expiry", "2026-13-01"], "--expiry"),
     ],

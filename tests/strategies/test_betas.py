@@ -16,7 +16,9 @@ from strategies.betas import DEFAULT_BETAS, HOUSE_BETAS, BetaTable, beta_of, co_
 
 
 def test_table_reads_pairs_family_and_overrides() -> None:
-    assert DEFAULT_BETAS.beta("spy", "iwm") == 0.705 and DEFAULT_BETAS.beta("MRUT", "RUT") == 1.0
+    # one set of betas: the underlyings table (SPY on IWM 0.7049, 2016-04-29..2021-04-27 daily OLS)
+    assert DEFAULT_BETAS.beta("spy", "iwm") == 0.7049 and DEFAULT_BETAS.beta("MRUT", "RUT") == 1.0
+    assert DEFAULT_BETAS.beta("spy", "iwm") == HOUSE_BETAS.spy_per_iwm
     table = DEFAULT_BETAS.merged({("qqq", "iwm"): 0.8})
     assert table.beta("QQQ", "IWM") == 0.8 and beta_of("QQQ", "IWM", {("QQQ", "IWM"): 0.8}) == 0.8
     assert ("QQQ", "IWM") not in DEFAULT_BETAS  # merged copies, never mutates

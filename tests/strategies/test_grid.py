@@ -16,7 +16,7 @@ from strategies.grid import co_moves, default_dates, pnl_grid
 from strategies.legs import TZA, Leg, Shares, iwm_option, rut_option
 from strategies.payoff import expiry_payoff
 from strategies.pricing_context import Quote, StaticQuotes
-from strategies.strategy import IWM_BETA_TO_SPY, Strategy
+from strategies.strategy import IWM_BETA_TO_SPY, SPY_BETA_TO_IWM, Strategy
 from strategies.valuation import instrument_price
 from tests.strategies._core_market import AS_OF, EXPIRY, FAR, NEAR, iwm_legs, market, rut_legs
 
@@ -139,13 +139,13 @@ def test_american_grid_today_at_zero_move_is_minus_the_cost_of_crossing(
 def test_other_underlyings_co_move_by_beta() -> None:
     m = np.asarray([-0.1, 0.0, 0.2])
     np.testing.assert_allclose(co_moves("MRUT", "IWM", m), m)
-    np.testing.assert_allclose(co_moves("SPY", "IWM", m), 0.705 * m)
+    np.testing.assert_allclose(co_moves("SPY", "IWM", m), SPY_BETA_TO_IWM * m)  # 0.7049
     np.testing.assert_allclose(co_moves("IWM", "SPY", m), IWM_BETA_TO_SPY * m)
     pair = Strategy(
         "pair", (Leg(Shares("IWM"), 100, 228.5, "l"), Leg(Shares("SPY"), -40, 600.0, "s"))
     )
     g = pnl_grid(pair, market(), spot_moves=[-0.1], n_dates=1)
-    expected = 100 * 228.5 * 0.9 - 40 * 600.0 * (1 - 0.0705)
+    expected = 100 * 228.5 * 0.9 - 40 * 600.0 * (1 - 0.1 * SPY_BETA_TO_IWM)
     assert g.values[0, 0, 0] == pytest.approx(expected)
 
 

@@ -69,9 +69,10 @@ def test_request_errors_name_the_field() -> None:
     assert (
         err.value.field == "template" and "put-spread" in err.value.detail and not err.value.no_data
     )
+    assert TemplateRequest("put-spread", underlying="qqq").underlying == "QQQ"  # any ticker
     with pytest.raises(LoadError) as err:
-        TemplateRequest("put-spread", underlying="QQQ")
-    assert err.value.field == "underlying"
+        TemplateRequest("put-spread", underlying="not a ticker")
+    assert err.value.field == "underlying" and "not a ticker" in err.value.detail
     with pytest.raises(LoadError) as err:
         TemplateRequest("put-spread", dte=0)
     assert err.value.field == "dte"

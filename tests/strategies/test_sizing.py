@@ -311,7 +311,7 @@ def test_book_loss_and_spy_conversion() -> None:
     book = Book(2_000_000, 1.25)
     assert book.loss_at([0.1]).tolist() == pytest.approx([250_000.0])
     spy = Book(1_000_000, 1.0, "SPY")
-    assert spy.index_beta == pytest.approx(0.705)  # SPY moves 0.705 x IWM (strategies.strategy)
+    assert spy.index_beta == pytest.approx(0.7049)  # SPY moves 0.7049 x IWM (underlyings table)
     with pytest.raises(InputError, match="book value"):
         Book(-1.0, 1.0)
     with pytest.raises(InputError, match="benchmark"):

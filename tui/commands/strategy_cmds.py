@@ -3,7 +3,7 @@ on a snapshot, reported as a table or JSON, and drawn as P&L curves.
 
 Usage::
 
-    hedge strategy (--file pos.toml | --template NAME) [--underlying IWM|RUT|MRUT|SPY]
+    hedge strategy (--file pos.toml | --template NAME) [--underlying SYMBOL]
                    [--dte N | --expiry DATE] [--strikes K1,K2 | --otm 5,10 | --delta 0.30,0.15]
                    [--quantity N] [--source SRC] [--format table|json] [--save FILE]
                    [--store PATH] [--horizon DATE] [--method risk_neutral|lognormal]
@@ -74,7 +74,12 @@ TemplateOpt = Annotated[
     str | None, typer.Option("--template", "-t", help="Template name, e.g. put-spread.")
 ]
 UnderlyingOpt = Annotated[
-    str | None, typer.Option("--underlying", "-u", help="IWM, RUT, MRUT or SPY.")
+    str | None,
+    typer.Option(
+        "--underlying",
+        "-u",
+        help="Any symbol: IWM, SPY, SPX, XSP, RUT, MRUT, NDX or a stock/ETF (facts: hedge --underlyings).",
+    ),
 ]
 DteOpt = Annotated[int | None, typer.Option("--dte", help="Days to expiry (nearest listed).")]
 ExpiryOpt = Annotated[
@@ -188,10 +193,10 @@ def load_strategy(
     (:mod:`tui.chain_options`)."""
     from pricing.errors import InputError
     from strategies.loading import (
-        UNDERLYINGS,
         LoadError,
         TemplateRequest,
         check_dynamics,
+        check_underlying,
         load_position,
         load_template,
         parse_spots,
@@ -203,10 +208,8 @@ def load_strategy(
         if (file is None) == (template is None):
             raise CliFailure("give exactly one of --file or --template")
         check_dynamics(dynamics)
-        if file is not None and underlying is not None and underlying.upper() not in UNDERLYINGS:
-            raise CliFailure(
-                f"--underlying: {underlying!r} must be one of {', '.join(UNDERLYINGS)}"
-            )
+        if file is not None and underlying is not None:
+            check_underlying(underlying)
         try:
             chain_spot, spots = split_spot_items(spots)
             overrides = chain_overrides(source, spot=chain_spot, **(chain_options or {}))
