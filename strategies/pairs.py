@@ -55,8 +55,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from marketdata.underlyings import EstimatedBeta, underlyings
 from pricing.errors import InputError
-from strategies.betas import DEFAULT_BETAS, HOUSE_BETAS, RUSSELL_FAMILY, BetaTable, MarketBetas
+from strategies.betas import (
+    DEFAULT_BETAS,
+    HOUSE_BETAS,
+    RUSSELL_FAMILY,
+    BetaTable,
+    MarketBetas,
+    same_family,
+)
 from strategies.legs import TNA, TZA, LeveragedETF
 from strategies.leveraged import leveraged_ratio
 from strategies.scenarios import HOUSE_VIEW, Scenario, ScenarioSet, stress_scenarios
@@ -80,11 +88,19 @@ MAX_ABS_BETA = 10.0
 RESIDUAL_BAR_SHARE = 0.01
 #: Default window of an OLS beta (daily returns), as :mod:`strategies.sizing.book`.
 DEFAULT_WINDOW_DAYS = 252
-#: The window of the entries of :data:`strategies.betas.DEFAULT_BETAS` (IWM/RUT/MRUT <-> SPY).
-TABLE_WINDOW = (
-    "strategies.betas.DEFAULT_BETAS: OLS of daily simple returns, 1,257 days "
-    "2016-04-29..2021-04-27 (adjusted closes)"
-)
+
+
+def _underlyings_beta(ticker: str, benchmark: str) -> EstimatedBeta | None:
+    """The underlyings table's estimate of ``ticker``'s beta to ``benchmark``'s family head
+    (IWM or SPY), with its window; ``None`` when the table has none."""
+    table = underlyings()
+    try:
+        head = table.facts(benchmark).family
+    except InputError:
+        return None
+    return table.beta(ticker, head)
+
+
 #: The leveraged ETFs a leg moves through the daily-reset model (by ticker).
 LEVERAGED_ETFS: Mapping[str, LeveragedETF] = {"TNA": TNA, "TZA": TZA}
 #: Index vol (decimal per year) assumed for leveraged legs when neither given nor measured: the
@@ -307,9 +323,15 @@ def resolve_betas(
                 end=est.end,
             )
             continue
-        if (t, bench) in table or t == bench or (t in RUSSELL_FAMILY and bench in RUSSELL_FAMILY):
-            window = TABLE_WINDOW if (t, bench) in table else "identity (same index family)"
-            out[t] = LegBeta(t, bench, table.beta(t, bench), "table", window)
+        if (t, bench) in table:
+            out[t] = LegBeta(t, bench, table[(t, bench)], "table", "given in the beta table")
+            continue
+        if same_family(t, bench):
+            out[t] = LegBeta(t, bench, 1.0, "table", "identity (same index family)")
+            continue
+        estimate = _underlyings_beta(t, bench)
+        if estimate is not None:
+            out[t] = LegBeta(t, bench, estimate.value, "table", estimate.window)
             continue
         if t in LEVERAGED_ETFS:
             etf = LEVERAGED_ETFS[t]

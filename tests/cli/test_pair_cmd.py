@@ -41,7 +41,7 @@ def test_beta_neutral_pair_on_the_demo_is_within_one_percent() -> None:
     assert doc["net_beta_dollars"] == pytest.approx(net_beta)
     assert doc["within_1pct_of_gross"] is True
     assert "SYNTHETIC" in legs["IWM"]["price_source"]
-    assert legs["SPY"]["beta_source"] == "table" and "1,257 days" in legs["SPY"]["beta_window"]
+    assert legs["SPY"]["beta_source"] == "table" and "1,257 daily" in legs["SPY"]["beta_window"]
     house = doc["scenarios"]["house"]
     assert [r["scenario"] for r in house] == ["bear", "base", "bull"]
     assert sum(r["probability"] for r in house) == pytest.approx(1.0)

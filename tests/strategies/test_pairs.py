@@ -272,7 +272,7 @@ def test_beta_precedence_given_then_history_then_table_then_leverage() -> None:
     b = resolve_betas(["KRE", "SPY", "TNA"], benchmark="IWM", history=hist, given={"KRE": 0.8})
     assert (b["KRE"].beta, b["KRE"].source) == (0.8, "given")
     assert (b["SPY"].beta, b["SPY"].source) == (SPY_BETA_TO_IWM, "table")
-    assert "1,257 days" in b["SPY"].window
+    assert "1,257 daily" in b["SPY"].window
     assert (b["TNA"].beta, b["TNA"].source) == (3.0, "leverage")
     to_spy = resolve_betas(["TZA"], benchmark="SPY")
     assert to_spy["TZA"].beta == pytest.approx(-3.0 * IWM_BETA_TO_SPY)
