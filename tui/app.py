@@ -684,9 +684,7 @@ class HedgeApp(WorkersMixin, App[None]):
                 strikes=strikes,
                 dte=dte,
                 quantity=quantity,
-                underlying=self.market.symbol
-                if self.market.symbol in ("IWM", "RUT", "MRUT", "SPY")
-                else None,
+                underlying=self.market.symbol,
             )
             market = CoreMarket(
                 self.market.ctx,
