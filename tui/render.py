@@ -220,8 +220,16 @@ def chain_table(view: ChainView) -> Table:
         ]
     if view.fit_rmse_vol_points is not None:
         arb = [f"{name.upper()} ARBITRAGE" for name in view.arbitrage]
+        status = view.fit_status or "ok"
+        label = "" if status == "ok" else f"fit {status.upper()}, "
+        inside = (
+            ""
+            if view.fit_inside_share is None
+            else f"{100 * view.fit_inside_share:.0f} % in bid-ask, "
+        )
         parts.append(
-            f"SVI rmse {view.fit_rmse_vol_points:.2f} vol pt " + (", ".join(arb) or "no arbitrage")
+            f"SVI {label}rmse {view.fit_rmse_vol_points:.2f} vol pt, {inside}"
+            + (", ".join(arb) or "no arbitrage")
         )
     title = " | ".join(parts)
     caption = f"{view.source_description}; as of {view.as_of_iso}"
