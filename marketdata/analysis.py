@@ -28,15 +28,28 @@ Model choices, per exercise style:
   ``_solve``); delta is the American engine's central difference in spot at the implied vol.
 
 Quotes are never dropped: cleaning flags them (``flags``, ``usable``) and unusable quotes stay
-out of the parity and surface fits but still get a vol where one exists. Each (expiry,
-settlement) series gets its own SVI smile, fitted to usable, solved quotes, out of the money
-where both sides exist (in the money only at strikes lacking the other side), weighted by the
-inverse of their vol uncertainty (half spread / vega, floored at a quarter of a vol point),
-leaving out quotes uncertain by more than :data:`MAX_FIT_VOL_UNCERTAINTY`. Smiles are fitted
-independently (no warm start or penalty from the previous expiry, so one expiry never needs
-another); calendar arbitrage is checked between neighbouring fitted series of the selection when
-both are analysed (the whole-chain :attr:`~ChainAnalysis.fits`). Yahoo's own IV column
-(``source_iv``) is never used.
+out of the parity and surface fits but still get a vol where one exists. A quote that cannot be
+solved or valued gets a status instead of a vol (``iv_status``: ``above_ceiling`` for a vol
+above :data:`pricing.validation.MAX_VOL`, which the Black-76 solver would otherwise return as
+"ok"; ``not_valued`` when the Greeks engine refuses it; the solvers' own statuses otherwise) and
+is left out of the Greeks and the fits: one bad quote never sinks a chain. Whether a quote is
+usable is decided in one place, :func:`marketdata.cleaning.apply_iv_status` (clean flags AND
+``iv_status == "ok"``), so the flags and the statuses agree by construction. The lower bounds
+used for the ``below_intrinsic`` flag are the ones valid for what is known: no dividend-dependent
+call bound without a dividend schedule (:func:`_model_free_bound`).
+
+Each (expiry, settlement) series gets its own SVI smile, fitted to usable, solved quotes, out of
+the money where both sides exist (in the money only at strikes lacking the other side), weighted
+by the inverse of their vol uncertainty (half spread / vega, floored at a twentieth of a vol
+point, so that tight quotes near the money weigh more than wide ones), leaving out quotes
+uncertain by more than :data:`MAX_FIT_VOL_UNCERTAINTY`. Smiles are fitted independently (no warm
+start or penalty from another expiry, so one expiry never needs, nor moves, another), and each is
+judged against its own quotes (:func:`pricing.surface.judge_fit`: RMSE and the share of its
+usable quotes whose fitted vol lies inside their bid-ask IV range; status "ok", "thin",
+"poor_fit", ...). Calendar arbitrage is checked against the previous *good* fitted series of the
+selection when both are analysed (the whole-chain :attr:`~ChainAnalysis.fits`), and the surface
+prices only from good smiles, bridging the others (:class:`pricing.surface.VolSurface`). Yahoo's
+own IV column (``source_iv``) is never used.
 """
 
 from __future__ import annotations
@@ -98,7 +111,7 @@ MIN_FIT_T_YEARS = 2.0 / (24.0 * 365.0)
 #: of the fit.
 MAX_FIT_VOL_UNCERTAINTY = 0.10
 #: Floor and cap of the vol uncertainty used as inverse weights in the SVI fit (decimal vol).
-_UNCERTAINTY_FLOOR = 0.0025
+_UNCERTAINTY_FLOOR = 0.0005
 #: American series whose parity forward moves by more than this (relative to spot) after a round
 #: get their vols solved again with the new carry (IWM: about 0.14 cents).
 RESOLVE_TOLERANCE = 5e-6
@@ -1285,6 +1298,7 @@ def _fit(
         unc = np.where(vega_unit > 0, half_spread / vega_unit, np.inf)
     ok &= unc <= MAX_FIT_VOL_UNCERTAINTY
     otm = (sign > 0) == (k >= 0.0)
+    quoted = np.isfinite(frame["mid"].to_numpy(dtype=np.float64))
     in_fit = np.zeros(len(frame), dtype=bool)
     fit_iv = np.full(len(frame), np.nan)
     expiry_col = frame["expiry"].to_numpy()
@@ -1299,8 +1313,10 @@ def _fit(
             settle_col == est.settlement
         )
         rows = series & ok
-        # Out of the money where available; the in-the-money side only at strikes lacking it.
-        itm_needed = rows & ~otm & ~np.isin(strike_col, strike_col[rows & otm])
+        # Out of the money where available; the in-the-money side only at strikes where the
+        # other side is not quoted at all (an ITM vol carries the parity forward's error: where
+        # the OTM quote exists but is unusable, e.g. too wide, its ITM twin is no better).
+        itm_needed = rows & ~otm & ~np.isin(strike_col, strike_col[series & otm & quoted])
         chosen = rows & (otm | itm_needed)
         in_fit |= chosen
         weights = 1.0 / np.maximum(unc[chosen], _UNCERTAINTY_FLOOR)
@@ -1309,13 +1325,19 @@ def _fit(
         )
         fit_iv[series] = smile.vol(np.log(strike_col[series] / smile.forward))
         fitted.append((est, smile))
-        judged.append((series, chosen))
-    # Each fit judged against its own expiry's usable quotes only (pricing.surface.judge_fit).
+        # The quotes the smile is judged on: every usable quote of the series with a vol on
+        # the fit's side (out of the money; in the money only at strikes lacking that side),
+        # whatever its vol uncertainty. An in-the-money quote repeats its strike's
+        # out-of-the-money twin through parity, with the parity forward's error on top (a
+        # forward off by a fraction of the spreads moves deep ITM vols by vol points).
+        solved = series & usable & np.isfinite(iv)
+        judged_rows = solved & (otm | ~np.isin(strike_col, strike_col[solved & otm]))
+        judged.append((judged_rows, chosen))
+    # Each fit judged against its own expiry's quotes only (pricing.surface.judge_fit).
     inside = _inside_spread(frame, fit_iv)
-    solved = usable & np.isfinite(iv)
     fitted = [
-        (est, judge_fit(smile, inside=inside[series & solved], uncertainty=unc[chosen]))
-        for (est, smile), (series, chosen) in zip(fitted, judged, strict=True)
+        (est, judge_fit(smile, inside=inside[rows], uncertainty=unc[chosen]))
+        for (est, smile), (rows, chosen) in zip(fitted, judged, strict=True)
     ]
     return fitted, in_fit, fit_iv
 
