@@ -51,7 +51,8 @@ where a value does not exist (no quote, no vol, NaN, infinite); unknown fields n
             "max_error_vol_points": 0.3,
             "inside_spread_share": 0.97,  # share (0..1) of the usable quotes whose fitted vol
                                       # lies inside their bid-ask IV range (null if none)
-            "n_usable": 120,          # usable quotes that share counts
+            "n_usable": 60,           # usable quotes that share counts (one a strike: the
+                                      # out-of-the-money one where it is usable)
             "butterfly_arbitrage": false, "butterfly_min_g": 0.21,
             "calendar_arbitrage": false,  # against the previous good expiry's smile
             "calendar_min_diff": 0.0012   # null for the first (or when not checked)

@@ -19,9 +19,11 @@ first expiry the first smile's vol is kept at fixed ``k`` (``w`` scales with ``t
 last expiry the last smile's vol is kept flat (``w`` grows linearly with ``t``).
 
 Judging a fit against its own quotes (:func:`judge_fit`): every expiry's smile is scored on that
-expiry's quotes only: the RMSE of the fitted vol against the mid vols (vol points) and the share
-of usable quotes whose fitted vol lies inside the quote's bid-ask IV range
-(``inside_spread_share``). The status says whether the smile may be priced from:
+expiry's quotes only: the RMSE of the fitted vol against the mid vols of the quotes it was
+fitted to (vol points) and the share of the expiry's usable quotes whose fitted vol lies inside
+the quote's bid-ask IV range (``inside_spread_share``; the chain analysis counts one quote a
+strike, the out-of-the-money one, since an in-the-money vol repeats it through parity with the
+forward's error on top). The status says whether the smile may be priced from:
 
 - ``"ok"``: fitted, enough quotes, and it matches them (at least :data:`MIN_INSIDE_SHARE` of the
   usable quotes inside their bid-ask IV range, or an RMSE of at most
