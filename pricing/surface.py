@@ -668,7 +668,10 @@ def fit_surface(
     anchor it (status ok, at least :data:`MIN_TRUSTED_QUOTES` quotes, RMSE at most
     :data:`GOOD_RMSE_VOL_POINTS`), never against a thin or missed one; when that coupled fit's RMSE
     is more than :data:`GOOD_RMSE_VOL_POINTS` above the expiry's stand-alone fit, the stand-alone
-    fit is kept (with its calendar check against the anchor).
+    fit is kept (with its calendar check against the anchor). With no bid-ask quotes here, each
+    fit is then judged (:func:`judge_fit`) on its RMSE and number of quotes alone: "poor_fit"
+    above :data:`GOOD_RMSE_VOL_POINTS`, "thin" under :data:`MIN_TRUSTED_QUOTES` quotes, and the
+    surface bridges those expiries.
 
     ``expiries``: ``(t_years, forward, k, vol, weights)`` per expiry, ``k = ln(K/F)``, ``vol``
     decimal, ``weights`` relative (or None). Expiries with ``t_years <= 0`` are skipped.
@@ -706,7 +709,9 @@ def fit_surface(
                 alone, calendar_min_diff=diff, calendar_arbitrage=bool(diff < -CALENDAR_TOLERANCE)
             )
         smiles.append(coupled)
-    return VolSurface(spot=spot, smiles=tuple(smiles))
+    # Without bid-ask quotes, each fit is judged on its RMSE and its number of quotes alone.
+    judged = tuple(judge_fit(s, inside=np.zeros(0, dtype=bool)) for s in smiles)
+    return VolSurface(spot=spot, smiles=judged)
 
 
 def _anchors(fit: SmileFit) -> bool:

@@ -267,6 +267,9 @@ def test_fit_surface_is_not_pulled_by_a_bad_expiry() -> None:
         (ts[2], fwd, k, vols[2], None),
     ]
     surface = fit_surface(fwd, data)
+    assert surface.smiles[1].status == "poor_fit"  # judged on its RMSE (no spreads given)
+    assert [s.status for s in surface.smiles[::2]] == ["ok", "ok"]
+    np.testing.assert_allclose(surface.expiries_years, ts)  # priced from the good ones only
     for t, v, smile in zip(ts[1:], vols[1:], surface.smiles[2:], strict=True):
         alone = fit_svi(k, v, t_years=t, forward=fwd)
         err = (smile.vol(k) - alone.vol(k)) * 100.0
