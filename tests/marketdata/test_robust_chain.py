@@ -178,15 +178,15 @@ def _monthlies() -> list[dict[str, object]]:
 
 
 THIN_WEEKLIES = {
-    # a handful of quotes, spreads of a third of the price: too little to trust
+    # a handful of quotes with wide (but not too wide) spreads: too little to trust
     "thin": Series(
         WEEKLY,
         _smile,
-        step=60.0,
+        step=75.0,
         sd_below=1.6,
         sd_above=1.3,
         settlement="pm",
-        spread=lambda p: max(0.5, 0.3 * p),
+        spread=lambda p: max(0.3, 0.12 * p),
         offsets=(0.2, 0.8),
     ),
     # more quotes but erratic: +-10 vol points of noise, 14 % spreads
@@ -211,7 +211,7 @@ def test_a_thin_weekly_between_monthlies_is_flagged_and_moves_nothing(name: str)
     alone = analyze_chain(snapshot(_monthlies()))
     fits = full.fits.set_index("expiry")
     base = alone.fits.set_index("expiry")
-    assert fits.loc[WEEKLY, "status"] in ("thin", "poor_fit", "too_few_quotes")
+    assert fits.loc[WEEKLY, "status"] == {"thin": "thin", "erratic": "poor_fit"}[name]
     for d in (M1, M2, M3):
         assert fits.loc[d, "status"] == "ok" and fits.loc[d, "inside_spread_share"] >= 0.9
         assert not fits.loc[d, "calendar_arbitrage"]
@@ -233,6 +233,10 @@ def test_a_thin_weekly_between_monthlies_is_flagged_and_moves_nothing(name: str)
     # The table header and the JSON say the weekly's fit is not ok.
     view = chain_view(full, WEEKLY, "test")
     assert view.fit_status == fits.loc[WEEKLY, "status"]
+    from tui.render import chain_table
+
+    title = str(chain_table(view).title)
+    assert f"fit {str(view.fit_status).upper()}" in title and "in bid-ask" in title
     doc = ChainDocument.model_validate(chain_document(full, "test", WEEKLY))
     assert doc.expiries[0].fit is not None and doc.expiries[0].fit.status != "ok"
 
