@@ -28,15 +28,28 @@ Model choices, per exercise style:
   ``_solve``); delta is the American engine's central difference in spot at the implied vol.
 
 Quotes are never dropped: cleaning flags them (``flags``, ``usable``) and unusable quotes stay
-out of the parity and surface fits but still get a vol where one exists. Each (expiry,
-settlement) series gets its own SVI smile, fitted to usable, solved quotes, out of the money
-where both sides exist (in the money only at strikes lacking the other side), weighted by the
-inverse of their vol uncertainty (half spread / vega, floored at a quarter of a vol point),
-leaving out quotes uncertain by more than :data:`MAX_FIT_VOL_UNCERTAINTY`. Smiles are fitted
-independently (no warm start or penalty from the previous expiry, so one expiry never needs
-another); calendar arbitrage is checked between neighbouring fitted series of the selection when
-both are analysed (the whole-chain :attr:`~ChainAnalysis.fits`). Yahoo's own IV column
-(``source_iv``) is never used.
+out of the parity and surface fits but still get a vol where one exists. A quote that cannot be
+solved or valued gets a status instead of a vol (``iv_status``: ``above_ceiling`` for a vol
+above :data:`pricing.validation.MAX_VOL`, which the Black-76 solver would otherwise return as
+"ok"; ``not_valued`` when the Greeks engine refuses it; the solvers' own statuses otherwise) and
+is left out of the Greeks and the fits: one bad quote never sinks a chain. Whether a quote is
+usable is decided in one place, :func:`marketdata.cleaning.apply_iv_status` (clean flags AND
+``iv_status == "ok"``), so the flags and the statuses agree by construction. The lower bounds
+used for the ``below_intrinsic`` flag are the ones valid for what is known: no dividend-dependent
+call bound without a dividend schedule (:func:`_model_free_bound`).
+
+Each (expiry, settlement) series gets its own SVI smile, fitted to usable, solved quotes, out of
+the money where both sides exist (in the money only at strikes lacking the other side), weighted
+by the inverse of their vol uncertainty (half spread / vega, floored at a twentieth of a vol
+point, so that tight quotes near the money weigh more than wide ones), leaving out quotes
+uncertain by more than :data:`MAX_FIT_VOL_UNCERTAINTY`. Smiles are fitted independently (no warm
+start or penalty from another expiry, so one expiry never needs, nor moves, another), and each is
+judged against its own quotes (:func:`pricing.surface.judge_fit`: RMSE and the share of its
+usable quotes whose fitted vol lies inside their bid-ask IV range; status "ok", "thin",
+"poor_fit", ...). Calendar arbitrage is checked against the previous *good* fitted series of the
+selection when both are analysed (the whole-chain :attr:`~ChainAnalysis.fits`), and the surface
+prices only from good smiles, bridging the others (:class:`pricing.surface.VolSurface`). Yahoo's
+own IV column (``source_iv``) is never used.
 """
 
 from __future__ import annotations
@@ -52,7 +65,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from marketdata.cleaning import CleaningRules, clean_chain
+from marketdata.cleaning import CleaningRules, apply_iv_status, clean_chain
 from marketdata.dividends import schedule_exact
 from marketdata.errors import NoDataError
 from marketdata.forward import (
@@ -72,6 +85,8 @@ from marketdata.forward import (
     parity_pairs,
 )
 from marketdata.snapshot import MarketSnapshot, OptionChain
+from pricing.errors import InputError
+from pricing.iv_result import STATUS_ABOVE_CEILING, STATUS_NO_CONVERGENCE, STATUS_OK
 from pricing.surface import (
     CALENDAR_TOLERANCE,
     SmileFit,
@@ -79,8 +94,10 @@ from pricing.surface import (
     VolSurface,
     calendar_min_difference,
     fit_svi,
+    judge_fit,
 )
 from pricing.types import DividendSchedule
+from pricing.validation import MAX_VOL
 
 if TYPE_CHECKING:
     from marketdata.analysis_cache import AnalysisCache
@@ -94,7 +111,7 @@ MIN_FIT_T_YEARS = 2.0 / (24.0 * 365.0)
 #: of the fit.
 MAX_FIT_VOL_UNCERTAINTY = 0.10
 #: Floor and cap of the vol uncertainty used as inverse weights in the SVI fit (decimal vol).
-_UNCERTAINTY_FLOOR = 0.0025
+_UNCERTAINTY_FLOOR = 0.0005
 #: American series whose parity forward moves by more than this (relative to spot) after a round
 #: get their vols solved again with the new carry (IWM: about 0.14 cents).
 RESOLVE_TOLERANCE = 5e-6
@@ -102,6 +119,8 @@ RESOLVE_TOLERANCE = 5e-6
 DELTA_BUMP = 1e-3
 IV_STATUS_NO_QUOTE = "no_quote"
 IV_STATUS_EXPIRED = "expired"
+#: A quote whose vol was solved but whose Greeks could not be computed (left out of the fit).
+IV_STATUS_NOT_VALUED = "not_valued"
 
 #: Columns of :attr:`ChainAnalysis.fits`.
 FIT_COLUMNS: tuple[str, ...] = (
@@ -122,6 +141,8 @@ FIT_COLUMNS: tuple[str, ...] = (
     "butterfly_arbitrage",
     "calendar_min_diff",
     "calendar_arbitrage",
+    "inside_spread_share",
+    "n_usable",
 )
 
 
@@ -196,10 +217,13 @@ class ChainAnalysis:
       ``rate``, ``n_pairs``, ``residual``, ``method``, ``rounds`` (see :class:`ForwardEstimate`);
     - :attr:`surface`: a :class:`LazySurface` over every fitted series (None only when no series
       is far enough from expiry to be fitted); reading a vol analyses the bracketing expiries;
-    - :attr:`fits`: one row per fitted series, the columns in :data:`FIT_COLUMNS`, with the
-      calendar check against the previous fitted series of the selection (``calendar_min_diff``
-      ``inf`` for the chain's first fitted series, NaN "not checked" when the previous one is
-      outside the selection).
+    - :attr:`fits`: one row per fitted series, the columns in :data:`FIT_COLUMNS` (``status``
+      and ``inside_spread_share`` judge each fit against its own expiry's quotes:
+      :func:`pricing.surface.judge_fit`), with the calendar check against the previous *good*
+      fitted series of the selection (a thin or missed expiry is never the reference, so it
+      cannot flag its neighbours; ``calendar_min_diff`` ``inf`` for the chain's first fitted
+      series, NaN "not checked" when the previous good one is outside the selection or none is
+      good).
     """
 
     __slots__ = (
@@ -395,31 +419,45 @@ class ChainAnalysis:
         done = self.analyse(self.expiries)
         pairs = sorted((p for a in done for p in a.fitted), key=lambda p: p[0].t_years)
         rows: list[dict[str, Any]] = []
-        previous: SmileFit | None = None
-        for i, (est, smile) in enumerate(pairs):
-            if i == 0:
-                before = self._previous_fitted(est)
-                if before is None:  # the chain's first fitted series: nothing to check against
-                    checked = smile
-                elif self._calendar_before:
-                    checked = with_calendar(self.smiles([before])[0], smile)
-                else:  # the previous series is outside the selection: not checked
-                    checked = replace(smile, calendar_min_diff=math.nan, calendar_arbitrage=False)
+        anchor: SmileFit | None = None  # the last good smile of the selection so far
+        for est, smile in pairs:
+            if anchor is not None:
+                checked = with_calendar(anchor, smile)
             else:
-                assert previous is not None
-                checked = with_calendar(previous, smile)
+                before = self._fitted_before(est)
+                if not before:  # the chain's first fitted series: nothing to check against
+                    checked = smile
+                else:
+                    good = self._good_smile(before) if self._calendar_before else None
+                    checked = (
+                        with_calendar(good, smile)
+                        if good is not None
+                        # outside the selection, or no good smile before: not checked
+                        else replace(smile, calendar_min_diff=math.nan, calendar_arbitrage=False)
+                    )
             rows.append(_fit_row(checked, est))
-            previous = smile
+            if smile.good:
+                anchor = smile
         if not rows:
             return pd.DataFrame(columns=list(FIT_COLUMNS))
         return pd.DataFrame(rows, columns=list(FIT_COLUMNS))
 
-    def _previous_fitted(self, est: ForwardEstimate) -> _SeriesKey | None:
-        """The chain's fitted series just before ``est``'s (None for the first)."""
-        before = [
-            k for k in self._universe if k.t_years >= MIN_FIT_T_YEARS and k.t_years < est.t_years
+    def _fitted_before(self, est: ForwardEstimate) -> list[_SeriesKey]:
+        """The chain's fitted series before ``est``'s, nearest first."""
+        return [
+            k
+            for k in reversed(self._universe)
+            if k.t_years >= MIN_FIT_T_YEARS and k.t_years < est.t_years
         ]
-        return before[-1] if before else None
+
+    def _good_smile(self, keys: list[_SeriesKey]) -> SmileFit | None:
+        """The first good smile among the series ``keys`` (analysing their expiries one by one,
+        in that order, until one is found), or None."""
+        for key in keys:
+            found = self.smiles([key])
+            if found and found[0].good:
+                return found[0]
+        return None
 
     @property
     def arbitrage_free(self) -> bool:
@@ -477,18 +515,36 @@ class LazySurface:
 
     def surface_for(self, t_years: ArrayLike) -> VolSurface:
         """A :class:`VolSurface` of the smiles that bracket ``t_years`` (analysing their
-        expiries), which answers at those times exactly as the whole surface."""
+        expiries), which answers at those times exactly as the whole surface: a bracketing smile
+        that is not good (:attr:`pricing.surface.SmileFit.good`) is bridged, so the nearest good
+        smile on its side is analysed too (the surface's pricing fallback)."""
         t = np.asarray(t_years, dtype=np.float64).ravel()
         n = self._t.size
         t = t[np.isfinite(t)]
         hi = np.clip(np.searchsorted(self._t, t, side="left"), 0, n - 1)
         lo = np.clip(hi - 1, 0, n - 1)
-        need = tuple(sorted(set(hi.tolist()) | set(lo.tolist()))) or (0,)
-        built = self._built.get(need)
+        need = set(hi.tolist()) | set(lo.tolist()) or {0}
+        found = dict(
+            zip(
+                sorted(need),
+                self._analysis.smiles(self._keys[i] for i in sorted(need)),
+                strict=True,
+            )
+        )
+        for start, step in [(i, -1) for i in set(lo.tolist())] + [(i, 1) for i in set(hi.tolist())]:
+            i = start
+            while 0 <= i < n:
+                if i not in found:
+                    found[i] = self._analysis.smiles([self._keys[i]])[0]
+                if found[i].good:
+                    break
+                i += step
+        key = tuple(sorted(found))
+        built = self._built.get(key)
         if built is None:
-            smiles = self._analysis.smiles(self._keys[i] for i in need)
-            built = VolSurface(spot=self.spot, smiles=tuple(smiles), vol_shift=self.vol_shift)
-            self._built[need] = built
+            smiles = tuple(found[i] for i in key)
+            built = VolSurface(spot=self.spot, smiles=smiles, vol_shift=self.vol_shift)
+            self._built[key] = built
         return built
 
     def forward(self, t_years: ArrayLike) -> FloatArray:
@@ -674,9 +730,21 @@ def _analyse(
     cleaned["k"] = np.log(
         cleaned["strike"].to_numpy(dtype=np.float64) / cleaned["forward"].to_numpy(dtype=np.float64)
     )
-    delta, vega = _greeks(cleaned, spot=spot, schedule=schedule, extra_yield=solved.extra)
+    delta, vega, not_valued = _greeks(
+        cleaned, spot=spot, schedule=schedule, extra_yield=solved.extra
+    )
     cleaned["delta"] = delta
     cleaned["vega"] = vega
+    if not_valued.any():
+        status = cleaned["iv_status"].to_numpy(dtype=object).copy()
+        status[not_valued] = IV_STATUS_NOT_VALUED
+        cleaned["iv_status"] = status.astype(str)
+    # One place decides usability: clean flags AND a usable vol (marketdata.cleaning).
+    reconciled = apply_iv_status(
+        OptionChain(cleaned), cleaned["iv_status"].to_numpy(dtype=str), rules=rules
+    ).frame
+    cleaned["flags"] = reconciled["flags"].to_numpy()
+    cleaned["usable"] = reconciled["usable"].to_numpy(dtype=bool)
 
     fitted, in_fit, fit_iv = _fit(cleaned, estimates=estimates)
     cleaned["in_fit"] = in_fit
@@ -728,9 +796,13 @@ def _signs(frame: pd.DataFrame) -> FloatArray:
 
 
 def _model_free_bound(frame: pd.DataFrame, spot: float, schedule: DividendSchedule) -> FloatArray:
-    """No-arbitrage lower bounds that need no model: puts ``max(K DF - S, 0)``; calls
-    ``max(S - PV(D) - K DF, 0)`` only when the dividends are known (American roots, whose
-    forecast is the whole story); 0 for European calls (an index yield is unknown here)."""
+    """No-arbitrage lower bounds valid for what is known, needing no model: puts
+    ``max(K DF - S, 0)`` (dividends only raise a put); American calls
+    ``max(S - PV(D) - K DF, 0)`` only when a dividend schedule is known; without one, no bound
+    here (0: :func:`marketdata.cleaning.clean_chain` still applies the American intrinsic
+    ``max(S - K, 0)``, valid whatever the dividends), since ``S - K DF`` assumes no dividend
+    before expiry and flags good deep in-the-money calls of a dividend payer; 0 for European
+    calls (an index yield is unknown here)."""
     from pricing.dividends import pv_dividends
 
     t = np.maximum(frame["t_years"].to_numpy(dtype=np.float64), 0.0)
@@ -739,9 +811,12 @@ def _model_free_bound(frame: pd.DataFrame, spot: float, schedule: DividendSchedu
     df = np.exp(-r * t)
     sign = _signs(frame)
     american = frame["style"].astype(str).str.lower().to_numpy() == "american"
-    pv = np.asarray(pv_dividends(schedule, t, r), dtype=np.float64) if schedule else 0.0
     put_bound = np.maximum(k * df - spot, 0.0)
-    call_bound = np.where(american, np.maximum(spot - pv - k * df, 0.0), 0.0)
+    if schedule:
+        pv = np.asarray(pv_dividends(schedule, t, r), dtype=np.float64)
+        call_bound = np.where(american, np.maximum(spot - pv - k * df, 0.0), 0.0)
+    else:
+        call_bound = np.zeros(len(frame))
     return np.asarray(np.where(sign > 0, call_bound, put_bound), dtype=np.float64)
 
 
@@ -914,7 +989,22 @@ def _solve(
         fwd_col[s.rows] = s.estimate.forward
         extra_col[s.rows] = s.chain_extra if s.american else 0.0
     estimates.sort(key=lambda e: e.t_years)
+    _screen_vols(iv, status)
     return _Solved(estimates, fwd_col, extra_col, iv, np.asarray(status.astype(str)))
+
+
+def _screen_vols(iv: FloatArray, status: NDArray[Any]) -> None:
+    """Vols no engine may price with get a status instead (in place): "ok" vols above
+    :data:`pricing.validation.MAX_VOL` (the Black-76 solver has no ceiling: a 0.00/0.05 wing the
+    day before expiry solves to thousands of percent) become ``above_ceiling``, non-finite or
+    non-positive "ok" vols ``no_convergence``; their vol becomes NaN."""
+    ok = status == STATUS_OK
+    finite = np.isfinite(iv)
+    above = ok & finite & (iv > MAX_VOL)
+    broken = ok & ~(finite & (iv > 0.0))
+    status[above] = STATUS_ABOVE_CEILING
+    status[broken] = STATUS_NO_CONVERGENCE
+    iv[above | broken] = np.nan
 
 
 def _extra_yield(s: _Series, spot: float) -> float:
@@ -1082,49 +1172,111 @@ def _pair_vols(frame: pd.DataFrame, s: _Series, near: ParityPairs, iv: FloatArra
 
 def _greeks(
     frame: pd.DataFrame, *, spot: float, schedule: DividendSchedule, extra_yield: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Delta (per 1.00 of spot) and Black-76 vega (per vol point) of every quote with a vol.
+) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
+    """Delta (per 1.00 of spot) and Black-76 vega (per vol point) of every quote whose vol
+    status is "ok", and the mask of those that could not be valued.
 
     European: Black-76 delta on the forward times ``F / S`` (the forward moves with spot).
     American: central difference of the American engine's price in spot (one batched call; the
     engine shares one solve between options that differ only in spot), relative bump
-    :data:`DELTA_BUMP`."""
-    from pricing.european import black76_greeks
-
+    :data:`DELTA_BUMP`. Only quotes with valid inputs (a vol in (0, MAX_VOL], a finite forward,
+    strike and rate, ``t_years > 0``) are valued; should an engine still refuse a batch, its
+    quotes are valued one by one and those refused are returned as not valued (NaN Greeks),
+    so one bad quote never sinks the chain."""
     n = len(frame)
     delta = np.full(n, np.nan)
     vega = np.full(n, np.nan)
+    not_valued = np.zeros(n, dtype=bool)
     iv = frame["iv"].to_numpy(dtype=np.float64)
-    ok = np.isfinite(iv) & (iv > 0.0)
-    if not ok.any():
-        return delta, vega
-    kind = frame["kind"].astype(str).str.lower().to_numpy().astype(str)
     t = frame["t_years"].to_numpy(dtype=np.float64)
     r = frame["rate"].to_numpy(dtype=np.float64)
     k = frame["strike"].to_numpy(dtype=np.float64)
     f = frame["forward"].to_numpy(dtype=np.float64)
-    g = black76_greeks(
-        kind=kind[ok], forward=f[ok], strike=k[ok], t_years=t[ok], rate=r[ok], vol=iv[ok]
+    status = frame["iv_status"].to_numpy(dtype=str)
+    solved = (status == STATUS_OK) & np.isfinite(iv)
+    valid = (
+        solved
+        & (iv > 0.0)
+        & (iv <= MAX_VOL)
+        & np.isfinite(t)
+        & (t > 0.0)
+        & np.isfinite(r)
+        & np.isfinite(f)
+        & (f > 0.0)
+        & np.isfinite(k)
+        & (k > 0.0)
     )
-    vega[ok] = g.vega
-    delta[ok] = g.delta * f[ok] / spot
-    american = ok & (frame["style"].astype(str).str.lower().to_numpy() == "american")
-    if american.any():
-        from pricing.american import american_price
+    not_valued |= solved & ~valid
+    if not valid.any():
+        return delta, vega, not_valued
+    kind = frame["kind"].astype(str).str.lower().to_numpy().astype(str)
+    american = frame["style"].astype(str).str.lower().to_numpy() == "american"
+    args = _GreekInputs(kind, t, r, k, f, iv, extra_yield, american, spot, schedule)
+    rows = np.flatnonzero(valid)
+    try:
+        d, v = args.values(rows)
+    except InputError:  # one quote refused: value one by one, keep the others
+        d, v = np.full(rows.size, np.nan), np.full(rows.size, np.nan)
+        for j, row in enumerate(rows):
+            try:
+                dj, vj = args.values(np.array([row]))
+            except InputError:
+                not_valued[row] = True
+                continue
+            d[j], v[j] = dj[0], vj[0]
+    delta[rows], vega[rows] = d, v
+    return delta, vega, not_valued
 
-        bumped = np.array([[spot * (1.0 - DELTA_BUMP)], [spot * (1.0 + DELTA_BUMP)]])
-        prices = american_price(
-            kind=kind[american],
-            spot=bumped,
-            strike=k[american],
-            t_years=t[american],
-            rate=r[american],
-            div_yield=extra_yield[american],
-            vol=iv[american],
-            dividends=schedule if schedule else None,
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _GreekInputs:
+    """The per-row inputs of :func:`_greeks` (arrays over the expiry's rows)."""
+
+    kind: NDArray[np.str_]
+    t: FloatArray
+    r: FloatArray
+    k: FloatArray
+    f: FloatArray
+    iv: FloatArray
+    extra_yield: FloatArray
+    american: NDArray[np.bool_]
+    spot: float
+    schedule: DividendSchedule
+
+    def values(self, rows: NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        """Delta (per 1.00 of spot) and Black-76 vega (per vol point) of ``rows``."""
+        from pricing.european import black76_greeks
+
+        f = self.f[rows]
+        g = black76_greeks(
+            kind=self.kind[rows],
+            forward=f,
+            strike=self.k[rows],
+            t_years=self.t[rows],
+            rate=self.r[rows],
+            vol=self.iv[rows],
         )
-        delta[american] = (prices[1] - prices[0]) / (2.0 * DELTA_BUMP * spot)
-    return delta, vega
+        vega = np.asarray(g.vega, dtype=np.float64).copy()
+        delta = np.asarray(g.delta * f / self.spot, dtype=np.float64).copy()
+        am = self.american[rows]
+        if am.any():
+            from pricing.american import american_price
+
+            sub = rows[am]
+            spot = self.spot
+            bumped = np.array([[spot * (1.0 - DELTA_BUMP)], [spot * (1.0 + DELTA_BUMP)]])
+            prices = american_price(
+                kind=self.kind[sub],
+                spot=bumped,
+                strike=self.k[sub],
+                t_years=self.t[sub],
+                rate=self.r[sub],
+                div_yield=self.extra_yield[sub],
+                vol=self.iv[sub],
+                dividends=self.schedule if self.schedule else None,
+            )
+            delta[am] = (prices[1] - prices[0]) / (2.0 * DELTA_BUMP * spot)
+        return delta, vega
 
 
 def _fit(
@@ -1146,12 +1298,14 @@ def _fit(
         unc = np.where(vega_unit > 0, half_spread / vega_unit, np.inf)
     ok &= unc <= MAX_FIT_VOL_UNCERTAINTY
     otm = (sign > 0) == (k >= 0.0)
+    quoted = np.isfinite(frame["mid"].to_numpy(dtype=np.float64))
     in_fit = np.zeros(len(frame), dtype=bool)
     fit_iv = np.full(len(frame), np.nan)
     expiry_col = frame["expiry"].to_numpy()
     settle_col = frame["settlement"].astype(str).str.lower().to_numpy()
     strike_col = frame["strike"].to_numpy(dtype=np.float64)
     fitted: list[tuple[ForwardEstimate, SmileFit]] = []
+    judged: list[tuple[NDArray[np.bool_], NDArray[np.bool_]]] = []
     for est in estimates:
         if est.t_years < MIN_FIT_T_YEARS:
             continue
@@ -1159,8 +1313,10 @@ def _fit(
             settle_col == est.settlement
         )
         rows = series & ok
-        # Out of the money where available; the in-the-money side only at strikes lacking it.
-        itm_needed = rows & ~otm & ~np.isin(strike_col, strike_col[rows & otm])
+        # Out of the money where available; the in-the-money side only at strikes where the
+        # other side is not quoted at all (an ITM vol carries the parity forward's error: where
+        # the OTM quote exists but is unusable, e.g. too wide, its ITM twin is no better).
+        itm_needed = rows & ~otm & ~np.isin(strike_col, strike_col[series & otm & quoted])
         chosen = rows & (otm | itm_needed)
         in_fit |= chosen
         weights = 1.0 / np.maximum(unc[chosen], _UNCERTAINTY_FLOOR)
@@ -1169,7 +1325,74 @@ def _fit(
         )
         fit_iv[series] = smile.vol(np.log(strike_col[series] / smile.forward))
         fitted.append((est, smile))
+        # The quotes the smile is judged on: every usable quote of the series with a vol on
+        # the fit's side (out of the money; in the money only at strikes lacking that side),
+        # whatever its vol uncertainty. An in-the-money quote repeats its strike's
+        # out-of-the-money twin through parity, with the parity forward's error on top (a
+        # forward off by a fraction of the spreads moves deep ITM vols by vol points).
+        solved = series & usable & np.isfinite(iv)
+        judged_rows = solved & (otm | ~np.isin(strike_col, strike_col[solved & otm]))
+        judged.append((judged_rows, chosen))
+    # Each fit judged against its own expiry's quotes only (pricing.surface.judge_fit).
+    inside = _inside_spread(frame, fit_iv)
+    fitted = [
+        (est, judge_fit(smile, inside=inside[rows], uncertainty=unc[chosen]))
+        for (est, smile), (rows, chosen) in zip(fitted, judged, strict=True)
+    ]
     return fitted, in_fit, fit_iv
+
+
+def _inside_spread(frame: pd.DataFrame, fit_iv: FloatArray) -> NDArray[np.bool_]:
+    """Per quote, whether the fitted vol lies inside the quote's bid-ask IV range, tested in
+    price: the Black-76 price on the expiry's forward at the fitted vol minus that at the quote's
+    vol must lie within ``[bid - mid, ask - mid]`` (exact for European quotes, whose mid is the
+    Black-76 price at their vol, since price increases with vol; for American quotes the
+    early-exercise premium is taken as unchanged between the two vols). False where either vol
+    is missing or the fitted vol is above :data:`pricing.validation.MAX_VOL`."""
+    from pricing.european import black76_price
+
+    n = len(frame)
+    out = np.zeros(n, dtype=bool)
+    iv = frame["iv"].to_numpy(dtype=np.float64)
+    mid = frame["mid"].to_numpy(dtype=np.float64)
+    t = frame["t_years"].to_numpy(dtype=np.float64)
+    f = frame["forward"].to_numpy(dtype=np.float64)
+    r = frame["rate"].to_numpy(dtype=np.float64)
+    k = frame["strike"].to_numpy(dtype=np.float64)
+    rows = np.flatnonzero(
+        np.isfinite(iv)
+        & (iv > 0.0)
+        & (iv <= MAX_VOL)
+        & np.isfinite(fit_iv)
+        & (fit_iv > 0.0)
+        & (fit_iv <= MAX_VOL)
+        & np.isfinite(mid)
+        & (t > 0.0)
+        & np.isfinite(f)
+        & (f > 0.0)
+        & np.isfinite(r)
+    )
+    if rows.size == 0:
+        return out
+    bid = pd.to_numeric(frame["bid"], errors="coerce").to_numpy(dtype=np.float64)[rows]
+    ask = pd.to_numeric(frame["ask"], errors="coerce").to_numpy(dtype=np.float64)[rows]
+    kind = frame["kind"].astype(str).str.lower().to_numpy().astype(str)[rows]
+    both = np.concatenate([fit_iv[rows], iv[rows]])
+    prices = black76_price(
+        kind=np.concatenate([kind, kind]),
+        forward=np.tile(f[rows], 2),
+        strike=np.tile(k[rows], 2),
+        t_years=np.tile(t[rows], 2),
+        rate=np.tile(r[rows], 2),
+        vol=both,
+    )
+    move = prices[: rows.size] - prices[rows.size :]
+    m = mid[rows]
+    lo = np.where(np.isfinite(bid), bid, 0.0) - m
+    hi = np.where(np.isfinite(ask), ask, m) - m
+    tol = 1e-7 * (1.0 + np.abs(m))
+    out[rows] = (move >= lo - tol) & (move <= hi + tol)
+    return out
 
 
 def _fit_row(s: SmileFit, est: ForwardEstimate) -> dict[str, Any]:
@@ -1192,6 +1415,8 @@ def _fit_row(s: SmileFit, est: ForwardEstimate) -> dict[str, Any]:
         "butterfly_arbitrage": s.butterfly_arbitrage,
         "calendar_min_diff": s.calendar_min_diff,
         "calendar_arbitrage": s.calendar_arbitrage,
+        "inside_spread_share": s.inside_spread_share,
+        "n_usable": s.n_usable,
     }
 
 
@@ -1222,6 +1447,8 @@ _SMILE_FIELDS = (
     "calendar_min_diff",
     "calendar_arbitrage",
     "status",
+    "inside_spread_share",
+    "n_usable",
 )
 
 
@@ -1272,6 +1499,8 @@ def _smile_from(d: dict[str, Any]) -> SmileFit:
         calendar_min_diff=float(d["calendar_min_diff"]),
         calendar_arbitrage=bool(d["calendar_arbitrage"]),
         status=str(d["status"]),
+        inside_spread_share=float(d["inside_spread_share"]),
+        n_usable=int(d["n_usable"]),
     )
 
 

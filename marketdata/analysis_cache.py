@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from marketdata.snapshot import MarketSnapshot
 
 #: Bump when the analysis results change meaning without a source change that the code hash sees.
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 #: Snapshot folders kept; the least recently written beyond this are removed.
 MAX_SNAPSHOTS = 32
 _META = "__meta__"

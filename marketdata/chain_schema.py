@@ -31,13 +31,19 @@ class SVIModel(_Strict):
 
 
 class FitModel(_Strict):
-    """Fit quality (vol points: 1.0 = 1 %) and arbitrage flags of one expiry's smile."""
+    """Fit quality (vol points: 1.0 = 1 %) and arbitrage flags of one expiry's smile, judged
+    against its own quotes: ``status`` "ok" (priced from), "thin", "poor_fit",
+    "too_few_quotes" or "failed" (bridged from good neighbours); ``inside_spread_share`` the
+    share (0..1) of the ``n_usable`` usable quotes whose fitted vol lies inside their bid-ask IV
+    range (null when none; both optional, so documents written before they existed validate)."""
 
-    status: str
+    status: Literal["ok", "thin", "poor_fit", "too_few_quotes", "failed"]
     svi: SVIModel
     n_quotes: int = Field(ge=0)
     rmse_vol_points: float | None
     max_error_vol_points: float | None
+    inside_spread_share: float | None = Field(default=None, ge=0.0, le=1.0)
+    n_usable: int = Field(default=0, ge=0)
     butterfly_arbitrage: bool
     butterfly_min_g: float | None
     calendar_arbitrage: bool

@@ -41,19 +41,27 @@ where a value does not exist (no quote, no vol, NaN, infinite); unknown fields n
           "n_pairs": 24,              # call/put pairs used by the parity fit
           "parity_residual": 0.003,   # weighted RMS parity residual, price units per share
           "fit": {                    # null when the expiry was not fitted
-            "status": "ok",           # or "too_few_quotes" / "failed"
+            "status": "ok",           # "ok": priced from; "thin" (few or wide quotes),
+                                      # "poor_fit" (misses its own quotes), "too_few_quotes",
+                                      # "failed": the surface bridges this expiry from its
+                                      # good neighbours (pricing.surface module docstring)
             "svi": {"a": ..., "b": ..., "rho": ..., "m": ..., "sigma": ...},  # raw SVI, w(k)
             "n_quotes": 60,           # quotes in the fit
             "rmse_vol_points": 0.08,  # fit RMSE, vol points (1.0 = 1 %)
             "max_error_vol_points": 0.3,
+            "inside_spread_share": 0.97,  # share (0..1) of the usable quotes whose fitted vol
+                                      # lies inside their bid-ask IV range (null if none)
+            "n_usable": 60,           # usable quotes that share counts (one a strike: the
+                                      # out-of-the-money one where it is usable)
             "butterfly_arbitrage": false, "butterfly_min_g": 0.21,
-            "calendar_arbitrage": false, "calendar_min_diff": 0.0012   # null for the first
+            "calendar_arbitrage": false,  # against the previous good expiry's smile
+            "calendar_min_diff": 0.0012   # null for the first (or when not checked)
           },
           "quotes": [
             {"strike": 220.0, "kind": "call", "bid": 3.1, "ask": 3.2, "mid": 3.15,
              "flags": [],             # subset of no_quote, crossed, zero_bid, stale, too_wide,
-                                      # below_intrinsic
-             "usable": true,          # clean enough for fits
+                                      # below_intrinsic, duplicate, no_vol
+             "usable": true,          # clean enough for fits: no blocking flag AND iv_status ok
              "iv": 0.2210,            # decimal implied vol (null if none; see iv_status)
              "iv_status": "ok",       # ok, no_quote, expired, below_intrinsic, above_ceiling, ...
              "delta": 0.52,           # per 1.00 of spot, per share
@@ -179,6 +187,8 @@ def chain_document(
                 "n_quotes": int(r["n_quotes"]),
                 "rmse_vol_points": finite_or_none(r["rmse_vol_points"]),
                 "max_error_vol_points": finite_or_none(r["max_error_vol_points"]),
+                "inside_spread_share": finite_or_none(r["inside_spread_share"]),
+                "n_usable": int(r["n_usable"]),
                 "butterfly_arbitrage": bool(r["butterfly_arbitrage"]),
                 "butterfly_min_g": finite_or_none(r["butterfly_min_g"]),
                 "calendar_arbitrage": bool(r["calendar_arbitrage"]),
@@ -308,7 +318,9 @@ class ChainView:
     nearest the forward, or spot without a forward) in price units; ``dividend_yield`` and
     ``rate`` continuous decimals; ``t_years`` Actual/365 to settlement; ``fit_rmse_vol_points``
     the SVI fit error in vol points (None if not fitted) and ``arbitrage`` its flags
-    (``"butterfly"``, ``"calendar"``)."""
+    (``"butterfly"``, ``"calendar"``); ``fit_status`` the fit's status ("ok", "thin",
+    "poor_fit", "too_few_quotes", "failed"; None if not fitted) and ``fit_inside_share`` the
+    share (0..1) of usable quotes whose fitted vol lies inside their bid-ask IV range."""
 
     symbol: str
     expiry: date
@@ -324,6 +336,8 @@ class ChainView:
     synthetic: bool
     source_description: str
     as_of_iso: str
+    fit_status: str | None = None
+    fit_inside_share: float | None = None
 
 
 def _cell(row: Any) -> QuoteCell:
@@ -358,9 +372,13 @@ def chain_view(analysis: ChainAnalysis, expiry: date, description: str) -> Chain
         forward, dividend_yield = float(f["forward"]), float(f["dividend_yield"])
         rate, t_years = float(f["rate"]), float(f["t_years"])
     arbitrage: list[str] = []
+    fit_status: str | None = None
+    inside: float | None = None
     if len(fits):
         r = fits.iloc[0]
         rmse = float(r["rmse_vol_points"])
+        fit_status = str(r["status"])
+        inside = finite_or_none(r["inside_spread_share"])
         if bool(r["butterfly_arbitrage"]):
             arbitrage.append("butterfly")
         if bool(r["calendar_arbitrage"]):
@@ -394,6 +412,8 @@ def chain_view(analysis: ChainAnalysis, expiry: date, description: str) -> Chain
         bool(snap.synthetic),
         description,
         snap.as_of.isoformat(),
+        fit_status,
+        inside,
     )
 
 

@@ -20,8 +20,17 @@ Columns added to the chain's frame (units: price units per share, index points f
   - ``duplicate``: another row quotes the same contract (expiry, kind, strike, and root and
     settlement when the chain has those columns); every row of such a group is flagged, since nothing says
     which quote is right, and none of them enters a fit;
+  - ``no_vol``: set by :func:`apply_iv_status` once vols are solved: a quote without a usable
+    implied vol (its ``iv_status`` says why: above_ceiling, no_time_value, no_convergence,
+    not_valued, expired, bad_input:...); a quote whose solver says ``below_intrinsic`` gets the
+    ``below_intrinsic`` flag instead;
 
-- ``usable``: True when none of :attr:`CleaningRules.blocking_flags` is set.
+- ``usable``: True when none of :attr:`CleaningRules.blocking_flags` is set (and, after
+  :func:`apply_iv_status`, the quote's ``iv_status`` is "ok").
+
+Flags and IV statuses agree by construction: :func:`apply_iv_status` is the one place that decides
+``usable = clean flags AND iv_status == "ok"``, so no quote is usable while its solver says it is
+below intrinsic, above the vol ceiling or unsolved.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ FLAG_STALE = "stale"
 FLAG_TOO_WIDE = "too_wide"
 FLAG_BELOW_INTRINSIC = "below_intrinsic"
 FLAG_DUPLICATE = "duplicate"
+FLAG_NO_VOL = "no_vol"
 #: Every flag, in the order they appear in the ``flags`` column.
 ALL_FLAGS: tuple[str, ...] = (
     FLAG_NO_QUOTE,
@@ -53,7 +63,12 @@ ALL_FLAGS: tuple[str, ...] = (
     FLAG_TOO_WIDE,
     FLAG_BELOW_INTRINSIC,
     FLAG_DUPLICATE,
+    FLAG_NO_VOL,
 )
+#: The implied-vol status of a quote with a usable vol.
+IV_STATUS_OK = "ok"
+#: The implied-vol status that maps to the ``below_intrinsic`` flag.
+IV_STATUS_BELOW_INTRINSIC = "below_intrinsic"
 #: Columns :func:`clean_chain` adds.
 CLEAN_COLUMNS: tuple[str, ...] = ("mid", "spread", "spread_pct", "flags", "usable")
 
@@ -183,6 +198,7 @@ def clean_chain(
         FLAG_TOO_WIDE: too_wide,
         FLAG_BELOW_INTRINSIC: below,
         FLAG_DUPLICATE: duplicate,
+        FLAG_NO_VOL: np.zeros(n, dtype=bool),
     }
     flags = _join_flags(masks, n)
     blocking = np.zeros(n, dtype=bool)
@@ -196,6 +212,41 @@ def clean_chain(
     frame["flags"] = flags
     frame["usable"] = usable
     return OptionChain(frame)
+
+
+def apply_iv_status(
+    chain: OptionChain, iv_status: ArrayLike, *, rules: CleaningRules | None = None
+) -> OptionChain:
+    """The cleaned ``chain`` with its flags and ``usable`` reconciled with the implied-vol status
+    of each quote (``iv_status``: one status string per row, "ok" for a usable vol): a
+    ``below_intrinsic`` status sets the ``below_intrinsic`` flag, any other status but "ok" sets
+    ``no_vol``, and ``usable`` becomes "no blocking flag AND status ok" (the one place that
+    decides it). Rows keep their order and index."""
+    frame = chain.frame
+    for col in ("flags", "usable"):
+        if col not in frame.columns:
+            raise InputError("chain.columns", list(frame.columns), f"not cleaned: no {col!r}")
+    rules = rules or CleaningRules()
+    n = len(frame)
+    status = np.asarray(iv_status, dtype=str).ravel()
+    if status.shape != (n,):
+        raise InputError("iv_status", status.shape, f"must have one status a row ({n})")
+    texts = [str(x) for x in frame["flags"]]
+    masks = {name: np.zeros(n, dtype=bool) for name in ALL_FLAGS}
+    for i, text in enumerate(texts):
+        for name in text.split(","):
+            if name in masks:
+                masks[name][i] = True
+    ok = status == IV_STATUS_OK
+    masks[FLAG_BELOW_INTRINSIC] |= status == IV_STATUS_BELOW_INTRINSIC
+    masks[FLAG_NO_VOL] |= ~ok & (status != IV_STATUS_BELOW_INTRINSIC)
+    blocking = np.zeros(n, dtype=bool)
+    for name in rules.blocking_flags:
+        blocking |= masks[name]
+    out = frame.copy()
+    out["flags"] = _join_flags(masks, n)
+    out["usable"] = frame["usable"].to_numpy(dtype=bool) & ok & ~blocking
+    return OptionChain(out)
 
 
 def _stale_mask(last_trade: pd.Series, as_of: datetime, limit_s: float) -> NDArray[np.bool_]:

@@ -17,6 +17,32 @@ Arbitrage checks (reported per expiry, and penalised in the fit where the data a
 Interpolation across expiries is linear in total variance at fixed forward moneyness; before the
 first expiry the first smile's vol is kept at fixed ``k`` (``w`` scales with ``t``), beyond the
 last expiry the last smile's vol is kept flat (``w`` grows linearly with ``t``).
+
+Judging a fit against its own quotes (:func:`judge_fit`): every expiry's smile is scored on that
+expiry's quotes only: the RMSE of the fitted vol against the mid vols of the quotes it was
+fitted to (vol points) and the share of the expiry's usable quotes whose fitted vol lies inside
+the quote's bid-ask IV range (``inside_spread_share``; the chain analysis counts one quote a
+strike, the out-of-the-money one, since an in-the-money vol repeats it through parity with the
+forward's error on top). The status says whether the smile may be priced from:
+
+- ``"ok"``: fitted, enough quotes, and it matches them (at least :data:`MIN_INSIDE_SHARE` of the
+  usable quotes inside their bid-ask IV range, or an RMSE of at most
+  :data:`GOOD_RMSE_VOL_POINTS`);
+- ``"thin"``: fitted, but on fewer than :data:`MIN_TRUSTED_QUOTES` quotes or quotes whose median
+  vol uncertainty (half spread / vega) is above :data:`MAX_TRUSTED_UNCERTAINTY`: too little to
+  trust (a new weekly with a handful of wide quotes);
+- ``"poor_fit"``: the smile misses its own quotes (share inside below :data:`MIN_INSIDE_SHARE`
+  and RMSE above :data:`GOOD_RMSE_VOL_POINTS`);
+- ``"too_few_quotes"`` (fewer than five quotes: a flat smile) and ``"failed"``.
+
+Pricing fallback (:class:`VolSurface`): only smiles whose status is in :data:`PRICING_STATUSES`
+(``"ok"``) are priced from. At the time of any other expiry the surface interpolates total
+variance linearly between the nearest good expiries before and after it (flat vol beyond the
+good ends, as above), so a thin or missed expiry never moves the prices at or around its
+neighbours; when no expiry is good, every smile is used as fitted (and each says why in its
+status). Fits never share anything between expiries either: :func:`fit_surface` penalises
+calendar arbitrage and warm-starts only against the previous *good* smile, and keeps the
+stand-alone fit when the coupled one matches the quotes worse.
 """
 
 from __future__ import annotations
@@ -45,6 +71,25 @@ MIN_VOL = 1e-4
 #: A warm-started fit scoring worse than this (RMSE in vol points, arbitrage counting as huge) is
 #: retried from the data-driven starting point.
 POOR_FIT_VOL_POINTS = 0.25
+#: A fit with at least this share of its usable quotes inside their bid-ask IV range matches them.
+MIN_INSIDE_SHARE = 0.80
+#: A fit whose RMSE (vol points) is at most this matches its quotes whatever the share inside
+#: (tight real spreads that no smooth smile threads exactly).
+GOOD_RMSE_VOL_POINTS = 1.0
+#: A fit on fewer quotes than this is "thin" (five quotes fix the five SVI parameters exactly).
+MIN_TRUSTED_QUOTES = 8
+#: A fit whose quotes' median vol uncertainty (half spread / vega, decimal) is above this is
+#: "thin" (three vol points either side).
+MAX_TRUSTED_UNCERTAINTY = 0.03
+#: Fit statuses.
+FIT_OK = "ok"
+FIT_THIN = "thin"
+FIT_POOR = "poor_fit"
+FIT_TOO_FEW = "too_few_quotes"
+FIT_FAILED = "failed"
+#: The fit statuses a :class:`VolSurface` prices from (the others are bridged, see the module
+#: docstring).
+PRICING_STATUSES: frozenset[str] = frozenset({FIT_OK})
 #: Weight of the arbitrage penalties relative to one vol-point residual.
 _PENALTY_WEIGHT = 1.0e3
 
@@ -129,7 +174,11 @@ class SmileFit:
     ``calendar_arbitrage`` whether total variance falls below the previous expiry's somewhere on
     the common grid (``calendar_min_diff`` the smallest ``w_this - w_prev``, total variance);
     ``status`` is "ok", or "too_few_quotes" / "failed" when the fit could not be made (the
-    params are then a flat smile at the quotes' mean vol, or NaN-free defaults).
+    params are then a flat smile at the quotes' median vol, or NaN-free defaults), or, once
+    judged against its quotes (:func:`judge_fit`), "thin" / "poor_fit";
+    ``inside_spread_share`` is the share (0..1) of the expiry's usable quotes whose fitted vol
+    lies inside their bid-ask IV range (NaN until judged or without usable quotes) and
+    ``n_usable`` how many usable quotes that share counts.
     """
 
     t_years: float
@@ -145,6 +194,8 @@ class SmileFit:
     calendar_min_diff: float = math.inf
     calendar_arbitrage: bool = False
     status: str = "ok"
+    inside_spread_share: float = math.nan
+    n_usable: int = 0
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.t_years) and self.t_years > 0.0):
@@ -156,6 +207,41 @@ class SmileFit:
         """Fitted implied vol (decimal) at log-moneyness ``k``."""
         w = self.params.total_variance(k)
         return np.asarray(np.sqrt(np.maximum(w, MIN_TOTAL_VARIANCE) / self.t_years))
+
+    @property
+    def good(self) -> bool:
+        """True when the surface prices from this smile (status in :data:`PRICING_STATUSES`)."""
+        return self.status in PRICING_STATUSES
+
+
+def judge_fit(
+    fit: SmileFit, *, inside: ArrayLike, uncertainty: ArrayLike | None = None
+) -> SmileFit:
+    """``fit`` judged against its own expiry's quotes (see the module docstring): ``inside``
+    says, per usable quote of the expiry, whether the fitted vol lies inside that quote's bid-ask
+    IV range; ``uncertainty`` is the vol uncertainty (half spread / vega, decimal) of each quote
+    the fit used. Returns the fit with ``inside_spread_share``, ``n_usable`` and its status:
+    "failed" and "too_few_quotes" stay; otherwise "poor_fit" when the smile misses its quotes
+    (share inside below :data:`MIN_INSIDE_SHARE` and RMSE above :data:`GOOD_RMSE_VOL_POINTS`),
+    else "thin" when it rests on fewer than :data:`MIN_TRUSTED_QUOTES` quotes or their median
+    uncertainty is above :data:`MAX_TRUSTED_UNCERTAINTY`, else "ok"."""
+    flags = np.asarray(inside, dtype=bool).ravel()
+    n_usable = int(flags.size)
+    share = float(np.mean(flags)) if n_usable else math.nan
+    status = fit.status
+    if status == FIT_OK:
+        rmse = fit.rmse_vol_points
+        matches = (n_usable > 0 and share >= MIN_INSIDE_SHARE) or (
+            math.isfinite(rmse) and rmse <= GOOD_RMSE_VOL_POINTS
+        )
+        unc = np.asarray([] if uncertainty is None else uncertainty, dtype=np.float64).ravel()
+        unc = unc[np.isfinite(unc)]
+        wide = bool(unc.size) and float(np.median(unc)) > MAX_TRUSTED_UNCERTAINTY
+        if not matches:
+            status = FIT_POOR
+        elif fit.n_quotes < MIN_TRUSTED_QUOTES or wide:
+            status = FIT_THIN
+    return replace(fit, inside_spread_share=share, n_usable=n_usable, status=status)
 
 
 # --------------------------------------------------------------------------------------------
@@ -427,8 +513,12 @@ class VolSurface:
     smiles in increasing ``t_years``, each with its forward; ``vol_shift``: a parallel shift
     (decimal) added to every vol, see :meth:`shifted`.
 
-    Forwards between expiries use the carry ``ln(F/S)/t`` interpolated linearly in ``t`` (flat
-    beyond the ends). Use :meth:`vol` to read vols; :meth:`total_variance` for ``w``.
+    Forwards between expiries use the carry ``ln(F/S)/t`` of every smile (a parity forward does
+    not depend on the fit's quality) interpolated linearly in ``t`` (flat beyond the ends).
+    Vols come from the good smiles only (status in :data:`PRICING_STATUSES`; every smile when
+    none is good): at a thin or missed expiry's time the total variance is interpolated between
+    the nearest good expiries around it (the pricing fallback of the module docstring). Use
+    :meth:`vol` to read vols; :meth:`total_variance` for ``w``.
     """
 
     spot: float
@@ -436,6 +526,7 @@ class VolSurface:
     vol_shift: float = 0.0
     _t: FloatArray = field(init=False, repr=False)
     _params: FloatArray = field(init=False, repr=False)
+    _t_all: FloatArray = field(init=False, repr=False)
     _carry: FloatArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -454,21 +545,24 @@ class VolSurface:
             raise InputError("vol_shift", self.vol_shift, "must be a finite decimal vol shift")
         object.__setattr__(self, "smiles", smiles)
         object.__setattr__(self, "vol_shift", shift)
-        object.__setattr__(self, "_t", ts)
-        object.__setattr__(self, "_params", np.stack([s.params.as_array() for s in smiles]))
+        priced = tuple(s for s in smiles if s.good) or smiles
+        object.__setattr__(self, "_t", np.array([s.t_years for s in priced], dtype=np.float64))
+        object.__setattr__(self, "_params", np.stack([s.params.as_array() for s in priced]))
+        object.__setattr__(self, "_t_all", ts)
         fwd = np.array([s.forward for s in smiles], dtype=np.float64)
         object.__setattr__(self, "_carry", np.log(fwd / spot) / ts)
 
     @property
     def expiries_years(self) -> FloatArray:
-        """The fitted expiries, in years."""
+        """The expiries (years) the vols are priced from: the good smiles' (every smile's when
+        none is good)."""
         return self._t.copy()
 
     def forward(self, t_years: ArrayLike) -> FloatArray:
         """The forward (price units) to ``t_years``: the fitted forwards at the expiries, carry
         interpolated linearly in ``t`` in between and flat outside."""
         t = np.asarray(t_years, dtype=np.float64)
-        carry = np.interp(t, self._t, self._carry)
+        carry = np.interp(t, self._t_all, self._carry)
         return np.asarray(self.spot * np.exp(carry * t), dtype=np.float64)
 
     def total_variance(self, t_years: ArrayLike, k: ArrayLike) -> FloatArray:
@@ -569,8 +663,15 @@ def fit_surface(
     spot: float,
     expiries: list[tuple[float, float, FloatArray, FloatArray, FloatArray | None]],
 ) -> VolSurface:
-    """Fit one SVI smile per expiry, shortest first (each penalised for calendar arbitrage against
-    the previous one), and build a :class:`VolSurface`.
+    """Fit one SVI smile per expiry, shortest first, and build a :class:`VolSurface`. Each fit is
+    penalised for calendar arbitrage against (and warm-started from) the previous smile that may
+    anchor it (status ok, at least :data:`MIN_TRUSTED_QUOTES` quotes, RMSE at most
+    :data:`GOOD_RMSE_VOL_POINTS`), never against a thin or missed one; when that coupled fit's RMSE
+    is more than :data:`GOOD_RMSE_VOL_POINTS` above the expiry's stand-alone fit, the stand-alone
+    fit is kept (with its calendar check against the anchor). With no bid-ask quotes here, each
+    fit is then judged (:func:`judge_fit`) on its RMSE and number of quotes alone: "poor_fit"
+    above :data:`GOOD_RMSE_VOL_POINTS`, "thin" under :data:`MIN_TRUSTED_QUOTES` quotes, and the
+    surface bridges those expiries.
 
     ``expiries``: ``(t_years, forward, k, vol, weights)`` per expiry, ``k = ln(K/F)``, ``vol``
     decimal, ``weights`` relative (or None). Expiries with ``t_years <= 0`` are skipped.
@@ -578,18 +679,50 @@ def fit_surface(
     ordered = sorted((e for e in expiries if e[0] > 0.0), key=lambda e: e[0])
     smiles: list[SmileFit] = []
     for t, fwd, k, vol, weights in ordered:
-        previous = smiles[-1] if smiles else None
-        initial = (
-            _rescaled(previous.params, previous, t)
-            if previous is not None and previous.status == "ok"
-            else None
+        # Coupled only to the previous smile that fits its own quotes well: a thin or missed
+        # expiry must not pull the later ones (calendar penalty and warm start).
+        previous = next((s for s in reversed(smiles) if _anchors(s)), None)
+        alone = fit_svi(k, vol, t_years=t, forward=fwd, weights=weights)
+        if previous is None:
+            smiles.append(alone)
+            continue
+        coupled = fit_svi(
+            k,
+            vol,
+            t_years=t,
+            forward=fwd,
+            weights=weights,
+            previous=previous,
+            initial=_rescaled(previous.params, previous, t),
         )
-        smiles.append(
-            fit_svi(
-                k, vol, t_years=t, forward=fwd, weights=weights, previous=previous, initial=initial
+        # The calendar-penalised fit is kept unless it matches this expiry's quotes clearly worse
+        # than the stand-alone fit (then the previous smile, not this one, is suspect).
+        worse = coupled.rmse_vol_points > alone.rmse_vol_points + GOOD_RMSE_VOL_POINTS
+        if worse:
+            diff = calendar_min_difference(
+                previous,
+                alone.params,
+                min(alone.k_min, previous.k_min),
+                max(alone.k_max, previous.k_max),
             )
-        )
-    return VolSurface(spot=spot, smiles=tuple(smiles))
+            coupled = replace(
+                alone, calendar_min_diff=diff, calendar_arbitrage=bool(diff < -CALENDAR_TOLERANCE)
+            )
+        smiles.append(coupled)
+    # Without bid-ask quotes, each fit is judged on its RMSE and its number of quotes alone.
+    judged = tuple(judge_fit(s, inside=np.zeros(0, dtype=bool)) for s in smiles)
+    return VolSurface(spot=spot, smiles=judged)
+
+
+def _anchors(fit: SmileFit) -> bool:
+    """True when ``fit`` may anchor the next expiry's fit: fitted (status ok) on at least
+    :data:`MIN_TRUSTED_QUOTES` quotes with an RMSE of at most :data:`GOOD_RMSE_VOL_POINTS`."""
+    return (
+        fit.status == FIT_OK
+        and fit.n_quotes >= MIN_TRUSTED_QUOTES
+        and math.isfinite(fit.rmse_vol_points)
+        and fit.rmse_vol_points <= GOOD_RMSE_VOL_POINTS
+    )
 
 
 def _rescaled(params: SVIParams, previous: SmileFit | None, t: float) -> SVIParams:

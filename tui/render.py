@@ -5,6 +5,7 @@ table, the fetch summary and the payoff PNG. Everything drawn here is data built
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -220,9 +221,16 @@ def chain_table(view: ChainView) -> Table:
         ]
     if view.fit_rmse_vol_points is not None:
         arb = [f"{name.upper()} ARBITRAGE" for name in view.arbitrage]
-        parts.append(
-            f"SVI rmse {view.fit_rmse_vol_points:.2f} vol pt " + (", ".join(arb) or "no arbitrage")
+        status = view.fit_status or "ok"
+        label = "" if status == "ok" else f"fit {status.upper()}, "
+        inside = (
+            ""
+            if view.fit_inside_share is None
+            else f"{100 * view.fit_inside_share:.0f} % in bid-ask, "
         )
+        rmse = view.fit_rmse_vol_points
+        quality = "no quotes to fit" if math.isnan(rmse) else f"rmse {rmse:.2f} vol pt"
+        parts.append(f"SVI {label}{quality}, {inside}" + (", ".join(arb) or "no arbitrage"))
     title = " | ".join(parts)
     caption = f"{view.source_description}; as of {view.as_of_iso}"
     if view.synthetic:
