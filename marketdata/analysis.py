@@ -1334,7 +1334,7 @@ def _fit(
         judged_rows = solved & (otm | ~np.isin(strike_col, strike_col[solved & otm]))
         judged.append((judged_rows, chosen))
     # Each fit judged against its own expiry's quotes only (pricing.surface.judge_fit).
-    inside = _inside_spread(frame, fit_iv)
+    inside = inside_spread(frame, fit_iv)
     fitted = [
         (est, judge_fit(smile, inside=inside[rows], uncertainty=unc[chosen]))
         for (est, smile), (rows, chosen) in zip(fitted, judged, strict=True)
@@ -1342,7 +1342,7 @@ def _fit(
     return fitted, in_fit, fit_iv
 
 
-def _inside_spread(frame: pd.DataFrame, fit_iv: FloatArray) -> NDArray[np.bool_]:
+def inside_spread(frame: pd.DataFrame, fit_iv: FloatArray) -> NDArray[np.bool_]:
     """Per quote, whether the fitted vol lies inside the quote's bid-ask IV range, tested in
     price: the Black-76 price on the expiry's forward at the fitted vol minus that at the quote's
     vol must lie within ``[bid - mid, ask - mid]`` (exact for European quotes, whose mid is the

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marketdata.analysis import analyze_chain
+from marketdata.analysis import analyze_chain, inside_spread
 from marketdata.chain_schema import ChainDocument
 from marketdata.chain_view import chain_document, chain_view
 from marketdata.cleaning import FLAG_BELOW_INTRINSIC, FLAG_NO_VOL, apply_iv_status, clean_chain
@@ -351,6 +351,13 @@ def test_fits_match_their_quotes_and_junk_is_flagged(
     assert len(fits) == len(expiries)
     assert (fits["inside_spread_share"] >= 0.9).all(), fits[["expiry", "inside_spread_share"]]
     assert (fits["status"] == "ok").all()
+    # The bar as the issue words it: over EVERY usable quote of each expiry (in-the-money twins
+    # too, not only the one-a-strike set the fit status is judged on), >= 90 % inside.
+    inside = inside_spread(ch, ch["fit_iv"].to_numpy(dtype=np.float64))
+    solved = ch["usable"].to_numpy(dtype=bool) & np.isfinite(ch["iv"].to_numpy(dtype=np.float64))
+    for d in expiries:
+        series = solved & (ch["expiry"].dt.date == d).to_numpy()
+        assert series.sum() >= 20 and inside[series].mean() >= 0.9, (d, inside[series].mean())
 
 
 def test_old_documents_without_the_new_fit_fields_still_validate() -> None:
