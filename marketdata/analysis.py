@@ -950,9 +950,20 @@ def _american_vols(
             s.chain_extra = s.pair_extra
     rows = np.concatenate([r for _, r in jobs])
     extra = np.concatenate([np.full(r.size, s.pair_extra) for s, r in jobs])
+    # The parity strikes that set the forward (those the forwards-only analysis solves alone)
+    # are solved in full within the whole series too: the same vols both ways, bit for bit.
+    strike_all = frame["strike"].to_numpy(dtype=np.float64)
+    exact_parts = []
+    for s, r in jobs:
+        if s.pairs is None or not len(s.pairs):
+            exact_parts.append(np.zeros(r.size, dtype=bool))
+            continue
+        near = s.near if s.near is not None else nearest_pairs(s.pairs, s.forward)
+        exact_parts.append(np.isin(strike_all[r], near.strike))
+    exact = np.concatenate(exact_parts)
     mid = frame["mid"].to_numpy(dtype=np.float64)[rows]
     priced = np.isfinite(mid) & (mid > 0.0)
-    rows, extra, mid = rows[priced], extra[priced], mid[priced]
+    rows, extra, mid, exact = rows[priced], extra[priced], mid[priced], exact[priced]
     if rows.size == 0:
         return
     res = american_implied_vol(
@@ -964,10 +975,10 @@ def _american_vols(
         div_yield=extra,
         price=mid,
         dividends=schedule if schedule else None,
-        # Quote by quote: the faster "chain" method's vols depend on which other quotes share
-        # the call (about 1e-6 in vol), which would make a lazily analysed expiry differ from
-        # the same expiry analysed with the whole chain; per-expiry caching needs identity.
-        method="per_quote",
+        # The chain method: a quote's vol depends on its own series only (bit for bit), so an
+        # expiry analysed alone equals the same expiry analysed with the whole chain.
+        method="chain",
+        solve_in_full=exact,
     )
     iv[rows] = res.vol
     status[rows] = res.status.astype(object)

@@ -516,6 +516,7 @@ def american_implied_vol(
     dividends: DividendSchedule | None = None,
     engine: str = "default",
     method: str = "chain",
+    solve_in_full: ArrayLike | None = None,
 ) -> ImpliedVolResult:
     """Implied vols (decimal) of American option prices, for whole chains at once.
 
@@ -542,6 +543,11 @@ def american_implied_vol(
     :func:`pricing.american_iv_kernels.implied_vols`). "fd" is QuantLib's own
     ``impliedVolatility`` (FD engine with the dividends, QuantLib's fixed 100 x 100 grid);
     "qdfp", "baw", "bjs" invert those QuantLib engines by Brent's method.
+
+    ``solve_in_full`` (booleans, broadcast like the inputs; default engine): quotes solved in
+    full whatever the method, their vols bit for bit those of ``method="per_quote"`` (the chain
+    method uses them as anchors). A caller that solves some quotes alone and again within
+    their series (e.g. the strikes that set a forward) gets the same vols both times.
     """
     engine = _check_engine(engine)
     if method not in IV_METHODS:
@@ -555,8 +561,12 @@ def american_implied_vol(
     q, bad_q = _screen("div_yield", div_yield)
     p, bad_p = _screen("price", price, non_negative=True)
     try:
+        full_mask = np.asarray(False if solve_in_full is None else solve_in_full, dtype=bool)
+    except (TypeError, ValueError):
+        raise InputError("solve_in_full", solve_in_full, "must be booleans") from None
+    try:
         arrays = np.broadcast_arrays(
-            sign, s, k, t, r, q, p, bad_kind, bad_s, bad_k, bad_t, bad_r, bad_q, bad_p
+            sign, s, k, t, r, q, p, bad_kind, bad_s, bad_k, bad_t, bad_r, bad_q, bad_p, full_mask
         )
     except ValueError:
         raise InputError(
@@ -571,7 +581,9 @@ def american_implied_vol(
     vol = np.full(n, np.nan)
     done = np.zeros(n, dtype=bool)
     for name, mask in zip(
-        ("kind", "spot", "strike", "t_years", "rate", "div_yield", "price"), arrays[7:], strict=True
+        ("kind", "spot", "strike", "t_years", "rate", "div_yield", "price"),
+        arrays[7:14],
+        strict=True,
     ):
         m = np.asarray(mask).ravel() & ~done
         status[m] = BAD_INPUT_PREFIX + name
@@ -593,8 +605,21 @@ def american_implied_vol(
         if engine == "default":
             vols = np.empty(idx.size)
             codes = np.empty(idx.size, dtype=np.int64)
+            exact = np.ascontiguousarray(arrays[14], dtype=bool).ravel()[idx]
             american_iv_kernels.implied_vols(
-                si, ssp, sk, st, sr, sq, sp, div_t, div_a, vols, codes, method=method
+                si,
+                ssp,
+                sk,
+                st,
+                sr,
+                sq,
+                sp,
+                div_t,
+                div_a,
+                vols,
+                codes,
+                method=method,
+                exact=exact if exact.any() else None,
             )
             status[idx] = status_table().astype("<U32")[codes]
         else:

@@ -561,7 +561,8 @@ def _select_anchors(
     """Mark the anchors of each group (sorted by strike): the first and last quotes, then the
     next quote once ``stride`` quotes have passed or its log-strike is ``max_gap_sd`` standard
     deviations (``vol sqrt(t)``, the vol from the escrowed European inversion of its price)
-    beyond the last anchor: the corrections vary on the scale of a standard deviation."""
+    beyond the last anchor: the corrections vary on the scale of a standard deviation. Quotes
+    marked on entry stay anchors (the count restarts there)."""
     for g in range(starts.shape[0] - 1):
         a = starts[g]
         b = starts[g + 1]
@@ -577,7 +578,7 @@ def _select_anchors(
                 else math.nan
             )
             gap = max_gap_sd * (v if math.isfinite(v) else 0.05) * math.sqrt(t[i])
-            if p == a or p == b - 1 or since >= stride or x - last_x >= gap:
+            if is_anchor[i] or p == a or p == b - 1 or since >= stride or x - last_x >= gap:
                 is_anchor[i] = True
                 last_x = x
                 since = 1
@@ -805,6 +806,13 @@ MIN_VEGA_SHARE = 0.5
 COARSE_TOLERANCES = (1e-5, 1e-4)
 
 
+def _any_per_owner(mask: BoolArray, owner: IntArray, size: int) -> BoolArray:
+    """``out[j]``: whether ``mask`` holds for any ``i`` with ``owner[i] == j``."""
+    out = np.zeros(size, dtype=bool)
+    out[owner[mask]] = True
+    return out
+
+
 def _warm_pass(
     order: IntArray,
     starts: IntArray,
@@ -891,9 +899,12 @@ def implied_vols(
     code_out: IntArray,
     *,
     method: str = "chain",
+    exact: BoolArray | None = None,
 ) -> None:
     """American implied vols of validated, live quotes; ``code_out`` receives the ``IV_*``
-    status codes of :mod:`pricing.iv_result`.
+    status codes of :mod:`pricing.iv_result`. ``exact``: quotes solved in full as by
+    ``method="per_quote"`` whatever the method (bit for bit the same vols; the chain method
+    uses them as anchors).
 
     ``method="per_quote"`` solves every quote in full (a root search on a coarse grid, then
     the default grid). ``method="chain"`` (the default) solves in full only every
@@ -941,6 +952,7 @@ def implied_vols(
                 l_vol,
                 l_code,
                 method=method,
+                exact=None if exact is None else exact[live],
             )
             vol_out[live] = l_vol
             code_out[live] = l_code
@@ -971,6 +983,7 @@ def implied_vols(
             u_vol,
             u_code,
             method=method,
+            exact=None if exact is None else _any_per_owner(exact, owner, uniq.size),
         )
         vol_out[:] = u_vol[owner]
         code_out[:] = u_code[owner]
@@ -980,7 +993,8 @@ def implied_vols(
         sa = a[order]
         change[1:] |= sa[1:] != sa[:-1]
     starts = np.concatenate(([0], np.flatnonzero(change), [n])).astype(np.int64)
-    is_anchor = np.zeros(n, dtype=bool)
+    exact = np.zeros(n, dtype=bool) if exact is None else np.asarray(exact, dtype=bool)
+    is_anchor = exact.copy()
     _select_anchors(
         order,
         starts,
@@ -1016,7 +1030,22 @@ def implied_vols(
     short = np.zeros(n, dtype=bool)
     short[order] = np.repeat(np.diff(starts) < MIN_SERIES, np.diff(starts))
     is_anchor |= short
-    solved = is_anchor & ((rank % (1 << ANCHOR_LEVELS) == 0) | ends | short)
+    solved = is_anchor & ((rank % (1 << ANCHOR_LEVELS) == 0) | ends | short) & ~exact
+    _solve_full(
+        sign,
+        s,
+        k,
+        t,
+        r,
+        q,
+        price,
+        div_t,
+        div_a,
+        np.flatnonzero(exact).astype(np.int64),
+        vol_out,
+        code_out,
+        slope,
+    )
     _solve_full(
         sign,
         s,
@@ -1033,6 +1062,7 @@ def implied_vols(
         slope,
         COARSE_TOLERANCES,
     )
+    solved |= exact
     start_vol = np.full(n, np.nan)
     for level in range(ANCHOR_LEVELS - 1, -1, -1):
         in_level = is_anchor & (rank % (1 << level) == 0)
