@@ -788,6 +788,10 @@ def _corrected_iv(
 ANCHOR_STRIDE = 6
 #: ... and at most this many standard deviations (vol sqrt(t)) of log-strike.
 ANCHOR_GAP_SD = 0.25
+#: Anchors of a finer level are solved only where the interpolation from the coarser, solved
+#: ones fails its check (else they are left to the final interpolation like any quote), so the
+#: anchors thin out where the corrections are smooth.
+ADAPTIVE_ANCHORS = True
 #: A series (quotes sharing kind, spot, expiry, rate and yield) of fewer quotes is solved in full.
 MIN_SERIES = 5 * ANCHOR_STRIDE
 #: Levels of anchors: one in 2**ANCHOR_LEVELS is solved from scratch, the others warm-started.
@@ -833,9 +837,10 @@ def _warm_pass(
     start_vol: FloatArray,
     *,
     interpolate: bool = False,
-) -> None:
+) -> IntArray:
     """Interpolate the ``targets`` from the solved ``anchors`` (:func:`_chain_interpolate`);
-    those it cannot settle, and all of them unless ``interpolate``, get a warm full solve."""
+    those it cannot settle, and all of them unless ``interpolate``, get a warm full solve.
+    Returns the positions of the quotes solved so."""
     need_full = np.zeros(sign.shape[0], dtype=bool)
     _chain_interpolate(
         order,
@@ -883,6 +888,7 @@ def _warm_pass(
         )
 
     run_in_chunks(rest.size, work, chunk=IV_CHUNK)
+    return rest
 
 
 def implied_vols(
@@ -907,12 +913,16 @@ def implied_vols(
     uses them as anchors).
 
     ``method="per_quote"`` solves every quote in full (a root search on a coarse grid, then
-    the default grid). ``method="chain"`` (the default) solves in full only every
-    :data:`ANCHOR_STRIDE`-th strike of each group of quotes sharing kind, spot, expiry, rate
-    and yield (and the ends), and the others from the anchors' American corrections to the
-    escrowed European closed form (see :func:`_chain_interpolate`), falling back to the full
-    solve wherever a leave-one-out check says the interpolation is not within
-    :data:`INTERPOLATION_TOL` in vol. Chunks run on the shared threads."""
+    the default grid). ``method="chain"`` (the default) picks anchors in each series (quotes
+    sharing kind, spot, expiry, rate and yield) at most :data:`ANCHOR_STRIDE` strikes or
+    :data:`ANCHOR_GAP_SD` standard deviations apart, solves one in ``2**ANCHOR_LEVELS`` of them
+    and the ends in full, then each finer level of anchors where the interpolation from the
+    solved ones fails its check (:data:`ADAPTIVE_ANCHORS`), and gets every other quote from the
+    solved anchors' American corrections to the escrowed European closed form (see
+    :func:`_chain_interpolate`), falling back to a (warm-started) full solve wherever the error
+    estimate exceeds :data:`INTERPOLATION_TOL` in vol. Every choice is made per series from its
+    own quotes, so a quote's vol does not depend on the rest of the batch nor its order.
+    Chunks run on the shared threads."""
     n = sign.shape[0]
     slope = np.full(n, np.nan)
     if method == "per_quote":
@@ -1069,7 +1079,7 @@ def implied_vols(
         in_pass = (in_level | solved)[order]
         sub_order = order[in_pass]
         sub_starts = np.searchsorted(np.flatnonzero(in_pass), starts).astype(np.int64)
-        _warm_pass(
+        rest = _warm_pass(
             sub_order,
             sub_starts,
             solved,
@@ -1087,13 +1097,17 @@ def implied_vols(
             code_out,
             slope,
             start_vol,
+            interpolate=ADAPTIVE_ANCHORS,
         )
-        solved = solved | in_level
+        if ADAPTIVE_ANCHORS:
+            solved[rest] = True
+        else:
+            solved = solved | in_level
     _warm_pass(
         order,
         starts,
-        is_anchor,
-        ~is_anchor,
+        solved,
+        ~solved,
         sign,
         s,
         k,
