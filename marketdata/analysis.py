@@ -948,22 +948,19 @@ def _american_vols(
         s.pair_extra = _extra_yield(s, spot)
         if whole:
             s.chain_extra = s.pair_extra
-    rows = np.concatenate([r for _, r in jobs])
-    extra = np.concatenate([np.full(r.size, s.pair_extra) for s, r in jobs])
-    # The parity strikes that set the forward (those the forwards-only analysis solves alone)
-    # are solved in full within the whole series too: the same vols both ways, bit for bit.
-    strike_all = frame["strike"].to_numpy(dtype=np.float64)
-    exact_parts = []
-    for s, r in jobs:
-        if s.pairs is None or not len(s.pairs):
-            exact_parts.append(np.zeros(r.size, dtype=bool))
-            continue
-        near = s.near if s.near is not None else nearest_pairs(s.pairs, s.forward)
-        exact_parts.append(np.isin(strike_all[r], near.strike))
-    exact = np.concatenate(exact_parts)
+    # The chain method: a quote's vol depends on its own series only (bit for bit). With
+    # ``whole``, each series is solved whole even if fewer rows are asked for (the strikes that
+    # set a forward, in a forwards-only analysis): their vols are then exactly those of a full
+    # analysis, and the chain method solves a whole series for less than those rows one by one.
+    asked = [r for _, r in jobs]
+    solve_rows = [s.rows if whole else r for s, r in jobs]
+    rows = np.concatenate(solve_rows)
+    extra = np.concatenate(
+        [np.full(r.size, s.pair_extra) for (s, _), r in zip(jobs, solve_rows, strict=True)]
+    )
     mid = frame["mid"].to_numpy(dtype=np.float64)[rows]
     priced = np.isfinite(mid) & (mid > 0.0)
-    rows, extra, mid, exact = rows[priced], extra[priced], mid[priced], exact[priced]
+    rows, extra, mid = rows[priced], extra[priced], mid[priced]
     if rows.size == 0:
         return
     res = american_implied_vol(
@@ -975,13 +972,12 @@ def _american_vols(
         div_yield=extra,
         price=mid,
         dividends=schedule if schedule else None,
-        # The chain method: a quote's vol depends on its own series only (bit for bit), so an
-        # expiry analysed alone equals the same expiry analysed with the whole chain.
         method="chain",
-        solve_in_full=exact,
     )
-    iv[rows] = res.vol
-    status[rows] = res.status.astype(object)
+    keep = np.isin(rows, np.concatenate(asked))
+    rows = rows[keep]
+    iv[rows] = res.vol[keep]
+    status[rows] = res.status[keep].astype(object)
 
 
 def _black76_vols(

@@ -516,7 +516,6 @@ def american_implied_vol(
     dividends: DividendSchedule | None = None,
     engine: str = "default",
     method: str = "chain",
-    solve_in_full: ArrayLike | None = None,
 ) -> ImpliedVolResult:
     """Implied vols (decimal) of American option prices, for whole chains at once.
 
@@ -548,11 +547,6 @@ def american_implied_vol(
     :func:`pricing.american_iv_kernels.implied_vols`). "fd" is QuantLib's own
     ``impliedVolatility`` (FD engine with the dividends, QuantLib's fixed 100 x 100 grid);
     "qdfp", "baw", "bjs" invert those QuantLib engines by Brent's method.
-
-    ``solve_in_full`` (booleans, broadcast like the inputs; default engine): quotes solved in
-    full whatever the method, their vols bit for bit those of ``method="per_quote"`` (the chain
-    method uses them as anchors). A caller that solves some quotes alone and again within
-    their series (e.g. the strikes that set a forward) gets the same vols both times.
     """
     engine = _check_engine(engine)
     if method not in IV_METHODS:
@@ -566,12 +560,8 @@ def american_implied_vol(
     q, bad_q = _screen("div_yield", div_yield)
     p, bad_p = _screen("price", price, non_negative=True)
     try:
-        full_mask = np.asarray(False if solve_in_full is None else solve_in_full, dtype=bool)
-    except (TypeError, ValueError):
-        raise InputError("solve_in_full", solve_in_full, "must be booleans") from None
-    try:
         arrays = np.broadcast_arrays(
-            sign, s, k, t, r, q, p, bad_kind, bad_s, bad_k, bad_t, bad_r, bad_q, bad_p, full_mask
+            sign, s, k, t, r, q, p, bad_kind, bad_s, bad_k, bad_t, bad_r, bad_q, bad_p
         )
     except ValueError:
         raise InputError(
@@ -610,7 +600,6 @@ def american_implied_vol(
         if engine == "default":
             vols = np.empty(idx.size)
             codes = np.empty(idx.size, dtype=np.int64)
-            exact = np.ascontiguousarray(arrays[14], dtype=bool).ravel()[idx]
             american_iv_kernels.implied_vols(
                 si,
                 ssp,
@@ -624,7 +613,6 @@ def american_implied_vol(
                 vols,
                 codes,
                 method=method,
-                exact=exact if exact.any() else None,
             )
             status[idx] = status_table().astype("<U32")[codes]
         else:

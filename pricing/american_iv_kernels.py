@@ -811,13 +811,6 @@ MIN_VEGA_SHARE = 0.5
 COARSE_TOLERANCES = (1e-8, 1e-6)
 
 
-def _any_per_owner(mask: BoolArray, owner: IntArray, size: int) -> BoolArray:
-    """``out[j]``: whether ``mask`` holds for any ``i`` with ``owner[i] == j``."""
-    out = np.zeros(size, dtype=bool)
-    out[owner[mask]] = True
-    return out
-
-
 def _warm_pass(
     order: IntArray,
     starts: IntArray,
@@ -906,12 +899,9 @@ def implied_vols(
     code_out: IntArray,
     *,
     method: str = "chain",
-    exact: BoolArray | None = None,
 ) -> None:
     """American implied vols of validated, live quotes; ``code_out`` receives the ``IV_*``
-    status codes of :mod:`pricing.iv_result`. ``exact``: quotes solved in full as by
-    ``method="per_quote"`` whatever the method (bit for bit the same vols; the chain method
-    uses them as anchors).
+    status codes of :mod:`pricing.iv_result`.
 
     ``method="per_quote"`` solves every quote in full (a root search on a coarse grid, then
     the default grid). ``method="chain"`` (the default) picks anchors in each series (quotes
@@ -969,7 +959,6 @@ def implied_vols(
                 l_vol,
                 l_code,
                 method=method,
-                exact=None if exact is None else exact[live],
             )
             vol_out[live] = l_vol
             code_out[live] = l_code
@@ -1006,7 +995,6 @@ def implied_vols(
             u_vol,
             u_code,
             method=method,
-            exact=None if exact is None else _any_per_owner(exact, owner, uniq.size),
         )
         vol_out[:] = u_vol[owner]
         code_out[:] = u_code[owner]
@@ -1016,8 +1004,7 @@ def implied_vols(
         sa = a[order]
         change[1:] |= sa[1:] != sa[:-1]
     starts = np.concatenate(([0], np.flatnonzero(change), [n])).astype(np.int64)
-    exact = np.zeros(n, dtype=bool) if exact is None else np.asarray(exact, dtype=bool)
-    is_anchor = exact.copy()
+    is_anchor = np.zeros(n, dtype=bool)
     _select_anchors(
         order,
         starts,
@@ -1053,22 +1040,7 @@ def implied_vols(
     short = np.zeros(n, dtype=bool)
     short[order] = np.repeat(np.diff(starts) < MIN_SERIES, np.diff(starts))
     is_anchor |= short
-    solved = is_anchor & ((rank % (1 << ANCHOR_LEVELS) == 0) | ends | short) & ~exact
-    _solve_full(
-        sign,
-        s,
-        k,
-        t,
-        r,
-        q,
-        price,
-        div_t,
-        div_a,
-        np.flatnonzero(exact).astype(np.int64),
-        vol_out,
-        code_out,
-        slope,
-    )
+    solved = is_anchor & ((rank % (1 << ANCHOR_LEVELS) == 0) | ends | short)
     _solve_full(
         sign,
         s,
@@ -1085,7 +1057,6 @@ def implied_vols(
         slope,
         COARSE_TOLERANCES,
     )
-    solved |= exact
     start_vol = np.full(n, np.nan)
     for level in range(ANCHOR_LEVELS - 1, -1, -1):
         in_level = is_anchor & (rank % (1 << level) == 0)
