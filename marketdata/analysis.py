@@ -1038,8 +1038,16 @@ def _american_vols(
         s.pair_extra = _extra_yield(s, spot)
         if whole:
             s.chain_extra = s.pair_extra
-    rows = np.concatenate([r for _, r in jobs])
-    extra = np.concatenate([np.full(r.size, s.pair_extra) for s, r in jobs])
+    # The chain method: a quote's vol depends on its own series only (bit for bit). With
+    # ``whole``, each series is solved whole even if fewer rows are asked for (the strikes that
+    # set a forward, in a forwards-only analysis): their vols are then exactly those of a full
+    # analysis, and the chain method solves a whole series for less than those rows one by one.
+    asked = [r for _, r in jobs]
+    solve_rows = [s.rows if whole else r for s, r in jobs]
+    rows = np.concatenate(solve_rows)
+    extra = np.concatenate(
+        [np.full(r.size, s.pair_extra) for (s, _), r in zip(jobs, solve_rows, strict=True)]
+    )
     mid = frame["mid"].to_numpy(dtype=np.float64)[rows]
     priced = np.isfinite(mid) & (mid > 0.0)
     rows, extra, mid = rows[priced], extra[priced], mid[priced]
@@ -1054,13 +1062,12 @@ def _american_vols(
         div_yield=extra,
         price=mid,
         dividends=schedule if schedule else None,
-        # Quote by quote: the faster "chain" method's vols depend on which other quotes share
-        # the call (about 1e-6 in vol), which would make a lazily analysed expiry differ from
-        # the same expiry analysed with the whole chain; per-expiry caching needs identity.
-        method="per_quote",
+        method="chain",
     )
-    iv[rows] = res.vol
-    status[rows] = res.status.astype(object)
+    keep = np.isin(rows, np.concatenate(asked))
+    rows = rows[keep]
+    iv[rows] = res.vol[keep]
+    status[rows] = res.status[keep].astype(object)
 
 
 def _black76_vols(

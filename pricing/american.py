@@ -533,12 +533,17 @@ def american_implied_vol(
     that step is not small or the coarse bias is large against the time value. The vol reprices
     the quote on the default engine to about 1e-6 relative (worst case about 1e-4 relative).
     ``method="per_quote"`` solves every quote so; ``method="chain"`` (the default) solves so only
-    every sixth strike of each series (quotes sharing kind, spot, expiry, rate and yield) and
-    the ends, and gets the others from those anchors: the American correction to the escrowed
-    European closed form, ``price - BS_esc(vol)``, and its vol derivative are smooth in strike,
-    interpolated by cubic Lagrange, and each quote's vol solves the corrected closed form. A
-    leave-one-out check of each anchor bounds the interpolation error; where it exceeds
-    2e-5 in vol, the quotes there are solved in full (see
+    some anchor strikes of each series (quotes sharing kind, spot, expiry, rate and yield;
+    anchors at most six strikes or a quarter of a standard deviation apart, one in four of them
+    and the ends solved first, the others only where the interpolation from those fails its
+    check) and gets the others from the solved anchors: the American correction to
+    the escrowed European closed form, ``price - BS_esc(vol)``, and its vol derivative are smooth
+    in strike, interpolated by cubic Lagrange, and each quote's vol solves the corrected closed
+    form. An error estimate per quote (the cubic against the two quadratics through three of its
+    anchors) sends the quote to a full solve where it exceeds 5e-5 in vol (or 5e-5 per share
+    where the vega is below 0.01 per vol point), as are quotes deep in the money whose American
+    vega is below half the European one. A quote's vol depends on its own series only (bit for
+    bit, whatever else is in the batch and in whatever order; see
     :func:`pricing.american_iv_kernels.implied_vols`). "fd" is QuantLib's own
     ``impliedVolatility`` (FD engine with the dividends, QuantLib's fixed 100 x 100 grid);
     "qdfp", "baw", "bjs" invert those QuantLib engines by Brent's method.
@@ -571,7 +576,9 @@ def american_implied_vol(
     vol = np.full(n, np.nan)
     done = np.zeros(n, dtype=bool)
     for name, mask in zip(
-        ("kind", "spot", "strike", "t_years", "rate", "div_yield", "price"), arrays[7:], strict=True
+        ("kind", "spot", "strike", "t_years", "rate", "div_yield", "price"),
+        arrays[7:14],
+        strict=True,
     ):
         m = np.asarray(mask).ravel() & ~done
         status[m] = BAD_INPUT_PREFIX + name
@@ -594,7 +601,18 @@ def american_implied_vol(
             vols = np.empty(idx.size)
             codes = np.empty(idx.size, dtype=np.int64)
             american_iv_kernels.implied_vols(
-                si, ssp, sk, st, sr, sq, sp, div_t, div_a, vols, codes, method=method
+                si,
+                ssp,
+                sk,
+                st,
+                sr,
+                sq,
+                sp,
+                div_t,
+                div_a,
+                vols,
+                codes,
+                method=method,
             )
             status[idx] = status_table().astype("<U32")[codes]
         else:

@@ -502,6 +502,24 @@ def _screen(
 
 
 @jit
+def _screen_all(
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    code_out: IntArray,
+) -> None:
+    """:func:`_screen` of every quote into ``code_out`` (-1: the quote has a vol to solve)."""
+    for i in range(sign.shape[0]):
+        code_out[i] = _screen(sign[i], s[i], k[i], t[i], r[i], q[i], price[i], div_t, div_a)
+
+
+@jit
 def _lagrange3(xs: FloatArray, j0: int, x: float, w: FloatArray) -> None:
     """Weights of quadratic Lagrange interpolation through ``xs[j0:j0 + 3]`` at ``x``."""
     for a in range(3):
@@ -543,7 +561,8 @@ def _select_anchors(
     """Mark the anchors of each group (sorted by strike): the first and last quotes, then the
     next quote once ``stride`` quotes have passed or its log-strike is ``max_gap_sd`` standard
     deviations (``vol sqrt(t)``, the vol from the escrowed European inversion of its price)
-    beyond the last anchor: the corrections vary on the scale of a standard deviation."""
+    beyond the last anchor: the corrections vary on the scale of a standard deviation. Quotes
+    marked on entry stay anchors (the count restarts there)."""
     for g in range(starts.shape[0] - 1):
         a = starts[g]
         b = starts[g + 1]
@@ -559,7 +578,7 @@ def _select_anchors(
                 else math.nan
             )
             gap = max_gap_sd * (v if math.isfinite(v) else 0.05) * math.sqrt(t[i])
-            if p == a or p == b - 1 or since >= stride or x - last_x >= gap:
+            if is_anchor[i] or p == a or p == b - 1 or since >= stride or x - last_x >= gap:
                 is_anchor[i] = True
                 last_x = x
                 since = 1
@@ -681,8 +700,16 @@ def _chain_interpolate(
                     d_q += w[e] * da[j1 + e]
                     v_q += w[e] * va[j1 + e]
                 gap = max(gap, abs(c_i + d_i * (root - v_i) - c_q - d_q * (root - v_q)))
-            am_vega = bs_vega(s_esc, k[i], t[i], r[i], q[i], root) + d_i
-            if not (am_vega > 0.0) or gap > tol * am_vega:
+            eu_vega = bs_vega(s_esc, k[i], t[i], r[i], q[i], root)
+            am_vega = eu_vega + d_i
+            # Deep in the money (a put before its exercise boundary reaches the spot) the
+            # early-exercise correction takes most of the vega: the vol then amplifies any error
+            # of the interpolated correction beyond what the check above sees (measured on the
+            # demo IWM chain: up to 8e-4 in vol where the American vega fell below half the
+            # European one, at most 7e-5 elsewhere). Those quotes are solved in full.
+            # the error bound: tol in vol, or tol x VEGA_FLOOR in price where the vega is below
+            # VEGA_FLOOR (a price error far below a tick; the vol barely moves the price there)
+            if not (am_vega > MIN_VEGA_SHARE * eu_vega) or gap > tol * max(am_vega, VEGA_FLOOR):
                 need_full[i] = True
                 start_vol[i] = root  # a warm start for the full solve
                 if am_vega > 0.0:
@@ -708,13 +735,37 @@ def _corrected_iv(
     v0: float,
 ) -> float:
     """Root in ``v`` of ``BS_esc(v) + c + d (v - v0) - price`` (safeguarded Newton from ``v0``;
-    the slope ``vega_esc + d`` approximates the American vega); NaN if none in (0, MAX_VOL]."""
-    lo = 1e-6
-    hi = MAX_VOL
-    f_lo = bs_price(sign, s_esc, k, t, r, q, lo) + c + d * (lo - v0) - price
-    f_hi = bs_price(sign, s_esc, k, t, r, q, hi) + c + d * (hi - v0) - price
-    if not (f_lo < 0.0 < f_hi):
-        return math.nan
+    the slope ``vega_esc + d`` approximates the American vega); NaN if none in (0, MAX_VOL].
+
+    The linear term holds near ``v0`` only, so the root is bracketed there, on the side of
+    ``v0`` where the sign says it lies: the other end moves out by factors of two from ``v0``
+    until the sign changes (at most down to 1e-6 or up to ``MAX_VOL``). Far from ``v0`` the
+    linearised correction means nothing: for an in-the-money put its slope ``vega_esc + d``
+    turns negative at low vols, where a second, spurious root may lie."""
+    v0 = min(max(v0, 1e-6), MAX_VOL)
+    f0 = bs_price(sign, s_esc, k, t, r, q, v0) + c - price
+    if f0 == 0.0:
+        return v0
+    if f0 < 0.0:
+        lo = v0
+        hi = v0
+        f_hi = f0
+        while f_hi <= 0.0 and hi < MAX_VOL:
+            lo = hi
+            hi = min(2.0 * hi, MAX_VOL)
+            f_hi = bs_price(sign, s_esc, k, t, r, q, hi) + c + d * (hi - v0) - price
+        if not (f_hi > 0.0):
+            return math.nan
+    else:
+        lo = v0
+        hi = v0
+        f_lo = f0
+        while f_lo >= 0.0 and lo > 1e-6:
+            hi = lo
+            lo = max(0.5 * lo, 1e-6)
+            f_lo = bs_price(sign, s_esc, k, t, r, q, lo) + c + d * (lo - v0) - price
+        if not (f_lo < 0.0):
+            return math.nan
     v = min(max(v0, lo), hi)
     for _ in range(60):
         f = bs_price(sign, s_esc, k, t, r, q, v) + c + d * (v - v0) - price
@@ -737,14 +788,27 @@ def _corrected_iv(
 ANCHOR_STRIDE = 6
 #: ... and at most this many standard deviations (vol sqrt(t)) of log-strike.
 ANCHOR_GAP_SD = 0.25
+#: Anchors of a finer level are solved only where the interpolation from the coarser, solved
+#: ones fails its check (else they are left to the final interpolation like any quote), so the
+#: anchors thin out where the corrections are smooth.
+ADAPTIVE_ANCHORS = True
+#: A series (quotes sharing kind, spot, expiry, rate and yield) of fewer quotes is solved in full.
+MIN_SERIES = 5 * ANCHOR_STRIDE
 #: Levels of anchors: one in 2**ANCHOR_LEVELS is solved from scratch, the others warm-started.
 ANCHOR_LEVELS = 2
 #: Largest estimated interpolation error (decimal vol) at which a quote takes the
 #: interpolated vol rather than a full solve.
-INTERPOLATION_TOL = 2e-5
-#: The chain method's coarse root search stops at a bracket of 1e-5 or a secant step of 1e-4
-#: (relative): the Newton step on the default grid that follows squares that error.
-COARSE_TOLERANCES = (1e-5, 1e-4)
+INTERPOLATION_TOL = 5e-5
+#: Vega (per 1.00 of vol; 0.01 per vol point) below which the interpolation error bound of
+#: :data:`INTERPOLATION_TOL` applies to ``tol x VEGA_FLOOR`` in price (per share) instead of vol.
+VEGA_FLOOR = 1.0
+#: Smallest American vega, as a share of the escrowed European vega at the same vol, at which a
+#: quote takes the interpolated vol (see :func:`_chain_interpolate`).
+MIN_VEGA_SHARE = 0.5
+#: The chain method's anchors are solved with the per-quote engine's coarse root search
+#: tolerances (relative bracket 1e-8, accepted secant step 1e-6): looser ones (1e-5, 1e-4) saved
+#: little and left a deep in-the-money IWM call (K 170, 14 months) 2.9e-4 from QuantLib's vol.
+COARSE_TOLERANCES = (1e-8, 1e-6)
 
 
 def _warm_pass(
@@ -767,9 +831,10 @@ def _warm_pass(
     start_vol: FloatArray,
     *,
     interpolate: bool = False,
-) -> None:
+) -> IntArray:
     """Interpolate the ``targets`` from the solved ``anchors`` (:func:`_chain_interpolate`);
-    those it cannot settle, and all of them unless ``interpolate``, get a warm full solve."""
+    those it cannot settle, and all of them unless ``interpolate``, get a warm full solve.
+    Returns the positions of the quotes solved so."""
     need_full = np.zeros(sign.shape[0], dtype=bool)
     _chain_interpolate(
         order,
@@ -817,6 +882,7 @@ def _warm_pass(
         )
 
     run_in_chunks(rest.size, work, chunk=IV_CHUNK)
+    return rest
 
 
 def implied_vols(
@@ -838,15 +904,19 @@ def implied_vols(
     status codes of :mod:`pricing.iv_result`.
 
     ``method="per_quote"`` solves every quote in full (a root search on a coarse grid, then
-    the default grid). ``method="chain"`` (the default) solves in full only every
-    :data:`ANCHOR_STRIDE`-th strike of each group of quotes sharing kind, spot, expiry, rate
-    and yield (and the ends), and the others from the anchors' American corrections to the
-    escrowed European closed form (see :func:`_chain_interpolate`), falling back to the full
-    solve wherever a leave-one-out check says the interpolation is not within
-    :data:`INTERPOLATION_TOL` in vol. Chunks run on the shared threads."""
+    the default grid). ``method="chain"`` (the default) picks anchors in each series (quotes
+    sharing kind, spot, expiry, rate and yield) at most :data:`ANCHOR_STRIDE` strikes or
+    :data:`ANCHOR_GAP_SD` standard deviations apart, solves one in ``2**ANCHOR_LEVELS`` of them
+    and the ends in full, then each finer level of anchors where the interpolation from the
+    solved ones fails its check (:data:`ADAPTIVE_ANCHORS`), and gets every other quote from the
+    solved anchors' American corrections to the escrowed European closed form (see
+    :func:`_chain_interpolate`), falling back to a (warm-started) full solve wherever the error
+    estimate exceeds :data:`INTERPOLATION_TOL` in vol. Every choice is made per series from its
+    own quotes, so a quote's vol does not depend on the rest of the batch nor its order.
+    Chunks run on the shared threads."""
     n = sign.shape[0]
     slope = np.full(n, np.nan)
-    if method == "per_quote" or n < 5 * ANCHOR_STRIDE:
+    if method == "per_quote":
         _solve_full(
             sign,
             s,
@@ -865,9 +935,72 @@ def implied_vols(
         return
     if method != "chain":
         raise ValueError(f"method={method!r}: must be 'chain' or 'per_quote'")
-    order = np.lexsort((k, q, r, t, s, sign)).astype(np.int64)
+    # Quotes without a vol (below the floor, no time value, above the ceiling) get their status
+    # first: a series' anchors, ends included, are chosen among the quotes that have a vol.
+    screened = np.empty(n, dtype=np.int64)
+    _screen_all(sign, s, k, t, r, q, price, div_t, div_a, screened)
+    if (screened >= 0).any():
+        live = np.flatnonzero(screened < 0)
+        vol_out[:] = np.nan
+        code_out[:] = screened
+        if live.size:
+            l_vol = np.empty(live.size)
+            l_code = np.empty(live.size, dtype=np.int64)
+            implied_vols(
+                np.ascontiguousarray(sign[live]),
+                np.ascontiguousarray(s[live]),
+                np.ascontiguousarray(k[live]),
+                np.ascontiguousarray(t[live]),
+                np.ascontiguousarray(r[live]),
+                np.ascontiguousarray(q[live]),
+                np.ascontiguousarray(price[live]),
+                div_t,
+                div_a,
+                l_vol,
+                l_code,
+                method=method,
+            )
+            vol_out[live] = l_vol
+            code_out[live] = l_code
+        return
+    # Every decision below is taken per series from that series' quotes alone (anchors, their
+    # levels, which quotes are solved in full), in an order fixed by the quotes' values (not
+    # their positions), and every solve is a function of its own quote and its series' anchors:
+    # a quote's vol does not depend on which other series share the call, nor on the order of
+    # the quotes. Exact duplicates are solved once.
+    order = np.lexsort((price, k, q, r, t, s, sign)).astype(np.int64)
+    keys = (sign, s, t, r, q)
+    same = np.ones(max(n - 1, 0), dtype=bool)
+    for a in (*keys, k, price):
+        sa = a[order]
+        same &= sa[1:] == sa[:-1]
+    if same.any():
+        # solve the distinct quotes only, then copy each result to its duplicates
+        first = np.concatenate(([True], ~same))
+        uniq = order[first]
+        owner = np.empty(n, dtype=np.int64)
+        owner[order] = np.cumsum(first) - 1
+        u_vol = np.empty(uniq.size)
+        u_code = np.empty(uniq.size, dtype=np.int64)
+        implied_vols(
+            np.ascontiguousarray(sign[uniq]),
+            np.ascontiguousarray(s[uniq]),
+            np.ascontiguousarray(k[uniq]),
+            np.ascontiguousarray(t[uniq]),
+            np.ascontiguousarray(r[uniq]),
+            np.ascontiguousarray(q[uniq]),
+            np.ascontiguousarray(price[uniq]),
+            div_t,
+            div_a,
+            u_vol,
+            u_code,
+            method=method,
+        )
+        vol_out[:] = u_vol[owner]
+        code_out[:] = u_code[owner]
+        return
     change = np.zeros(n, dtype=bool)
-    for a in (sign, s, t, r, q):
+    for a in keys:
         sa = a[order]
         change[1:] |= sa[1:] != sa[:-1]
     starts = np.concatenate(([0], np.flatnonzero(change), [n])).astype(np.int64)
@@ -890,17 +1023,24 @@ def implied_vols(
     )
     code_out[:] = -1
     vol_out[:] = np.nan
-    # Primary anchors (every ANCHOR_LEVELS-th power of two of the anchors, and each series'
+    # Primary anchors (every ANCHOR_LEVELS-th power of two of each series' anchors, and its
     # ends) are solved in full; each finer level of anchors takes a warm start from the
     # interpolation of the coarser ones (one price on the default grid and a Newton step where
     # that is accurate enough, the full solve where not); then every other quote is
-    # interpolated from all the anchors (or warm-solved).
+    # interpolated from all the anchors (or warm-solved). A series too short to interpolate is
+    # solved in full.
+    cum = np.cumsum(is_anchor[order])
+    before = np.concatenate(([0], cum))[starts[:-1]]
+    group_of = np.repeat(np.arange(starts.size - 1), np.diff(starts))
     rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.cumsum(is_anchor[order]) - 1
+    rank[order] = cum - 1 - before[group_of]
     ends = np.zeros(n, dtype=bool)
     ends[order[starts[1:] - 1]] = True
     ends[order[starts[:-1]]] = True
-    solved = is_anchor & ((rank % (1 << ANCHOR_LEVELS) == 0) | ends)
+    short = np.zeros(n, dtype=bool)
+    short[order] = np.repeat(np.diff(starts) < MIN_SERIES, np.diff(starts))
+    is_anchor |= short
+    solved = is_anchor & ((rank % (1 << ANCHOR_LEVELS) == 0) | ends | short)
     _solve_full(
         sign,
         s,
@@ -923,7 +1063,7 @@ def implied_vols(
         in_pass = (in_level | solved)[order]
         sub_order = order[in_pass]
         sub_starts = np.searchsorted(np.flatnonzero(in_pass), starts).astype(np.int64)
-        _warm_pass(
+        rest = _warm_pass(
             sub_order,
             sub_starts,
             solved,
@@ -941,13 +1081,17 @@ def implied_vols(
             code_out,
             slope,
             start_vol,
+            interpolate=ADAPTIVE_ANCHORS,
         )
-        solved = solved | in_level
+        if ADAPTIVE_ANCHORS:
+            solved[rest] = True
+        else:
+            solved = solved | in_level
     _warm_pass(
         order,
         starts,
-        is_anchor,
-        ~is_anchor,
+        solved,
+        ~solved,
         sign,
         s,
         k,
