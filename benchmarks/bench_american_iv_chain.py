@@ -26,8 +26,11 @@ Exit status 1 if a bar is missed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,28 @@ import pricing.american as american  # noqa: E402
 from pricing.european_kernels import bs_vega  # noqa: E402
 
 SPEED_BAR = 5.0
+#: The tree issue 7 measured ("today's engine" when it was filed, before any work on it): its
+#: ``american_implied_vol`` is timed on the same inputs in a subprocess (``--issue-day``).
+ISSUE_DAY_COMMIT = "72cf16e"
+_ISSUE_DAY_SCRIPT = """
+import json, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from pricing.american import american_implied_vol
+from pricing.types import DividendSchedule
+d = np.load(sys.argv[2])
+kw = {k: d[k] for k in ("spot", "strike", "t_years", "rate", "div_yield", "price")}
+kw["kind"] = d["kind"]
+kw["dividends"] = DividendSchedule(times_years=tuple(d["div_t"]), amounts=tuple(d["div_a"]))
+res = american_implied_vol(**kw)
+best = float("inf")
+for _ in range(int(sys.argv[3])):
+    t0 = time.perf_counter()
+    res = american_implied_vol(**kw)
+    best = min(best, time.perf_counter() - t0)
+np.save(sys.argv[2] + ".vol.npy", np.asarray(res.vol))
+print(json.dumps({"best_s": best}))
+"""
 VOL_BAR = 2.6e-4
 VEGA_MIN = 0.01  # per vol point
 
@@ -93,12 +118,60 @@ def interleaved_best_times(repeats: int, quotes: dict[str, Any]) -> tuple[float,
     return t_chain, chain, t_old, old
 
 
+def issue_day_time(quotes: dict[str, Any], repeats: int) -> tuple[float, Any] | None:
+    """Best wall time (s) and vols of the issue-day engine (:data:`ISSUE_DAY_COMMIT`) on
+    ``quotes``, from ``git archive`` of that commit, in a subprocess (its kernels compile once
+    into ``$HEDGE_CACHE_DIR`` or ``~/.cache/smallcap-hedge``); ``None`` without git history."""
+    cache = (
+        Path(os.environ.get("HEDGE_CACHE_DIR") or Path.home() / ".cache" / "smallcap-hedge")
+        / f"bench-issue-day-{ISSUE_DAY_COMMIT}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        tree.mkdir()
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ISSUE_DAY_COMMIT, "pricing"],
+            capture_output=True,
+            check=False,
+        )
+        if archive.returncode != 0:
+            return None
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+        inputs = Path(tmp) / "inputs.npz"
+        dividends = quotes["dividends"]
+        np.savez(
+            inputs,
+            **{
+                k: np.asarray(quotes[k])
+                for k in ("spot", "strike", "t_years", "rate", "div_yield", "price")
+            },
+            kind=np.asarray(quotes["kind"]).astype(str),
+            div_t=np.asarray(dividends.times_years),
+            div_a=np.asarray(dividends.amounts),
+        )
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+        out = subprocess.run(
+            [sys.executable, "-c", _ISSUE_DAY_SCRIPT, str(tree), str(inputs), str(repeats)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        vols = np.load(str(inputs) + ".vol.npy")
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["best_s"]), vols
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sample", type=int, default=40)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--worst", type=int, default=20)
+    parser.add_argument(
+        "--issue-day",
+        action="store_true",
+        help=f"also time the engine of commit {ISSUE_DAY_COMMIT} (the issue's 'today') from git",
+    )
     args = parser.parse_args()
     quotes = captured_inputs()
     n = quotes["price"].size
@@ -106,6 +179,8 @@ def main() -> int:
     load = os.getloadavg()[0]
     t_chain, chain, t_old, old = interleaved_best_times(args.repeats, quotes)
     ratio = t_old / t_chain
+    issue_day = issue_day_time(quotes, max(args.repeats, 3)) if args.issue_day else None
+    load_after = os.getloadavg()[0]
 
     sign = np.where(quotes["kind"] == "call", 1.0, -1.0)
     ok = (chain.status == "ok") & (old.status == "ok")
@@ -159,6 +234,17 @@ def main() -> int:
         f"method='chain' (default):            {t_chain:.3f} s ({t_chain / n * 1e6:.0f} us/quote)"
     )
     print(f"speed ratio chain / per_quote: {ratio:.1f}x   [bar >= {SPEED_BAR:.0f}x]")
+    if issue_day is not None:
+        t_day, day_vol = issue_day
+        both = np.isfinite(day_vol) & np.isfinite(chain.vol)
+        print(
+            f"engine of {ISSUE_DAY_COMMIT} (issue day, subprocess, best of "
+            f"{max(args.repeats, 3)}): {t_day:.3f} s; chain is {t_day / t_chain:.1f}x faster; "
+            f"|chain - issue day| max {np.max(np.abs(chain.vol - day_vol)[both]):.2e}; "
+            f"load average after: {load_after:.2f}"
+        )
+    elif args.issue_day:
+        print(f"engine of {ISSUE_DAY_COMMIT}: not timed (no git history here)")
     print(
         f"|chain - per_quote| over {int(sure.sum())} quotes with vega >= {VEGA_MIN}/pt: max "
         f"{method_gap.max():.2e}, 99.9 % {np.quantile(method_gap, 0.999):.2e}"

@@ -488,10 +488,16 @@ def _screen(
 
 
 def _screen_kind(kind: Any) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """Signs (+1 call, -1 put) and a mask of the bad kinds (bad ones read as calls)."""
     arr = np.asarray(kind)
     if arr.dtype.kind in "fi":
         ok = np.isin(arr, (1, -1))
         return np.where(ok, arr, 1).astype(np.float64), ~ok
+    try:  # the vectorised parse of validation.kind_sign; element by element only if one is bad
+        signs_all = np.asarray(v.kind_sign(kind), dtype=np.float64)
+        return signs_all, np.zeros(signs_all.shape, dtype=bool)
+    except InputError:
+        pass
     flat = arr.ravel().tolist() if arr.ndim else [arr.item()]
     signs = np.empty(len(flat))
     bad = np.zeros(len(flat), dtype=bool)
