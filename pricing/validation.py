@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,20 @@ def finite(field: str, value: ArrayLike) -> FloatArray:
     if bad.any():
         raise _first_bad(field, arr, bad, "must be finite")
     return arr
+
+
+def finite_number(field: str, value: object) -> float:
+    """One finite number (int, float or numeric text; not a bool) as a float, in whatever unit
+    the field carries; :class:`InputError` naming ``field`` and the value otherwise."""
+    if isinstance(value, bool):
+        raise InputError(field, value, "must be a number")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(field, value, "must be a number") from None
+    if not math.isfinite(number):
+        raise InputError(field, value, "must be finite")
+    return number
 
 
 def non_negative(field: str, value: ArrayLike) -> FloatArray:

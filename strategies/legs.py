@@ -39,6 +39,7 @@ from typing import TypeAlias
 
 from pricing.errors import InputError
 from pricing.types import OptionContract, OptionKind, SettlementTime
+from pricing.validation import finite_number
 
 #: The Russell 2000 family: RUT (index), MRUT (RUT/10), IWM (ETF, about RUT/10.06).
 RUSSELL_INDEX = "RUT"
@@ -79,30 +80,18 @@ class LeveragedETF:
     def __post_init__(self) -> None:
         object.__setattr__(self, "symbol", _symbol("symbol", self.symbol))
         object.__setattr__(self, "index", _symbol("index", self.index))
-        lev = _finite("leverage", self.leverage)
+        lev = finite_number("leverage", self.leverage)
         if lev == 0.0 or abs(lev) > 10.0:
             raise InputError("leverage", self.leverage, "must be non-zero with |leverage| <= 10")
         object.__setattr__(self, "leverage", lev)
-        fee = _finite("expense_ratio", self.expense_ratio)
+        fee = finite_number("expense_ratio", self.expense_ratio)
         if not 0.0 <= fee <= 0.2:
             raise InputError("expense_ratio", self.expense_ratio, "must be a decimal in [0, 0.2]")
         object.__setattr__(self, "expense_ratio", fee)
-        spread = _finite("financing_spread", self.financing_spread)
+        spread = finite_number("financing_spread", self.financing_spread)
         if abs(spread) > 0.2:
             raise InputError("financing_spread", self.financing_spread, "must be in [-0.2, 0.2]")
         object.__setattr__(self, "financing_spread", spread)
-
-
-def _finite(field: str, value: object) -> float:
-    if isinstance(value, bool):
-        raise InputError(field, value, "must be a number")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(field, value, "must be a number") from None
-    if not math.isfinite(number):
-        raise InputError(field, value, "must be finite")
-    return number
 
 
 # Direxion Daily Small Cap Bull/Bear 3X Shares (Russell 2000). Expense ratio about 1.08 %/yr
@@ -186,7 +175,7 @@ class Leg:
             raise InputError("quantity", self.quantity, "must be non-zero (+ long, - short)")
         object.__setattr__(self, "quantity", int(q))
         if self.entry_price is not None:
-            price = _finite("entry_price", self.entry_price)
+            price = finite_number("entry_price", self.entry_price)
             if price < 0.0 or (price == 0.0 and not isinstance(self.instrument, OptionContract)):
                 raise InputError("entry_price", self.entry_price, "must be >= 0 (> 0 for shares)")
             object.__setattr__(self, "entry_price", price)

@@ -57,6 +57,7 @@ import pandas as pd
 
 from marketdata.underlyings import EstimatedBeta, underlyings
 from pricing.errors import InputError
+from pricing.validation import finite_number
 from strategies.betas import (
     DEFAULT_BETAS,
     HOUSE_BETAS,
@@ -126,20 +127,8 @@ def _ticker(field: str, value: object) -> str:
     return text
 
 
-def _number(field: str, value: object) -> float:
-    if isinstance(value, bool):
-        raise InputError(field, value, "must be a number")
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(field, value, "must be a number") from None
-    if not math.isfinite(number):
-        raise InputError(field, value, "must be finite")
-    return number
-
-
 def _positive(field: str, value: object, what: str) -> float:
-    number = _number(field, value)
+    number = finite_number(field, value)
     if number <= 0.0:
         raise InputError(field, value, f"must be > 0 ({what})")
     return number
@@ -238,7 +227,7 @@ class LegBeta:
     def __post_init__(self) -> None:
         object.__setattr__(self, "ticker", _ticker("ticker", self.ticker))
         object.__setattr__(self, "benchmark", _ticker("benchmark", self.benchmark))
-        beta = _number(f"betas[{self.ticker}]", self.beta)
+        beta = finite_number(f"betas[{self.ticker}]", self.beta)
         if abs(beta) > MAX_ABS_BETA:
             raise InputError(
                 f"betas[{self.ticker}]", self.beta, f"must be within +-{MAX_ABS_BETA:g}"
@@ -296,7 +285,7 @@ def resolve_betas(
     cleaned: dict[str, float] = {}
     for key, value in (given or {}).items():
         t = _ticker("betas", key)
-        cleaned[t] = _number(f"betas[{t}]", value)
+        cleaned[t] = finite_number(f"betas[{t}]", value)
     names = [_ticker("tickers", t) for t in tickers]
     unused = sorted(set(cleaned) - set(names))
     if unused:
@@ -520,7 +509,7 @@ def _leg_betas(
                 f"no beta of {t} to {benchmark}: give one or estimate it (resolve_betas)",
             )
         b = betas[t]
-        lb = b if isinstance(b, LegBeta) else LegBeta(t, benchmark, _number(f"betas[{t}]", b))
+        lb = b if isinstance(b, LegBeta) else LegBeta(t, benchmark, finite_number(f"betas[{t}]", b))
         if lb.benchmark != benchmark:
             raise InputError(
                 f"betas[{t}].benchmark", lb.benchmark, f"must be the basket's benchmark {benchmark}"
@@ -859,13 +848,13 @@ def basket_scenarios(
     +25 and +50 bp yield shocks, correction). Share legs move by ``beta x benchmark move``;
     legs in ``etfs`` through the daily-reset model at ``index_vol`` (decimal, plus each
     scenario's vol shift), ``short_rate`` and ``index_div_yield`` (decimal per year)."""
-    vol = _number("index_vol", index_vol)
+    vol = finite_number("index_vol", index_vol)
     if not 0.0 < vol <= 3.0:
         raise InputError("index_vol", index_vol, "must be a decimal vol in (0, 3]")
-    rate = _number("short_rate", short_rate)
+    rate = finite_number("short_rate", short_rate)
     if abs(rate) > 0.5:
         raise InputError("short_rate", short_rate, "must be a decimal rate within +-0.5")
-    q = _number("index_div_yield", index_div_yield)
+    q = finite_number("index_div_yield", index_div_yield)
     if not 0.0 <= q <= 0.5:
         raise InputError("index_div_yield", index_div_yield, "must be a decimal yield in [0, 0.5]")
     stress = tuple(stress_scenarios(market_betas) if stresses is None else stresses)
