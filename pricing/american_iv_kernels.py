@@ -885,6 +885,40 @@ def _warm_pass(
     return rest
 
 
+def _implied_vols_of(
+    idx: IntArray,
+    sign: FloatArray,
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    price: FloatArray,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    method: str,
+) -> tuple[FloatArray, IntArray]:
+    """:func:`implied_vols` of the quotes at positions ``idx`` alone: ``(vols, codes)``."""
+    vols = np.empty(idx.size)
+    codes = np.empty(idx.size, dtype=np.int64)
+    sub = [np.ascontiguousarray(a[idx]) for a in (sign, s, k, t, r, q, price)]
+    implied_vols(
+        sub[0],
+        sub[1],
+        sub[2],
+        sub[3],
+        sub[4],
+        sub[5],
+        sub[6],
+        div_t,
+        div_a,
+        vols,
+        codes,
+        method=method,
+    )
+    return vols, codes
+
+
 def implied_vols(
     sign: FloatArray,
     s: FloatArray,
@@ -944,24 +978,9 @@ def implied_vols(
         vol_out[:] = np.nan
         code_out[:] = screened
         if live.size:
-            l_vol = np.empty(live.size)
-            l_code = np.empty(live.size, dtype=np.int64)
-            implied_vols(
-                np.ascontiguousarray(sign[live]),
-                np.ascontiguousarray(s[live]),
-                np.ascontiguousarray(k[live]),
-                np.ascontiguousarray(t[live]),
-                np.ascontiguousarray(r[live]),
-                np.ascontiguousarray(q[live]),
-                np.ascontiguousarray(price[live]),
-                div_t,
-                div_a,
-                l_vol,
-                l_code,
-                method=method,
+            vol_out[live], code_out[live] = _implied_vols_of(
+                live, sign, s, k, t, r, q, price, div_t, div_a, method
             )
-            vol_out[live] = l_vol
-            code_out[live] = l_code
         return
     # Every decision below is taken per series from that series' quotes alone (anchors, their
     # levels, which quotes are solved in full), in an order fixed by the quotes' values (not
@@ -980,22 +999,7 @@ def implied_vols(
         uniq = order[first]
         owner = np.empty(n, dtype=np.int64)
         owner[order] = np.cumsum(first) - 1
-        u_vol = np.empty(uniq.size)
-        u_code = np.empty(uniq.size, dtype=np.int64)
-        implied_vols(
-            np.ascontiguousarray(sign[uniq]),
-            np.ascontiguousarray(s[uniq]),
-            np.ascontiguousarray(k[uniq]),
-            np.ascontiguousarray(t[uniq]),
-            np.ascontiguousarray(r[uniq]),
-            np.ascontiguousarray(q[uniq]),
-            np.ascontiguousarray(price[uniq]),
-            div_t,
-            div_a,
-            u_vol,
-            u_code,
-            method=method,
-        )
+        u_vol, u_code = _implied_vols_of(uniq, sign, s, k, t, r, q, price, div_t, div_a, method)
         vol_out[:] = u_vol[owner]
         code_out[:] = u_code[owner]
         return
