@@ -69,7 +69,7 @@ from strategies.betas import (
 from strategies.legs import TNA, TZA, LeveragedETF
 from strategies.leveraged import leveraged_ratio
 from strategies.scenarios import HOUSE_VIEW, Scenario, ScenarioSet, stress_scenarios
-from strategies.sizing.book import MIN_OBSERVATIONS, estimate_beta
+from strategies.sizing.book import BENCHMARKS, MIN_OBSERVATIONS, estimate_beta
 
 Side = Literal["long", "short"]
 Neutral = Literal["dollar", "beta"]
@@ -77,8 +77,6 @@ BetaSource = Literal["given", "ols", "table", "leverage"]
 
 SIDES: tuple[Side, ...] = ("long", "short")
 NEUTRALS: tuple[Neutral, ...] = ("dollar", "beta")
-#: Benchmarks a basket may be beta-neutral to (the ones the scenarios move).
-BENCHMARKS = ("IWM", "RUT", "MRUT", "SPY")
 #: Most legs in a basket: the rounding tries all 2^n floor/ceil combinations.
 MAX_LEGS = 16
 #: Largest notional accepted (dollars).
@@ -116,6 +114,16 @@ HISTORY_COLUMN_SUFFIXES = ("_ADJ_CLOSE", "", "_CLOSE")
 # --------------------------------------------------------------------------------------------
 # Validation helpers
 # --------------------------------------------------------------------------------------------
+
+
+def _benchmark(value: object) -> str:
+    """``value`` as one of the benchmarks a book is quoted against
+    (:data:`strategies.sizing.book.BENCHMARKS`, the ones the scenarios move), upper case;
+    :class:`InputError` otherwise."""
+    bench = _ticker("benchmark", value)
+    if bench not in BENCHMARKS:
+        raise InputError("benchmark", value, f"must be one of {', '.join(BENCHMARKS)}")
+    return bench
 
 
 def _ticker(field: str, value: object) -> str:
@@ -279,9 +287,7 @@ def resolve_betas(
     :func:`history_column`), else ``table`` (1 for the same symbol and the Russell family), else
     leverage x the index's beta for TNA/TZA. A ticker with none is an :class:`InputError`
     naming ``betas[TICKER]``."""
-    bench = _ticker("benchmark", benchmark)
-    if bench not in BENCHMARKS:
-        raise InputError("benchmark", benchmark, f"must be one of {', '.join(BENCHMARKS)}")
+    bench = _benchmark(benchmark)
     cleaned: dict[str, float] = {}
     for key, value in (given or {}).items():
         t = _ticker("betas", key)
@@ -601,9 +607,7 @@ def size_basket(
         raise InputError("basket", basket, "must be a Basket")
     if neutral not in NEUTRALS:
         raise InputError("neutral", neutral, "must be 'dollar' or 'beta'")
-    bench = _ticker("benchmark", benchmark)
-    if bench not in BENCHMARKS:
-        raise InputError("benchmark", benchmark, f"must be one of {', '.join(BENCHMARKS)}")
+    bench = _benchmark(benchmark)
     given_prices = {str(k).strip().upper(): v for k, v in prices_per_share.items()}
     given_betas = {str(k).strip().upper(): v for k, v in betas.items()}
     prices: dict[str, float] = {}

@@ -48,8 +48,6 @@ STRUCTURE_NAMES = (
 )
 #: Structures checked when the screen opens (those of ``hedge size``'s default).
 DEFAULT_STRUCTURES = frozenset({"put", "put-spread", "rut-put-spread", "collar", "tza"})
-#: Benchmarks a book's beta may be quoted against (:data:`strategies.sizing.book.BENCHMARKS`).
-BENCHMARK_CHOICES = ("IWM", "RUT", "MRUT", "SPY")
 #: The form's label of each core field name (:class:`pricing.errors.InputError` ``field``).
 FIELD_LABELS = {
     "book value": "book value",
@@ -188,6 +186,8 @@ class SizingScreen(Screen[None]):
         return cast("HedgeApp", self.app)
 
     def compose(self) -> ComposeResult:
+        from strategies.sizing.book import BENCHMARKS  # the screen opens on demand: load then
+
         with Vertical(id="sizing-form"):
             yield Label(
                 "[b]Hedge sizing[/b] of a book against index drawdowns (esc: back to the builder)",
@@ -200,7 +200,7 @@ class SizingScreen(Screen[None]):
                 yield Input("1.25", id="beta", compact=True)
                 yield Label("to")
                 yield Select(
-                    [(b, b) for b in BENCHMARK_CHOICES],
+                    [(b, b) for b in BENCHMARKS],
                     value="IWM",
                     allow_blank=False,
                     id="benchmark",
