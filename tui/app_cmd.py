@@ -102,7 +102,10 @@ def register(app: typer.Typer) -> None:
             str, typer.Option("--source", help="demo, yahoo, auto, store or csv:FILE.")
         ] = "auto",
         symbol: Annotated[
-            str, typer.Option("--symbol", help="Underlying: IWM, RUT, MRUT, SPY.")
+            str,
+            typer.Option(
+                "--symbol", help="Underlying: any ticker (the demo has IWM, RUT, MRUT, SPY)."
+            ),
         ] = "IWM",
         file: Annotated[
             Path | None, typer.Option("--file", help="Position file (TOML) to open.")

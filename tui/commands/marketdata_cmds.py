@@ -133,7 +133,10 @@ def register(app: typer.Typer) -> None:
     @app.command("chain")
     def chain(
         symbol: Annotated[
-            str, typer.Option("--symbol", "-s", help="Underlying: IWM, RUT, MRUT, SPY.")
+            str,
+            typer.Option(
+                "--symbol", "-s", help="Underlying: any ticker (the demo has IWM, RUT, MRUT, SPY)."
+            ),
         ] = "IWM",
         source: Annotated[
             str, typer.Option("--source", help="demo, yahoo, auto, store, or a snapshot FILE.")
