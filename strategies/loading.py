@@ -53,9 +53,6 @@ SnapshotLoader = Callable[..., ResolvedSnapshot]
 
 #: Smile dynamics a market can be built with.
 DYNAMICS = ("sticky_strike", "sticky_moneyness")
-#: The underlyings of the bundled demo data; a template can be built on any symbol (options on
-#: any US equity or ETF, and the indexes of the underlyings table: SPX, XSP, RUT, MRUT, NDX).
-UNDERLYINGS = ("IWM", "RUT", "MRUT", "SPY")
 #: Largest quantity of a template (contracts): the position file's limit on a leg.
 MAX_CONTRACTS = 10_000_000
 #: Nominal leveraged-ETF prices used with SYNTHETIC data only, when the demo bundle has no

@@ -133,9 +133,6 @@ DROPPED: frozenset[str] = frozenset(
 )
 """yfinance's cosmetic columns and unnamed index columns, read and dropped."""
 
-ROOT_UNDERLYING: dict[str, str] = {"RUTW": "RUT", "RUTQ": "RUT", "SPXW": "SPX", "NDXP": "NDX"}
-"""Option roots whose underlying has another name."""
-
 
 def _key(name: str) -> str:
     return re.sub(r"[\s_\-:.]", "", name.strip().lower())
