@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import App
@@ -60,6 +60,10 @@ from tui.widgets.smile_chart import SmileChart, TermChart, arbitrage_flags
 from tui.widgets.status_bar import StatusBar
 from tui.widgets.summary_panel import SummaryPanel
 from tui.workers import Loader, WorkersMixin, source_loader
+
+if TYPE_CHECKING:
+    from pricing.types import OptionContract
+    from strategies.legs import Leg
 
 #: Width (cells) below which the chain shows fewer columns.
 COMPACT_WIDTH = 100
@@ -365,23 +369,33 @@ class HedgeApp(WorkersMixin, App[None]):
         self.position.selected = max(0, self.position.selected - 1)
         self.position_changed()
 
-    def action_move_strike(self, step: int) -> None:
-        """Move the selected option leg to the next listed strike up (``step`` 1) or down."""
+    def _selected_option_on_chain(self) -> tuple[Leg, OptionContract] | None:
+        """The selected leg and its contract when it is an option on the chain on screen (with
+        the market ready); else ``None``, having said why where the user can act on it."""
         leg = self.position.selected_leg
         if leg is None or not self._ctx_ready():
-            return
-        assert self.market is not None and self.market.ctx is not None
+            return None
+        assert self.market is not None
         c = leg.contract
         if c is None:
             self.notify("the selected leg is not an option", severity="warning")
-            return
+            return None
         if c.underlying.upper() != self.market.symbol.upper():
             self.notify(
                 f"the chain on screen is {self.market.symbol}: {c.underlying} strikes and "
                 "expiries are not loaded here",
                 severity="warning",
             )
+            return None
+        return leg, c
+
+    def action_move_strike(self, step: int) -> None:
+        """Move the selected option leg to the next listed strike up (``step`` 1) or down."""
+        picked = self._selected_option_on_chain()
+        if picked is None:
             return
+        leg, c = picked
+        assert self.market is not None and self.market.ctx is not None
         strikes = self.market.strikes(c.expiry, c.kind.value)
         ahead = [k for k in strikes if (k > c.strike if step > 0 else k < c.strike)]
         if not ahead:
@@ -399,21 +413,11 @@ class HedgeApp(WorkersMixin, App[None]):
     def action_roll_expiry(self, step: int) -> None:
         """Roll the selected option leg to the next (``step`` 1) or previous listed expiry, at
         the nearest listed strike."""
-        leg = self.position.selected_leg
-        if leg is None or not self._ctx_ready():
+        picked = self._selected_option_on_chain()
+        if picked is None:
             return
+        leg, c = picked
         assert self.market is not None and self.market.ctx is not None
-        c = leg.contract
-        if c is None:
-            self.notify("the selected leg is not an option", severity="warning")
-            return
-        if c.underlying.upper() != self.market.symbol.upper():
-            self.notify(
-                f"the chain on screen is {self.market.symbol}: {c.underlying} strikes and "
-                "expiries are not loaded here",
-                severity="warning",
-            )
-            return
         expiries = self.market.expiries
         ahead = [e for e in expiries if (e > c.expiry if step > 0 else e < c.expiry)]
         if not ahead:
