@@ -27,6 +27,18 @@ from pricing.validation import MAX_VOL
 # Implied volatility
 # --------------------------------------------------------------------------------------------
 
+#: The root search on the coarse grid, whose root only seeds the default grid's: relative
+#: bracket width, accepted secant step.
+COARSE_TOLERANCES = (1e-7, 1e-5)
+#: The root search on the default grid: relative bracket width, accepted secant step (its
+#: error is the step times the relative error of a secant slope of the default grid: below
+#: 1e-6 of the vol; measured on the demo IWM chain, 1e-6 in vol at most from the root solved to
+#: 1e-12).
+DEFAULT_TOLERANCES = (1e-8, 1e-4)
+#: A warm start whose first Newton step on the default grid is longer than this (relative) is
+#: dropped for the full solve.
+WARM_MAX_STEP = 0.05
+
 
 @jit
 def _price_at(
@@ -74,30 +86,48 @@ def _root_vol(
     """Root in vol of ``price(vol) - price`` at one engine level.
 
     ``(lo, f_lo)`` is a point below the root (``f_lo < 0``; ``lo = 0`` stands for the zero-vol
-    value) and ``(hi, f_hi)`` one above it (``hi = inf`` if none is known yet); ``first`` is a
-    proposal to try first (NaN for none) and ``slope`` a local slope estimate. Once the secant
-    step predicted from the last two evaluations is below ``accept_step`` (relative) it is
-    taken without a further evaluation (its error is second order). Without an upper
-    point the search expands upwards with overshooting Newton steps; with a bracket it runs the
-    Illinois method (regula falsi that halves a stale end), which converges on convex, nearly
-    flat curves where secant steps stall. Returns ``(vol, slope, code)``, the slope being the
-    secant of the last two evaluations."""
+    value) and ``(hi, f_hi)`` one above it (``hi = inf`` if none is known yet); either, if it is
+    a vol of this level, starts the secant. ``first`` is a proposal to try first (NaN for none)
+    and ``slope`` a slope estimate (per 1.00 of vol) until the first secant of this level.
+
+    Each step is the secant step through the last two evaluations (or the Newton step with
+    ``slope``) while it stays inside what is known of the bracket and the last evaluation at
+    least halved the residual. Otherwise, without an upper point, the search expands upwards
+    with overshooting Newton steps, at least doubling the previous one (flat stretches, e.g. the
+    exercise region, give no slope information); with a bracket it takes an Illinois step
+    (regula falsi that halves a stale end), which converges on convex, nearly flat curves where
+    secant steps stall. Once a secant step of this level is below ``accept_step`` (relative) it
+    is taken without a further evaluation (its error is second order). Two evaluations closer
+    than 1e-9 (relative) in vol, or 1e-11 of ``max(s, k)`` in price, give no secant (their slope
+    is rounding noise). The search ends when the bracket is narrower than ``x_tol`` (relative). Returns ``(vol, slope, code)``, the slope
+    being the secant of the last two evaluations."""
     scale = max(s, k)
-    x_prev = math.nan
-    f_prev = math.nan
+    if lo > 0.0:
+        x_prev = lo
+        f_prev = f_lo
+    elif math.isfinite(hi):
+        x_prev = hi
+        f_prev = f_hi
+    else:
+        x_prev = math.nan
+        f_prev = math.nan
+    fa = f_lo  # the ends' residuals as the Illinois steps weight them
+    fb = f_hi
+    last_side = 0
     x = first
     step = 0.0
-    for _ in range(60):
-        if math.isfinite(hi):
+    for _ in range(160):
+        if math.isfinite(hi) and hi - lo <= x_tol * hi:
             break
-        if not (math.isfinite(x) and x > lo):
-            # Newton from below with 10 % overshoot, but at least double the previous step
-            # (flat stretches, e.g. the exercise region, give no slope information)
-            newton = 1.1 * (-f_lo / slope) if slope > 0.0 else math.inf
-            step = max(min(newton, lo + 0.05), 2.0 * step, 1e-3 * lo, 1e-6)
-            x = lo + step
-        else:
-            step = x - lo
+        if not (math.isfinite(x) and lo < x < hi):
+            if not math.isfinite(hi):
+                newton = 1.1 * (-f_lo / slope) if slope > 0.0 else math.inf
+                step = max(min(newton, lo + 0.05), 2.0 * step, 1e-3 * lo, 1e-6)
+                x = lo + step
+            else:
+                x = hi - fb * (hi - lo) / (fb - fa)
+                if not (lo < x < hi):
+                    x = 0.5 * (lo + hi)
         if x > MAX_VOL:
             if lo >= MAX_VOL:
                 return math.nan, slope, IV_ABOVE_CEILING
@@ -105,14 +135,17 @@ def _root_vol(
         fx = _price_at(sign, s, k, t, r, q, x, div_t, div_a, level, sbuf, obuf) - price
         if not math.isfinite(fx):
             return math.nan, slope, IV_NO_CONVERGENCE
-        if math.isfinite(x_prev) and x != x_prev and fx != f_prev:
+        shrank = not math.isfinite(f_prev) or abs(fx) <= 0.5 * abs(f_prev)
+        secant = False
+        if (
+            math.isfinite(x_prev)
+            and abs(x - x_prev) > 1e-9 * x
+            and abs(fx - f_prev) > 1e-11 * scale
+        ):
             sl = (fx - f_prev) / (x - x_prev)
             if sl > 0.0:
                 slope = sl
-        elif x != lo and fx != f_lo and lo > 0.0:
-            sl = (fx - f_lo) / (x - lo)
-            if sl > 0.0:
-                slope = sl
+                secant = True
         x_prev = x
         f_prev = fx
         if abs(fx) <= 1e-13 * scale:
@@ -120,52 +153,29 @@ def _root_vol(
         if fx > 0.0:
             hi = x
             f_hi = fx
-        else:
-            lo = x
-            f_lo = fx
-        x = math.nan
-    if not math.isfinite(hi):
-        return math.nan, slope, IV_NO_CONVERGENCE
-    a, fa, b, fb = lo, f_lo, hi, f_hi
-    last_side = 0
-    for _ in range(100):
-        if b - a <= x_tol * b:
-            break
-        if math.isfinite(x) and a < x < b:
-            c = x
-            x = math.nan
-        else:
-            c = b - fb * (b - a) / (fb - fa)
-            if not (a < c < b):
-                c = 0.5 * (a + b)
-        fc = _price_at(sign, s, k, t, r, q, c, div_t, div_a, level, sbuf, obuf) - price
-        if not math.isfinite(fc):
-            return math.nan, slope, IV_NO_CONVERGENCE
-        if math.isfinite(x_prev) and c != x_prev and fc != f_prev:
-            sl = (fc - f_prev) / (c - x_prev)
-            if sl > 0.0:
-                slope = sl
-        x_prev = c
-        f_prev = fc
-        if abs(fc) <= 1e-13 * scale:
-            return c, slope, IV_OK
-        if slope > 0.0 and abs(fc / slope) < accept_step * c and a < c - fc / slope < b:
-            return c - fc / slope, slope, IV_OK
-        if fc > 0.0:
-            b = c
-            fb = fc
+            fb = fx
             if last_side == 1:
                 fa *= 0.5
             last_side = 1
         else:
-            a = c
-            fa = fc
+            lo = x
+            f_lo = fx
+            fa = fx
             if last_side == -1:
                 fb *= 0.5
             last_side = -1
-    root = b - fb * (b - a) / (fb - fa) if fb != fa else 0.5 * (a + b)
-    if not (a <= root <= b):
-        root = 0.5 * (a + b)
+        x = x - fx / slope if slope > 0.0 else math.nan
+        if not (lo < x < hi and x <= MAX_VOL):
+            x = math.nan
+        elif secant and abs(fx / slope) < accept_step * x_prev:
+            return x, slope, IV_OK
+        elif not shrank:
+            x = math.nan
+    if not math.isfinite(hi):
+        return math.nan, slope, IV_NO_CONVERGENCE
+    root = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi != f_lo else 0.5 * (lo + hi)
+    if not (lo <= root <= hi):
+        root = 0.5 * (lo + hi)
     return root, slope, IV_OK
 
 
@@ -256,19 +266,50 @@ def _implied_vol_one(
         return math.nan, code, math.nan
     if not (slope > 0.0):
         slope = bs_vega(s_esc, k, t, r, q, v)
-    # Default level. The levels differ by a small, smooth discretisation bias, so one Newton
-    # step with the coarse slope leaves about |step| x (relative slope mismatch, typically 1e-4,
-    # at most about 1e-2 once the bias is small against the time value): accept a step below
-    # 0.3 % of the vol under that condition; otherwise solve again on the default level,
-    # trying that Newton step first.
     f1 = _price_at(sign, s, k, t, r, q, v, div_t, div_a, 1, sbuf, obuf) - price
+    return _default_level(
+        sign, s, k, t, r, q, price, div_t, div_a, floor, v, f1, slope, math.inf, sbuf, obuf
+    )
+
+
+@jit
+def _default_level(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    price: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    floor: float,
+    v: float,
+    f1: float,
+    slope: float,
+    max_step: float,
+    sbuf: FloatArray,
+    obuf: FloatArray,
+) -> tuple[float, int, float]:
+    """The root on the default grid from a vol ``v`` near it, whose residual there ``f1`` is
+    known, and a slope estimate (per 1.00 of vol): ``(vol, code, slope)``.
+
+    The estimate comes from the coarse grid or an interpolation, which differ from the default
+    grid by a small, smooth bias, so one Newton step with it leaves about |step| x (relative
+    slope mismatch, typically 1e-4, at most about 1e-2 once the bias is small against the time
+    value): a step below 0.3 % of the vol is accepted under that condition. Otherwise the root
+    search runs on the default grid, trying that Newton step first (its secants then have the
+    default grid's slope). A Newton step longer than ``max_step`` (relative) returns code -1:
+    the estimate is too poor to start from."""
     if not math.isfinite(f1):
         return math.nan, IV_NO_CONVERGENCE, math.nan
-    if abs(f1) <= 1e-12 * scale:
+    if abs(f1) <= 1e-12 * max(s, k):
         return v, IV_OK, slope
     newton = v - f1 / slope
     if abs(f1) <= 0.01 * (price - floor) and abs(newton - v) < 3e-3 * max(v, 0.01) and newton > 0.0:
         return newton, IV_OK, slope
+    if not (abs(newton - v) <= max_step * v):
+        return math.nan, -1, math.nan
     lo = 0.0
     f_lo = floor - price
     hi = math.inf
@@ -296,8 +337,8 @@ def _implied_vol_one(
         f_hi,
         newton,
         slope,
-        1e-8,
-        1e-6,
+        DEFAULT_TOLERANCES[0],
+        DEFAULT_TOLERANCES[1],
         sbuf,
         obuf,
     )
@@ -330,19 +371,28 @@ def _warm_one(
     if math.isfinite(v0) and v0 > 0.0 and slope0 > 0.0:
         sbuf = np.empty(1)
         obuf = np.empty(1)
-        scale = max(s, k)
         floor = max(max(sign * (s - k), 0.0), zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
         f1 = _price_at(sign, s, k, t, r, q, v0, div_t, div_a, 1, sbuf, obuf) - price
-        if math.isfinite(f1):
-            if abs(f1) <= 1e-12 * scale:
-                return v0, IV_OK, slope0
-            newton = v0 - f1 / slope0
-            if (
-                abs(f1) <= 0.01 * (price - floor)
-                and abs(newton - v0) < 3e-3 * max(v0, 0.01)
-                and newton > 0.0
-            ):
-                return newton, IV_OK, slope0
+        vol, code, slope = _default_level(
+            sign,
+            s,
+            k,
+            t,
+            r,
+            q,
+            price,
+            div_t,
+            div_a,
+            floor,
+            v0,
+            f1,
+            slope0,
+            WARM_MAX_STEP,
+            sbuf,
+            obuf,
+        )
+        if code == IV_OK:
+            return vol, code, slope
     return _implied_vol_one(sign, s, k, t, r, q, price, div_t, div_a, coarse_x_tol, coarse_accept)
 
 
@@ -447,7 +497,7 @@ def _solve_full(
     vol_out: FloatArray,
     code_out: IntArray,
     slope_out: FloatArray,
-    coarse: tuple[float, float] = (1e-8, 1e-6),
+    coarse: tuple[float, float] = COARSE_TOLERANCES,
 ) -> None:
     """Full per-quote solves of the quotes at ``idx``, chunks shared between threads.
     ``coarse``: the relative bracket width and accepted secant step of the root search on the
@@ -805,10 +855,6 @@ VEGA_FLOOR = 1.0
 #: Smallest American vega, as a share of the escrowed European vega at the same vol, at which a
 #: quote takes the interpolated vol (see :func:`_chain_interpolate`).
 MIN_VEGA_SHARE = 0.5
-#: The chain method's anchors are solved with the per-quote engine's coarse root search
-#: tolerances (relative bracket 1e-8, accepted secant step 1e-6): looser ones (1e-5, 1e-4) saved
-#: little and left a deep in-the-money IWM call (K 170, 14 months) 2.9e-4 from QuantLib's vol.
-COARSE_TOLERANCES = (1e-8, 1e-6)
 
 
 def _warm_pass(
