@@ -173,24 +173,20 @@ def _interp_value(
 
 
 @jit
-def _fd_solve(
+def _fd_setup(
     sign: float,
     k: float,
-    t: float,
     r: float,
     q: float,
     v: float,
-    div_t: FloatArray,
-    div_a: FloatArray,
     x0: float,
     dx: float,
     m: int,
-    nt: int,
-    american: bool,
     vals: FloatArray,
-) -> None:
-    """Backward Crank-Nicolson solve on nodes ``x_j = x0 + j dx`` (``x = ln S``), oriented so the
-    exercise region lies at low ``j`` (``dx < 0`` for calls). ``vals`` receives today's values."""
+) -> tuple[FloatArray, FloatArray, float, float, float]:
+    """One grid's start: ``vals`` receives the payoff at expiry (the node on the strike carries
+    the cell average of the kinked payoff); returns the node spots, the exercise values and the
+    operator's coefficients ``(al, ga, be)`` (lower, upper neighbour and diagonal, per year)."""
     s_node = np.empty(m)
     ex = np.empty(m)
     h = abs(dx)
@@ -198,7 +194,6 @@ def _fd_solve(
         s_node[j] = math.exp(x0 + j * dx)
         ex[j] = max(sign * (s_node[j] - k), 0.0)
         vals[j] = ex[j]
-    # the node on the strike carries the cell average of the kinked payoff
     jk = math.floor((math.log(k) - x0) / dx + 0.5)
     if 0 <= jk < m:
         half = 0.5 * h
@@ -222,21 +217,287 @@ def _fd_solve(
         al = c_hi
         ga = c_lo
     be = -2.0 * diff_e / (h * h) - r
+    return s_node, ex, al, ga, be
+
+
+@jit
+def _lu(
+    al: float, ga: float, be: float, dt: float, th: float, m: int, w: FloatArray, inv: FloatArray
+) -> None:
+    """The elimination factors of ``1 - th dt L`` (``L``: the tridiagonal operator) into ``w``
+    and ``inv``, eliminating from the top node down."""
+    aa = -th * dt * al
+    cc = -th * dt * ga
+    bb = 1.0 - th * dt * be
+    inv[m - 2] = 1.0 / bb
+    j = m - 3
+    while j > 0:
+        w[j] = cc * inv[j + 1]
+        inv[j] = 1.0 / (bb - w[j] * aa)
+        if abs(inv[j] - inv[j + 1]) <= 1e-15 * inv[j]:
+            # constant-coefficient recurrence has reached its fixed point
+            wj = w[j]
+            ij = inv[j]
+            for jj in range(j - 1, 0, -1):
+                w[jj] = wj
+                inv[jj] = ij
+            break
+        j -= 1
+
+
+@jit
+def _cn_step(
+    al: float,
+    ga: float,
+    be: float,
+    dt: float,
+    th: float,
+    w: FloatArray,
+    inv: FloatArray,
+    floor: FloatArray,
+    v_lo: float,
+    v_hi: float,
+    m: int,
+    vals: FloatArray,
+    rhs: FloatArray,
+) -> None:
+    """One theta-scheme step of one grid in place (``th`` 1 implicit, 0.5 Crank-Nicolson) with
+    the boundary values ``v_lo``/``v_hi``; ``floor``: the exercise values (``-inf`` for none)."""
+    aa = -th * dt * al
+    cc = -th * dt * ga
+    e = (1.0 - th) * dt
+    ea = e * al
+    eb = 1.0 + e * be
+    eg = e * ga
+    # right-hand side and downward elimination in one sweep (old values only)
+    acc = (ea * vals[m - 3] + eb * vals[m - 2] + eg * vals[m - 1]) - cc * v_hi
+    rhs[m - 2] = acc * inv[m - 2]
+    for j in range(m - 3, 0, -1):
+        acc = (ea * vals[j - 1] + eb * vals[j] + eg * vals[j + 1]) - w[j] * acc
+        rhs[j] = acc * inv[j]
+    vals[0] = v_lo
+    prev = v_lo
+    for j in range(1, m - 1):
+        val = rhs[j] - aa * inv[j] * prev
+        if floor[j] > val:
+            val = floor[j]
+        vals[j] = val
+        prev = val
+    vals[m - 1] = v_hi
+
+
+@jit
+def _cn_step_pair(
+    al: float,
+    ga: float,
+    be: float,
+    al2: float,
+    ga2: float,
+    be2: float,
+    dt: float,
+    th: float,
+    w: FloatArray,
+    inv: FloatArray,
+    w2: FloatArray,
+    inv2: FloatArray,
+    floor: FloatArray,
+    floor2: FloatArray,
+    v_lo: float,
+    v_hi: float,
+    m: int,
+    vals: FloatArray,
+    vals2: FloatArray,
+    rhs: FloatArray,
+    rhs2: FloatArray,
+) -> None:
+    """:func:`_cn_step` of a grid of ``m`` nodes and of the grid of ``2 m - 1`` nodes that halves
+    its spacing (suffix 2), in one pair of sweeps: each grid's recurrence is a chain of dependent
+    operations, so sweeping both at once lets the processor overlap them. Each grid gets exactly
+    the operations of :func:`_cn_step`, in the same order."""
+    n2 = 2 * m - 1
+    aa = -th * dt * al
+    cc = -th * dt * ga
+    e = (1.0 - th) * dt
+    ea = e * al
+    eb = 1.0 + e * be
+    eg = e * ga
+    aa2 = -th * dt * al2
+    cc2 = -th * dt * ga2
+    ea2 = e * al2
+    eb2 = 1.0 + e * be2
+    eg2 = e * ga2
+    acc = (ea * vals[m - 3] + eb * vals[m - 2] + eg * vals[m - 1]) - cc * v_hi
+    rhs[m - 2] = acc * inv[m - 2]
+    acc2 = (ea2 * vals2[n2 - 3] + eb2 * vals2[n2 - 2] + eg2 * vals2[n2 - 1]) - cc2 * v_hi
+    rhs2[n2 - 2] = acc2 * inv2[n2 - 2]
+    f = n2 - 3
+    acc2 = (ea2 * vals2[f - 1] + eb2 * vals2[f] + eg2 * vals2[f + 1]) - w2[f] * acc2
+    rhs2[f] = acc2 * inv2[f]
+    for j in range(m - 3, 0, -1):
+        acc = (ea * vals[j - 1] + eb * vals[j] + eg * vals[j + 1]) - w[j] * acc
+        rhs[j] = acc * inv[j]
+        f = 2 * j + 1
+        acc2 = (ea2 * vals2[f - 1] + eb2 * vals2[f] + eg2 * vals2[f + 1]) - w2[f] * acc2
+        rhs2[f] = acc2 * inv2[f]
+        f = 2 * j
+        acc2 = (ea2 * vals2[f - 1] + eb2 * vals2[f] + eg2 * vals2[f + 1]) - w2[f] * acc2
+        rhs2[f] = acc2 * inv2[f]
+    acc2 = (ea2 * vals2[0] + eb2 * vals2[1] + eg2 * vals2[2]) - w2[1] * acc2
+    rhs2[1] = acc2 * inv2[1]
+    vals[0] = v_lo
+    vals2[0] = v_lo
+    prev = v_lo
+    prev2 = v_lo
+    for j in range(1, m - 1):
+        val = rhs[j] - aa * inv[j] * prev
+        if floor[j] > val:
+            val = floor[j]
+        vals[j] = val
+        prev = val
+        f = 2 * j - 1
+        val2 = rhs2[f] - aa2 * inv2[f] * prev2
+        if floor2[f] > val2:
+            val2 = floor2[f]
+        vals2[f] = val2
+        prev2 = val2
+        f = 2 * j
+        val2 = rhs2[f] - aa2 * inv2[f] * prev2
+        if floor2[f] > val2:
+            val2 = floor2[f]
+        vals2[f] = val2
+        prev2 = val2
+    f = n2 - 2
+    val2 = rhs2[f] - aa2 * inv2[f] * prev2
+    if floor2[f] > val2:
+        val2 = floor2[f]
+    vals2[f] = val2
+    vals[m - 1] = v_hi
+    vals2[n2 - 1] = v_hi
+
+
+@jit
+def _expiry_dividend(
+    sign: float,
+    k: float,
+    amount: float,
+    x0: float,
+    dx: float,
+    m: int,
+    s_node: FloatArray,
+    vals: FloatArray,
+) -> None:
+    """An ex-date at expiry: a call is exercised just before it (no effect); a put's final value
+    becomes ``(K + D - S)+``, set with the kink's cell average like the strike's."""
+    if sign > 0:
+        return
+    h = abs(dx)
+    k_eff = k + amount
+    xke = math.log(k_eff)
+    for j in range(m):
+        xj = x0 + j * dx
+        lo_x = xj - 0.5 * h
+        hi_x = xj + 0.5 * h
+        if hi_x <= xke:
+            vals[j] = k_eff - s_node[j]
+        elif lo_x >= xke:
+            vals[j] = 0.0
+        else:
+            vals[j] = (k_eff * (xke - lo_x) - (k_eff - math.exp(lo_x))) / h
+
+
+@jit
+def _apply_dividend(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    jd: int,
+    tau_now: float,
+    american: bool,
+    x0: float,
+    dx: float,
+    m: int,
+    s_node: FloatArray,
+    ex: FloatArray,
+    vals: FloatArray,
+    work: FloatArray,
+) -> None:
+    """The share drops by dividend ``jd`` at time to expiry ``tau_now``: ``V(S) <- V(S - D)``
+    (cubic interpolation; the limits beyond the grid), then the exercise floor."""
+    amount = div_a[jd]
+    for j in range(m):
+        s_after = s_node[j] - amount
+        if s_after <= 0.0:
+            # the share is worthless after the drop
+            work[j] = k * math.exp(-r * tau_now) if sign < 0 else 0.0
+            if american and sign < 0:
+                work[j] = k
+            continue
+        u = (math.log(s_after) - x0) / dx
+        if u <= 0.0 or u >= m - 1:
+            work[j] = _deep_limit(sign, s_after, k, tau_now, t, r, q, div_t, div_a, american)
+        else:
+            work[j] = _interp4(vals, u, m)
+    for j in range(m):
+        vals[j] = max(work[j], ex[j]) if american else work[j]
+
+
+@jit
+def _fd_solve(
+    sign: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    v: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+    x0: float,
+    dx: float,
+    m: int,
+    nt: int,
+    american: bool,
+    vals: FloatArray,
+    vals2: FloatArray,
+) -> None:
+    """Backward Crank-Nicolson solve on nodes ``x_j = x0 + j dx`` (``x = ln S``), oriented so the
+    exercise region lies at low ``j`` (``dx < 0`` for calls). ``vals`` receives today's values.
+    With ``vals2`` of ``2 m - 1`` nodes (else an empty array), the grid of half the spacing
+    (Richardson's second grid) is solved alongside, into ``vals2``, each step of both grids in
+    one pair of sweeps (:func:`_cn_step_pair`): the same values as two separate solves."""
+    pair = vals2.shape[0] == 2 * m - 1
+    m2 = vals2.shape[0]
+    s_node, ex, al, ga, be = _fd_setup(sign, k, r, q, v, x0, dx, m, vals)
+    floor = ex if american else np.full(m, -np.inf)
+    s_node2 = s_node
+    ex2 = ex
+    floor2 = floor
+    al2 = al
+    ga2 = ga
+    be2 = be
+    if pair:
+        s_node2, ex2, al2, ga2, be2 = _fd_setup(sign, k, r, q, v, x0, 0.5 * dx, m2, vals2)
+        floor2 = ex2 if american else np.full(m2, -np.inf)
     grid, flag = _tau_grid(t, nt, div_t, div_a)
     otm_side_itm = sign * (s_node[m - 1] - k) > 0.0
     rhs = np.empty(m)
     work = np.empty(m)
+    rhs2 = np.empty(m2)
+    work2 = np.empty(m2)
     ncache = 12
     cache_w = np.empty((ncache, m))
     cache_inv = np.empty((ncache, m))
+    cache_w2 = np.empty((ncache, m2))
+    cache_inv2 = np.empty((ncache, m2))
     cache_dt = np.full(ncache, -1.0)
     cache_th = np.full(ncache, -1.0)
     next_slot = 0
     slot = 0
     last_dt = -1.0
     last_th = -1.0
-    aa = 0.0
-    cc = 0.0
     steps_since_start = 0
     for n in range(grid.shape[0]):
         if n > 0:
@@ -254,110 +515,114 @@ def _fd_solve(
                             if cache_th[c] == th and abs(dt - cache_dt[c]) <= 1e-9 * dt:
                                 found = c
                                 break
-                        aa = -th * dt * al
-                        cc = -th * dt * ga
                         if found >= 0:
                             slot = found
                             dt = cache_dt[slot]
                         else:
                             slot = next_slot
                             next_slot = (next_slot + 1) % ncache
-                            bb = 1.0 - th * dt * be
-                            w = cache_w[slot]
-                            inv = cache_inv[slot]
-                            inv[m - 2] = 1.0 / bb
-                            j = m - 3
-                            while j > 0:
-                                w[j] = cc * inv[j + 1]
-                                inv[j] = 1.0 / (bb - w[j] * aa)
-                                if abs(inv[j] - inv[j + 1]) <= 1e-15 * inv[j]:
-                                    # constant-coefficient recurrence has reached its fixed point
-                                    wj = w[j]
-                                    ij = inv[j]
-                                    for jj in range(j - 1, 0, -1):
-                                        w[jj] = wj
-                                        inv[jj] = ij
-                                    break
-                                j -= 1
+                            _lu(al, ga, be, dt, th, m, cache_w[slot], cache_inv[slot])
+                            if pair:
+                                _lu(al2, ga2, be2, dt, th, m2, cache_w2[slot], cache_inv2[slot])
                             cache_dt[slot] = dt
                             cache_th[slot] = th
-                        aa = -th * dt * al
-                        cc = -th * dt * ga
                         last_dt = dt
                         last_th = th
-                    w = cache_w[slot]
-                    inv = cache_inv[slot]
                     dt = last_dt
                     tnew = grid[n - 1] + dt * (sub + 1)
-                    e = (1.0 - th) * dt
                     v_lo = _deep_limit(sign, s_node[0], k, tnew, t, r, q, div_t, div_a, american)
                     v_hi = 0.0
                     if otm_side_itm:
                         v_hi = _deep_limit(
                             sign, s_node[m - 1], k, tnew, t, r, q, div_t, div_a, american
                         )
-                    # right-hand side and downward elimination in one sweep (old values only)
-                    ea = e * al
-                    eb = 1.0 + e * be
-                    eg = e * ga
-                    acc = (ea * vals[m - 3] + eb * vals[m - 2] + eg * vals[m - 1]) - cc * v_hi
-                    rhs[m - 2] = acc * inv[m - 2]
-                    for j in range(m - 3, 0, -1):
-                        acc = (ea * vals[j - 1] + eb * vals[j] + eg * vals[j + 1]) - w[j] * acc
-                        rhs[j] = acc * inv[j]
-                    vals[0] = v_lo
-                    prev = v_lo
-                    if american:
-                        for j in range(1, m - 1):
-                            val = rhs[j] - aa * inv[j] * prev
-                            if ex[j] > val:
-                                val = ex[j]
-                            vals[j] = val
-                            prev = val
+                    if pair:
+                        _cn_step_pair(
+                            al,
+                            ga,
+                            be,
+                            al2,
+                            ga2,
+                            be2,
+                            dt,
+                            th,
+                            cache_w[slot],
+                            cache_inv[slot],
+                            cache_w2[slot],
+                            cache_inv2[slot],
+                            floor,
+                            floor2,
+                            v_lo,
+                            v_hi,
+                            m,
+                            vals,
+                            vals2,
+                            rhs,
+                            rhs2,
+                        )
                     else:
-                        for j in range(1, m - 1):
-                            val = rhs[j] - aa * inv[j] * prev
-                            vals[j] = val
-                            prev = val
-                    vals[m - 1] = v_hi
+                        _cn_step(
+                            al,
+                            ga,
+                            be,
+                            dt,
+                            th,
+                            cache_w[slot],
+                            cache_inv[slot],
+                            floor,
+                            v_lo,
+                            v_hi,
+                            m,
+                            vals,
+                            rhs,
+                        )
         jd = flag[n]
         if jd >= 0 and n == 0:
-            # ex-date at expiry: a call is exercised just before it (no effect); a put's final
-            # value becomes (K + D - S)+, set with the kink's cell average like the strike's
-            if sign < 0 and american:
-                k_eff = k + div_a[jd]
-                xke = math.log(k_eff)
-                for j in range(m):
-                    xj = x0 + j * dx
-                    lo_x = xj - 0.5 * h
-                    hi_x = xj + 0.5 * h
-                    if hi_x <= xke:
-                        vals[j] = k_eff - s_node[j]
-                    elif lo_x >= xke:
-                        vals[j] = 0.0
-                    else:
-                        vals[j] = (k_eff * (xke - lo_x) - (k_eff - math.exp(lo_x))) / h
+            if american:
+                _expiry_dividend(sign, k, div_a[jd], x0, dx, m, s_node, vals)
+                if pair:
+                    _expiry_dividend(sign, k, div_a[jd], x0, 0.5 * dx, m2, s_node2, vals2)
             jd = -1
         if jd >= 0:
-            amount = div_a[jd]
-            tau_now = grid[n]
-            for j in range(m):
-                s_after = s_node[j] - amount
-                if s_after <= 0.0:
-                    # the share is worthless after the drop
-                    work[j] = k * math.exp(-r * tau_now) if sign < 0 else 0.0
-                    if american and sign < 0:
-                        work[j] = k
-                    continue
-                u = (math.log(s_after) - x0) / dx
-                if u <= 0.0 or u >= m - 1:
-                    work[j] = _deep_limit(
-                        sign, s_after, k, tau_now, t, r, q, div_t, div_a, american
-                    )
-                else:
-                    work[j] = _interp4(vals, u, m)
-            for j in range(m):
-                vals[j] = max(work[j], ex[j]) if american else work[j]
+            _apply_dividend(
+                sign,
+                k,
+                t,
+                r,
+                q,
+                div_t,
+                div_a,
+                jd,
+                grid[n],
+                american,
+                x0,
+                dx,
+                m,
+                s_node,
+                ex,
+                vals,
+                work,
+            )
+            if pair:
+                _apply_dividend(
+                    sign,
+                    k,
+                    t,
+                    r,
+                    q,
+                    div_t,
+                    div_a,
+                    jd,
+                    grid[n],
+                    american,
+                    x0,
+                    0.5 * dx,
+                    m2,
+                    s_node2,
+                    ex2,
+                    vals2,
+                    work2,
+                )
             steps_since_start = 0
 
 
@@ -412,11 +677,10 @@ def _fd_group(
         dx = h
     nt = _FD_NT[level]
     coarse = np.empty(m)
-    _fd_solve(sign, k, t, r, q, v, div_t, div_a, x0, dx, m, nt, american, coarse)
     if _FD_RICH[level]:
         m2 = 2 * m - 1
         fine = np.empty(m2)
-        _fd_solve(sign, k, t, r, q, v, div_t, div_a, x0, 0.5 * dx, m2, nt, american, fine)
+        _fd_solve(sign, k, t, r, q, v, div_t, div_a, x0, dx, m, nt, american, coarse, fine)
         for i in range(spots.shape[0]):
             vf = _interp_value(fine, spots[i], x0, 0.5 * dx, m2, sign, k, american)
             vc = _interp_value(coarse, spots[i], x0, dx, m, sign, k, american)
@@ -429,6 +693,7 @@ def _fd_group(
             weight = tv / (tv + 10.0 * abs(corr)) if corr != 0.0 else 1.0
             out[i] = vf + weight * corr
     else:
+        _fd_solve(sign, k, t, r, q, v, div_t, div_a, x0, dx, m, nt, american, coarse, np.empty(0))
         for i in range(spots.shape[0]):
             out[i] = _interp_value(coarse, spots[i], x0, dx, m, sign, k, american)
     for i in range(spots.shape[0]):
