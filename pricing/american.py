@@ -533,11 +533,13 @@ def american_implied_vol(
     "bad_input:<field>". A bad quote never raises; a failure is NaN, never 0.
 
     Default engine, a full solve of one quote (numba, threads over quotes): a root search on a
-    coarse level of the fast engine (bracketed Illinois iteration, first step de-Americanised:
-    European inversion of the price minus the early-exercise premium at the first guess), then a
-    Newton step on the default level with the coarse slope, or a second root search there when
-    that step is not small or the coarse bias is large against the time value. The vol reprices
-    the quote on the default engine to about 1e-6 relative (worst case about 1e-4 relative).
+    coarse level of the fast engine (secant steps, falling back to expansion or Illinois steps
+    when they stall; first step de-Americanised: European inversion of the price minus the
+    early-exercise premium at the first guess), then a Newton step on the default level with the
+    coarse slope, or secant steps there (the first from that Newton step) when that step is not
+    small or the coarse bias is large against the time value, taken once the step falls below
+    1e-4 of the vol. The vol is within about 1e-6 of the default engine's exact root (measured
+    on the demo IWM chain: at most 2.6e-6 against the root solved to 1e-12).
     ``method="per_quote"`` solves every quote so; ``method="chain"`` (the default) solves so only
     some anchor strikes of each series (quotes sharing kind, spot, expiry, rate and yield;
     anchors at most six strikes or a quarter of a standard deviation apart, one in four of them
