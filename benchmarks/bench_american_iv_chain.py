@@ -255,8 +255,11 @@ def main() -> int:
         )
     else:
         ratio = per_quote_ratio
-        reference = "per_quote (no git history: the issue-day engine was not timed)"
-        print(f"engine of {ISSUE_DAY_COMMIT}: not timed (--no-issue-day or no git history)")
+        reference = "per_quote (the issue-day engine was not timed)"
+        print(
+            f"engine of {ISSUE_DAY_COMMIT}: not timed (--no-issue-day, or a clone without that "
+            "commit: `git fetch --unshallow` brings it)"
+        )
     print(
         f"method='per_quote' (every quote in full, today's kernels): {t_old:.3f} s "
         f"({t_old / n * 1e6:.0f} us/quote); chain is {per_quote_ratio:.1f}x faster"
