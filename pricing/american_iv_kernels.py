@@ -99,8 +99,8 @@ def _root_vol(
     secant steps stall. Once a secant step of this level is below ``accept_step`` (relative) it
     is taken without a further evaluation (its error is second order). Two evaluations closer
     than 1e-9 (relative) in vol, or 1e-11 of ``max(s, k)`` in price, give no secant (their slope
-    is rounding noise). The search ends when the bracket is narrower than ``x_tol`` (relative). Returns ``(vol, slope, code)``, the slope
-    being the secant of the last two evaluations."""
+    is rounding noise). The search ends when the bracket is narrower than ``x_tol`` (relative).
+    Returns ``(vol, slope, code)``, the slope being the secant of the last two evaluations."""
     scale = max(s, k)
     if lo > 0.0:
         x_prev = lo
@@ -299,8 +299,9 @@ def _default_level(
     slope mismatch, typically 1e-4, at most about 1e-2 once the bias is small against the time
     value): a step below 0.3 % of the vol is accepted under that condition. Otherwise the root
     search runs on the default grid, trying that Newton step first (its secants then have the
-    default grid's slope). A Newton step longer than ``max_step`` (relative) returns code -1:
-    the estimate is too poor to start from."""
+    default grid's slope). With a finite ``max_step``, a Newton step longer than that (relative)
+    returns code -1 (the estimate is too poor to start from); with ``max_step = inf`` the code is
+    always one of :mod:`pricing.iv_result`'s."""
     if not math.isfinite(f1):
         return math.nan, IV_NO_CONVERGENCE, math.nan
     if abs(f1) <= 1e-12 * max(s, k):
@@ -308,7 +309,7 @@ def _default_level(
     newton = v - f1 / slope
     if abs(f1) <= 0.01 * (price - floor) and abs(newton - v) < 3e-3 * max(v, 0.01) and newton > 0.0:
         return newton, IV_OK, slope
-    if not (abs(newton - v) <= max_step * v):
+    if math.isfinite(max_step) and not (abs(newton - v) <= max_step * v):
         return math.nan, -1, math.nan
     lo = 0.0
     f_lo = floor - price
@@ -667,8 +668,9 @@ def _chain_interpolate(
     over the four nearest anchors, and the quote's vol solves ``BS_esc(v) + C + D (v - V) =
     price`` (Newton on the closed form). The interpolation error is estimated per quote by the
     two quadratics through three of the cubic's four anchors (whose errors exceed the cubic's):
-    where either differs from the cubic by more than ``tol`` in vol, the quote is left to the full solver (``need_full``), as
-    are the quotes outside the anchors and those of groups with fewer than 4 anchors with a vol.
+    where either differs from the cubic by more than ``tol`` in vol, the quote is left to the
+    full solver (``need_full``), as are the quotes outside the anchors and those of groups with
+    fewer than 4 anchors with a vol.
     Every quote whose corrected closed form has a root gets that root in ``start_vol`` and the
     slope of the corrected closed form in ``slope`` (a warm start for the full solver)."""
     w = np.empty(4)
