@@ -368,7 +368,9 @@ def _warm_one(
     ``slope0`` (per 1.00 of vol): one price on the default grid and a Newton step, accepted on
     the same conditions as the Newton step of :func:`_implied_vol_one` (a step below 0.3 % of
     the vol, a residual below 1 % of the time value: its error is the step times the relative
-    slope error); otherwise the full solve."""
+    slope error); otherwise, if that step is within :data:`WARM_MAX_STEP` of ``v0``, secant steps
+    on the default grid from there (:func:`_default_level`); else, or should those fail, the
+    full solve."""
     if math.isfinite(v0) and v0 > 0.0 and slope0 > 0.0:
         sbuf = np.empty(1)
         obuf = np.empty(1)
