@@ -197,15 +197,10 @@ def _implied_vol_one(
     the slope being d(price)/d(vol) per 1.00 of vol near the root (NaN if unknown)."""
     sbuf = np.empty(1)
     obuf = np.empty(1)
-    scale = max(s, k)
-    intrinsic = max(sign * (s - k), 0.0)
-    floor = max(intrinsic, zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
-    if price < floor - 1e-12 * scale:
-        return math.nan, IV_BELOW_INTRINSIC, math.nan
-    if price <= floor + 1e-9 * scale:
-        return math.nan, IV_NO_TIME_VALUE, math.nan
-    if price >= (s if sign > 0 else k):
-        return math.nan, IV_ABOVE_CEILING, math.nan
+    floor = _value_floor(sign, s, k, t, r, q, div_t, div_a)
+    status = _screen_price(sign, s, k, price, floor)
+    if status >= 0:
+        return math.nan, status, math.nan
     # European proxy: escrowed spot with continuous yield (closed form, a preconditioner only)
     s_esc = s - pv_dividends(t, r, div_t, div_a)
     if s_esc <= 0.0:
@@ -374,7 +369,7 @@ def _warm_one(
     if math.isfinite(v0) and v0 > 0.0 and slope0 > 0.0:
         sbuf = np.empty(1)
         obuf = np.empty(1)
-        floor = max(max(sign * (s - k), 0.0), zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
+        floor = _value_floor(sign, s, k, t, r, q, div_t, div_a)
         f1 = _price_at(sign, s, k, t, r, q, v0, div_t, div_a, 1, sbuf, obuf) - price
         vol, code, slope = _default_level(
             sign,
@@ -531,6 +526,36 @@ def _solve_full(
 
 
 @jit
+def _value_floor(
+    sign: float,
+    s: float,
+    k: float,
+    t: float,
+    r: float,
+    q: float,
+    div_t: FloatArray,
+    div_a: FloatArray,
+) -> float:
+    """The least an American option is worth (per share): its intrinsic value or its zero-vol
+    value, the larger."""
+    return max(max(sign * (s - k), 0.0), zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
+
+
+@jit
+def _screen_price(sign: float, s: float, k: float, price: float, floor: float) -> int:
+    """The status of a quote that has no vol (below its floor ``floor``, at it, or at or above
+    the share for a call or the strike for a put), or -1."""
+    scale = max(s, k)
+    if price < floor - 1e-12 * scale:
+        return IV_BELOW_INTRINSIC
+    if price <= floor + 1e-9 * scale:
+        return IV_NO_TIME_VALUE
+    if price >= (s if sign > 0 else k):
+        return IV_ABOVE_CEILING
+    return -1
+
+
+@jit
 def _screen(
     sign: float,
     s: float,
@@ -543,15 +568,7 @@ def _screen(
     div_a: FloatArray,
 ) -> int:
     """The status of a quote that has no vol (as :func:`_implied_vol_one` screens), or -1."""
-    scale = max(s, k)
-    floor = max(max(sign * (s - k), 0.0), zero_vol_value(sign, s, k, t, r, q, div_t, div_a))
-    if price < floor - 1e-12 * scale:
-        return IV_BELOW_INTRINSIC
-    if price <= floor + 1e-9 * scale:
-        return IV_NO_TIME_VALUE
-    if price >= (s if sign > 0 else k):
-        return IV_ABOVE_CEILING
-    return -1
+    return _screen_price(sign, s, k, price, _value_floor(sign, s, k, t, r, q, div_t, div_a))
 
 
 @jit
